@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+import cluster from 'node:cluster';
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { type Config, DEFAULT_CONFIG, loadConfig, parseEndpoint } from './config.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
+import { GeosteerServer } from './server/server.js';
+import { formatProblem, ProblemsError } from './zone/errors.js';
+import { exportZone } from './zone/export.js';
+import { compileText, loadZoneDir } from './zone/load.js';
+import { foldCase } from './wire/name.js';
+
+interface ServeFlags {
+  config?: string;
+  listen?: string[];
+  udp: boolean;
+  tcp: boolean;
+  zones?: string;
+  logLevel?: LogLevel;
+  queryLog?: boolean;
+  watch: boolean;
+  workers?: string;
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const cfg: Config = flags.config ? await loadConfig(flags.config) : { ...DEFAULT_CONFIG };
+  if (flags.listen?.length) {
+    cfg.listen = flags.listen.map((l) => {
+      const ep = parseEndpoint(l);
+      if (!ep) throw new Error(`--listen: not an address with optional port: "${l}"`);
+      return ep;
+    });
+  }
+  if (!flags.udp) cfg.udp = false;
+  if (!flags.tcp) cfg.tcp = false;
+  if (!flags.watch) cfg.watch = false;
+  if (flags.zones) cfg.zones = flags.zones;
+  if (flags.logLevel) cfg.logLevel = flags.logLevel;
+  if (flags.queryLog) cfg.queryLog = true;
+  if (flags.workers) cfg.workers = Number(flags.workers);
+  const log = createLogger(cfg.logLevel);
+
+  if (cfg.workers > 1 && cluster.isPrimary) {
+    // node:cluster: TCP connections are handed out round robin by the primary; the UDP socket is
+    // shared and the kernel wakes one worker per datagram. Each worker loads and watches zones.
+    log.info({ workers: cfg.workers }, 'starting worker processes');
+    for (let i = 0; i < cfg.workers; i++) cluster.fork();
+    cluster.on('exit', (w, code, signal) => {
+      log.error({ pid: w.process.pid, code, signal }, 'worker exited; starting a replacement');
+      cluster.fork();
+    });
+    process.on('SIGHUP', () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+    });
+    return;
+  }
+  try {
+    const server = await GeosteerServer.start({
+      listen: cfg.listen,
+      udp: cfg.udp,
+      tcp: cfg.tcp,
+      zonesDir: cfg.zones,
+      tcpOptions: { idleTimeoutMs: cfg.tcpIdleTimeoutMs, maxConnections: cfg.tcpMaxConnections },
+      watch: cfg.watch,
+      queryLog: cfg.queryLog,
+      log,
+    });
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      void server.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  } catch (err) {
+    if (err instanceof ProblemsError) {
+      for (const p of err.problems) log.fatal({ file: p.file, line: p.line, col: p.col, code: p.code }, formatProblem(p));
+      log.fatal(`not starting: ${err.problems.length} problem(s) in ${cfg.zones}`);
+    } else log.fatal({ err }, 'not starting');
+    log.flush();
+    setTimeout(() => process.exit(1), 50);
+  }
+}
+
+/** `geosteer check`: every problem in every file, compiler style; exit 1 on any. */
+async function check(opts: { zones: string }, files: string[]): Promise<number> {
+  const problems = [];
+  if (files.length) {
+    for (const f of files) problems.push(...compileText(f, await readFile(f, 'utf8')).problems);
+  } else problems.push(...(await loadZoneDir(opts.zones)).problems);
+  for (const p of problems) process.stderr.write(formatProblem(p) + '\n');
+  if (problems.length) {
+    process.stderr.write(`${problems.length} problem(s)\n`);
+    return 1;
+  }
+  process.stdout.write(files.length ? `${files.length} file(s) OK\n` : `${opts.zones}: OK\n`);
+  return 0;
+}
+
+async function exportCmd(zone: string, opts: { zones: string }): Promise<number> {
+  const { zones, problems } = await loadZoneDir(opts.zones);
+  for (const p of problems) process.stderr.write(formatProblem(p) + '\n');
+  if (problems.length) return 1;
+  const z = zones.find((x) => x.key === foldCase(zone.replace(/\.$/, '')));
+  if (!z) {
+    process.stderr.write(`no zone ${zone} in ${opts.zones} (have: ${zones.map((x) => x.origin).join(', ') || 'none'})\n`);
+    return 1;
+  }
+  process.stdout.write(exportZone(z));
+  return 0;
+}
+
+const program = new Command('geosteer').description('Authoritative, geo-aware DNS load balancer').version('0.1.0');
+
+program
+  .command('serve')
+  .description('serve the zones over UDP and TCP')
+  .option('-c, --config <file>', 'YAML configuration file (see docs/configuration.md)')
+  .option('-l, --listen <addr...>', 'listen addresses, e.g. 127.0.0.1:5353 [::1]:5353 (default from config)')
+  .option('--no-udp', 'do not listen on UDP')
+  .option('--no-tcp', 'do not listen on TCP')
+  .option('-z, --zones <dir>', `zones directory (default "${DEFAULT_CONFIG.zones}")`)
+  .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS))
+  .option('--query-log', 'log every query')
+  .option('--no-watch', 'do not reload when zone files change (SIGHUP still reloads)')
+  .option('-w, --workers <n>', 'worker processes sharing the listeners (node:cluster)')
+  .action((flags: ServeFlags) => serve(flags));
+
+program
+  .command('check')
+  .description('validate zone files; prints file:line:col: path: message for every problem')
+  .argument('[files...]', 'zone files (default: every file in the zones directory)')
+  .option('-z, --zones <dir>', 'zones directory', DEFAULT_CONFIG.zones)
+  .action(async (files: string[], opts: { zones: string }) => {
+    process.exitCode = await check(opts, files);
+  });
+
+program
+  .command('export')
+  .description('print a zone as an RFC 1035 master file')
+  .argument('<zone>', 'zone name, e.g. gslb.example.com')
+  .option('-z, --zones <dir>', 'zones directory', DEFAULT_CONFIG.zones)
+  .action(async (zone: string, opts: { zones: string }) => {
+    process.exitCode = await exportCmd(zone, opts);
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { LOG_LEVELS, type LogLevel } from './log.js';
+import { DEFAULT_TCP, type Endpoint } from './server/server.js';
+import { ProblemCode as C, ProblemsError } from './zone/errors.js';
+import { checkKeys, listOf, mapEntries, scalarBool, scalarInt, scalarString, Source } from './zone/yaml-source.js';
+
+export interface Config {
+  listen: Endpoint[];
+  udp: boolean;
+  tcp: boolean;
+  zones: string;
+  logLevel: LogLevel;
+  queryLog: boolean;
+  watch: boolean;
+  tcpIdleTimeoutMs: number;
+  tcpMaxConnections: number;
+  workers: number;
+}
+
+export const DEFAULT_CONFIG: Config = {
+  listen: [
+    { host: '127.0.0.1', port: 5353 },
+    { host: '::1', port: 5353 },
+  ],
+  udp: true,
+  tcp: true,
+  zones: 'zones',
+  logLevel: 'info',
+  queryLog: false,
+  watch: true,
+  tcpIdleTimeoutMs: DEFAULT_TCP.idleTimeoutMs,
+  tcpMaxConnections: DEFAULT_TCP.maxConnections,
+  workers: 1,
+};
+
+const KEYS = ['listen', 'udp', 'tcp', 'zones', 'log_level', 'query_log', 'watch', 'tcp_idle_timeout_ms', 'tcp_max_connections', 'workers'] as const;
+
+/** "127.0.0.1:53", "[::1]:53", "::1" (port 53), "0.0.0.0". */
+export function parseEndpoint(text: string, defaultPort = 53): Endpoint | null {
+  const t = text.trim();
+  let host = t;
+  let port = defaultPort;
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(t);
+  if (v6) {
+    host = v6[1]!;
+    if (v6[2] !== undefined) port = Number(v6[2]);
+  } else if ((t.match(/:/g) ?? []).length === 1) {
+    const [h, p] = t.split(':');
+    host = h!;
+    port = Number(p);
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return null;
+  if (!/^[0-9.]+$/.test(host) && !host.includes(':')) return null;
+  return { host, port };
+}
+
+/** Read the YAML config; relative paths in it are relative to the file. Unknown keys are errors. */
+export async function loadConfig(file: string): Promise<Config> {
+  const src = new Source(file, await readFile(file, 'utf8'));
+  const cfg: Config = { ...DEFAULT_CONFIG };
+  const entries = src.root === null ? [] : mapEntries(src, src.root, '');
+  if (entries) {
+    checkKeys(src, entries, KEYS, 'config');
+    for (const e of entries) {
+      switch (e.key) {
+        case 'listen': {
+          const eps: Endpoint[] = [];
+          for (const v of listOf(src, e.value, e.path)) {
+            const ep = parseEndpoint(String(v.value));
+            if (ep) eps.push(ep);
+            else src.report(v.node, v.path, C.badAddress, `not an address with optional port (e.g. 127.0.0.1:5353 or [::1]:5353): "${String(v.value)}"`);
+          }
+          cfg.listen = eps;
+          break;
+        }
+        case 'udp':
+        case 'tcp':
+        case 'watch':
+        case 'query_log': {
+          const b = scalarBool(src, e.value, e.path);
+          if (b !== null) cfg[e.key === 'query_log' ? 'queryLog' : e.key] = b;
+          break;
+        }
+        case 'zones': {
+          const s = scalarString(src, e.value, e.path);
+          if (s !== null) cfg.zones = resolvePath(dirname(file), s);
+          break;
+        }
+        case 'log_level': {
+          const s = scalarString(src, e.value, e.path);
+          if (s !== null && (LOG_LEVELS as readonly string[]).includes(s)) cfg.logLevel = s as LogLevel;
+          else if (s !== null) src.report(e.value, e.path, C.badValue, `must be one of ${LOG_LEVELS.join(', ')}`);
+          break;
+        }
+        case 'tcp_idle_timeout_ms':
+          cfg.tcpIdleTimeoutMs = scalarInt(src, e.value, e.path, 100, 3_600_000) ?? cfg.tcpIdleTimeoutMs;
+          break;
+        case 'tcp_max_connections':
+          cfg.tcpMaxConnections = scalarInt(src, e.value, e.path, 1, 1_000_000) ?? cfg.tcpMaxConnections;
+          break;
+        case 'workers':
+          cfg.workers = scalarInt(src, e.value, e.path, 1, 256) ?? cfg.workers;
+          break;
+      }
+    }
+  }
+  if (src.problems.length) throw new ProblemsError(src.problems);
+  return cfg;
+}

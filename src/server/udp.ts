@@ -1,0 +1,38 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { isIP } from 'node:net';
+import type { Logger } from '../log.js';
+import type { QueryHandler } from './handler.js';
+import { servfailFor } from './servfail.js';
+
+/** One UDP listener. Each datagram is answered synchronously; nothing waits on another client. */
+export async function listenUdp(host: string, port: number, handler: QueryHandler, log: Logger): Promise<Socket> {
+  const v6 = isIP(host) === 6;
+  // ipv6Only lets [::]:53 and 0.0.0.0:53 be bound side by side.
+  const sock = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 });
+  sock.on('message', (msg, rinfo) => {
+    let out: Buffer | null;
+    try {
+      out = handler.handle(msg, 'udp');
+    } catch (err) {
+      // A bug must cost one SERVFAIL, never the process.
+      log.error({ err, client: rinfo.address }, 'query failed');
+      out = servfailFor(msg);
+    }
+    if (out) sock.send(out, rinfo.port, rinfo.address);
+  });
+  sock.on('error', (err) => log.error({ err, host, port }, 'udp socket error'));
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind({ address: host, port, exclusive: false }, () => {
+      sock.off('error', reject);
+      resolve();
+    });
+  });
+  try {
+    // Absorb bursts instead of dropping them in the kernel; capped by net.core.rmem_max.
+    sock.setRecvBufferSize(4 << 20);
+  } catch {
+    /* the default buffer still works */
+  }
+  return sock;
+}

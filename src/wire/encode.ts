@@ -1,0 +1,197 @@
+import { CLASSIC_UDP_LIMIT, Class, EDNS_UDP_PAYLOAD, Flag, Type } from './constants.js';
+import type { EdnsOptionData } from './query.js';
+import type { Answer, RData, RRset } from './rr.js';
+import { Writer } from './writer.js';
+
+/** The OPT record of a reply (RFC 6891 6.1.3). */
+export interface EdnsReply {
+  udpSize: number;
+  /** Upper 8 bits of the 12-bit extended rcode. */
+  extendedRcode: number;
+  dnssecOk: boolean;
+  options: EdnsOptionData[];
+}
+
+export interface QuestionBytes {
+  message: Uint8Array;
+  start: number;
+  end: number;
+  /** Presentation form of the question name (for compression bookkeeping). */
+  qname: string;
+}
+
+export interface ReplyHeader {
+  id: number;
+  /** Query's second header word: opcode and RD are echoed from it (RFC 1035 4.1.1). */
+  queryFlags: number;
+}
+
+/** RFC 6891 6.2.3-6.2.5: how large a UDP reply may be for this requestor. */
+export function udpLimit(ednsUdpSize: number | null): number {
+  if (ednsUdpSize === null) return CLASSIC_UDP_LIMIT;
+  return Math.min(Math.max(ednsUdpSize, CLASSIC_UDP_LIMIT), EDNS_UDP_PAYLOAD);
+}
+
+function optLength(opt: EdnsReply): number {
+  let n = 11;
+  for (const o of opt.options) n += 4 + o.data.length;
+  return n;
+}
+
+/**
+ * Encode a reply. `limit` is the largest message the transport allows (65535 over TCP).
+ * RFC 2181 9 and RFC 1035 4.2.1: an RRset is never split; when answer or authority data does not
+ * fit, TC is set so the resolver retries over TCP. Additional data is optional and dropped RRset by
+ * RRset, except referral glue, whose loss sets TC (RFC 9471).
+ */
+export function encodeReply(
+  header: ReplyHeader,
+  question: QuestionBytes | null,
+  answer: Answer,
+  opt: EdnsReply | null,
+  limit: number,
+): Buffer {
+  const w = new Writer(Math.min(limit, 4096));
+  const budget = limit - (opt ? optLength(opt) : 0);
+  w.u16(header.id);
+  const flagsAt = w.pos;
+  w.u16(0);
+  w.u16(question ? 1 : 0);
+  const countsAt = w.pos;
+  w.u16(0);
+  w.u16(0);
+  w.u16(0);
+  if (question) {
+    w.rawName(question.message, question.start, question.end - 4, question.qname);
+    w.bytes(question.message.subarray(question.end - 4, question.end));
+  }
+
+  // RRsets go in whole or not at all. The first answer or authority RRset that does not fit
+  // stops the message with TC set, keeping what fit (as Knot does); resolvers retry over TCP.
+  let tc = false;
+  let an = 0;
+  let ns = 0;
+  let ar = 0;
+  const fits = (set: RRset): number => {
+    const m = w.mark();
+    const n = writeRRset(w, set);
+    if (w.pos <= budget) return n;
+    w.rollback(m);
+    return -1;
+  };
+  for (const set of answer.answer) {
+    const n = fits(set);
+    if (n < 0) {
+      tc = true;
+      break;
+    }
+    an += n;
+  }
+  for (const set of tc ? [] : answer.authority) {
+    const n = fits(set);
+    if (n < 0) {
+      tc = true;
+      break;
+    }
+    ns += n;
+  }
+  // Additional data is best effort, RRset by RRset; a later smaller RRset may still fit.
+  for (const set of tc ? [] : answer.additional) {
+    const n = fits(set);
+    if (n < 0) {
+      if (answer.additionalRequired) tc = true;
+      continue;
+    }
+    ar += n;
+  }
+  if (opt) {
+    writeOpt(w, opt);
+    ar++;
+  }
+  const rcode = answer.rcode & 0xf;
+  const flags =
+    Flag.QR |
+    (header.queryFlags & (0x7800 | Flag.RD)) |
+    (answer.aa ? Flag.AA : 0) |
+    (tc ? Flag.TC : 0) |
+    rcode;
+  w.buf.writeUInt16BE(flags, flagsAt);
+  w.buf.writeUInt16BE(an, countsAt);
+  w.buf.writeUInt16BE(ns, countsAt + 2);
+  w.buf.writeUInt16BE(ar, countsAt + 4);
+  return w.done();
+}
+
+function writeOpt(w: Writer, opt: EdnsReply): void {
+  w.u8(0); // root owner
+  w.u16(Type.OPT);
+  w.u16(opt.udpSize);
+  w.u8(opt.extendedRcode);
+  w.u8(0); // version 0
+  w.u16(opt.dnssecOk ? 0x8000 : 0); // RFC 3225 3: DO is copied from the query
+  const end = w.lengthPrefix();
+  for (const o of opt.options) {
+    w.u16(o.code);
+    w.u16(o.data.length);
+    w.bytes(o.data);
+  }
+  end();
+}
+
+function writeRRset(w: Writer, set: RRset): number {
+  for (const rd of set.rdata) {
+    w.name(set.name);
+    w.u16(set.type);
+    w.u16(Class.IN);
+    w.u32(set.ttl);
+    const end = w.lengthPrefix();
+    writeRData(w, rd);
+    end();
+  }
+  return set.rdata.length;
+}
+
+function writeRData(w: Writer, rd: RData): void {
+  switch (rd.kind) {
+    case 'a':
+    case 'aaaa':
+      w.bytes(rd.bytes);
+      return;
+    case 'name':
+      w.name(rd.name);
+      return;
+    case 'mx':
+      w.u16(rd.preference);
+      w.name(rd.exchange);
+      return;
+    case 'srv':
+      w.u16(rd.priority);
+      w.u16(rd.weight);
+      w.u16(rd.port);
+      w.name(rd.target, false); // RFC 2782: the target is not compressed
+      return;
+    case 'soa':
+      w.name(rd.mname);
+      w.name(rd.rname);
+      w.u32(rd.serial);
+      w.u32(rd.refresh);
+      w.u32(rd.retry);
+      w.u32(rd.expire);
+      w.u32(rd.minimum);
+      return;
+    case 'txt':
+      for (const s of rd.strings) {
+        w.u8(s.length);
+        w.bytes(s);
+      }
+      return;
+    case 'caa': {
+      w.u8(rd.flags);
+      const tag = Buffer.from(rd.tag, 'ascii');
+      w.u8(tag.length);
+      w.bytes(tag);
+      w.bytes(rd.value);
+      return;
+    }
+  }
+}

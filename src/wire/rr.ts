@@ -1,0 +1,53 @@
+// Resource record data as geosteer keeps it from zone load to the last encoding step. Answers stay
+// RRsets (data), never bytes, until wire/encode.ts: later signing and rate limiting slot in there.
+
+export type RData =
+  | { kind: 'a'; address: string; bytes: Uint8Array }
+  | { kind: 'aaaa'; address: string; bytes: Uint8Array }
+  /** NS, CNAME, PTR: a single domain name (compressible, RFC 3597 4). */
+  | { kind: 'name'; name: string }
+  | { kind: 'mx'; preference: number; exchange: string }
+  | { kind: 'srv'; priority: number; weight: number; port: number; target: string }
+  | {
+      kind: 'soa';
+      mname: string;
+      rname: string;
+      serial: number;
+      refresh: number;
+      retry: number;
+      expire: number;
+      minimum: number;
+    }
+  /** TXT: character-strings of at most 255 octets each (RFC 1035 3.3.14). */
+  | { kind: 'txt'; strings: Uint8Array[] }
+  | { kind: 'caa'; flags: number; tag: string; value: Uint8Array };
+
+export interface RRset {
+  /** Owner name in presentation form, absolute, without the trailing dot; '' is the root. */
+  readonly name: string;
+  readonly type: number;
+  readonly ttl: number;
+  readonly rdata: readonly RData[];
+}
+
+/** A response before encoding: sections of RRsets plus the header bits that depend on the data. */
+export interface Answer {
+  rcode: number;
+  aa: boolean;
+  answer: RRset[];
+  authority: RRset[];
+  additional: RRset[];
+  /**
+   * RFC 9471: glue for in-bailiwick nameservers of a referral is not optional; when it does not
+   * fit, the response is truncated rather than sent without it.
+   */
+  additionalRequired?: boolean;
+}
+
+export function withTtl(set: RRset, ttl: number): RRset {
+  return set.ttl === ttl ? set : { ...set, ttl };
+}
+
+export function withName(set: RRset, name: string): RRset {
+  return set.name === name ? set : { ...set, name };
+}

@@ -1,0 +1,130 @@
+import { isIP } from 'node:net';
+import { Type } from '../wire/constants.js';
+import type { RData } from '../wire/rr.js';
+import { resolveName } from './names.js';
+
+export type RDataResult = { ok: true; rdata: RData } | { ok: false; message: string };
+
+export function ipv4Bytes(s: string): Uint8Array | null {
+  if (isIP(s) !== 4) return null;
+  return Uint8Array.from(s.split('.').map(Number));
+}
+
+export function ipv6Bytes(s: string): Uint8Array | null {
+  if (isIP(s) !== 6 || s.includes('%')) return null;
+  let head = s;
+  let tail4: number[] = [];
+  const m = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (m) {
+    head = m[1]!.endsWith('::') ? m[1]! : m[1]!.slice(0, -1);
+    tail4 = m[2]!.split('.').map(Number);
+  }
+  const groupsNeeded = tail4.length ? 6 : 8;
+  const [l, r] = head.includes('::') ? head.split('::') : [head, undefined];
+  const left = l ? l.split(':').filter((x) => x !== '') : [];
+  const right = r !== undefined && r !== '' ? r.split(':').filter((x) => x !== '') : [];
+  const fill = r !== undefined ? groupsNeeded - left.length - right.length : 0;
+  const groups = [...left, ...Array(fill).fill('0'), ...right].map((g) => parseInt(g, 16));
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    out[i * 2] = g >> 8;
+    out[i * 2 + 1] = g & 0xff;
+  });
+  tail4.forEach((b, i) => (out[12 + i] = b));
+  return out;
+}
+
+/** Canonical text of an IPv6 address (RFC 5952) from 16 octets. */
+export function ipv6Text(b: Uint8Array): string {
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push((b[i]! << 8) | b[i + 1]!);
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+function int(s: string | undefined, max: number): number | null {
+  if (s === undefined || !/^\d+$/.test(s)) return null;
+  const n = Number(s);
+  return n <= max ? n : null;
+}
+
+/** Split a TXT value into character-strings of at most 255 octets (RFC 1035 3.3.14, RFC 7208 3.3). */
+export function txtChunks(value: string): Uint8Array[] {
+  const bytes = Buffer.from(value, 'utf8');
+  if (bytes.length === 0) return [new Uint8Array(0)];
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += 255) out.push(Uint8Array.from(bytes.subarray(i, i + 255)));
+  return out;
+}
+
+/** Parse one value of a static record type from its zone-file text. */
+export function parseRData(type: number, value: unknown, origin: string): RDataResult {
+  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : null;
+  if (text === null) return { ok: false, message: `must be a string, got ${JSON.stringify(value)}` };
+  const name = (t: string | undefined): string | null => {
+    if (t === undefined) return null;
+    const r = resolveName(t, origin);
+    return r.ok ? r.name : null;
+  };
+  switch (type) {
+    case Type.A: {
+      const bytes = ipv4Bytes(text);
+      return bytes ? { ok: true, rdata: { kind: 'a', address: text, bytes } } : { ok: false, message: `not an IPv4 address: "${text}"` };
+    }
+    case Type.AAAA: {
+      const bytes = ipv6Bytes(text);
+      return bytes ? { ok: true, rdata: { kind: 'aaaa', address: ipv6Text(bytes), bytes } } : { ok: false, message: `not an IPv6 address: "${text}"` };
+    }
+    case Type.CNAME:
+    case Type.NS:
+    case Type.PTR: {
+      const r = resolveName(text, origin);
+      return r.ok ? { ok: true, rdata: { kind: 'name', name: r.name } } : r;
+    }
+    case Type.MX: {
+      const [p, ex, ...rest] = text.split(/\s+/);
+      const preference = int(p, 65535);
+      const exchange = name(ex);
+      if (preference === null || exchange === null || rest.length) return { ok: false, message: `MX must be "PREFERENCE EXCHANGE" (e.g. "10 mail.example.com."), got "${text}"` };
+      return { ok: true, rdata: { kind: 'mx', preference, exchange } };
+    }
+    case Type.SRV: {
+      const [pr, we, po, ta, ...rest] = text.split(/\s+/);
+      const priority = int(pr, 65535);
+      const weight = int(we, 65535);
+      const port = int(po, 65535);
+      const target = ta === '.' ? '' : name(ta);
+      if (priority === null || weight === null || port === null || target === null || rest.length) {
+        return { ok: false, message: `SRV must be "PRIORITY WEIGHT PORT TARGET" (e.g. "10 60 5060 sip.example.com."), got "${text}"` };
+      }
+      return { ok: true, rdata: { kind: 'srv', priority, weight, port, target } };
+    }
+    case Type.TXT:
+      return { ok: true, rdata: { kind: 'txt', strings: txtChunks(text) } };
+    case Type.CAA: {
+      // RFC 8659 4.1: flags tag "value"
+      const m = /^(\d+)\s+([A-Za-z0-9]+)\s+(?:"((?:[^"\\]|\\.)*)"|(\S+))$/.exec(text);
+      const flags = m ? int(m[1], 255) : null;
+      if (!m || flags === null || m[2]!.length > 15) return { ok: false, message: `CAA must be 'FLAGS TAG "VALUE"' (e.g. '0 issue "letsencrypt.org"'), got "${text}"` };
+      const raw = m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : m[4]!;
+      return { ok: true, rdata: { kind: 'caa', flags, tag: m[2]!.toLowerCase(), value: Buffer.from(raw, 'utf8') } };
+    }
+  }
+  return { ok: false, message: 'unsupported record type' };
+}

@@ -1,0 +1,32 @@
+import type { RRset } from '../wire/rr.js';
+
+/** One owner name in a compiled zone. Empty non-terminals are nodes with no RRsets. */
+export interface ZoneNode {
+  /** Owner name as the zone file spells it (absolute, no trailing dot). */
+  readonly name: string;
+  readonly rrsets: ReadonlyMap<number, RRset>;
+  /** A delegation point: NS below the apex (RFC 1034 4.2.1). */
+  readonly cut: boolean;
+  /** Below a delegation point: only glue lives here, never answered authoritatively. */
+  readonly occluded: boolean;
+}
+
+/**
+ * A compiled zone: immutable once built. The query path only reads it; reloads build a new one.
+ */
+export interface Zone {
+  /** Origin as written in the file. */
+  readonly origin: string;
+  /** Case-folded origin: the lookup key. */
+  readonly key: string;
+  readonly file: string;
+  readonly soa: RRset;
+  readonly ns: RRset;
+  /** RFC 2308 3/5: SOA for negative answers, TTL = min(SOA TTL, SOA MINIMUM). */
+  readonly negativeSoa: RRset;
+  /** Case-folded owner name → node, including the apex and every empty non-terminal. */
+  readonly nodes: ReadonlyMap<string, ZoneNode>;
+  readonly hasCuts: boolean;
+  /** Canonical text of the zone's content, used to detect what changed on reload. */
+  readonly fingerprint: string;
+}
