@@ -1,0 +1,50 @@
+// Start a real geosteer server on 127.0.0.1 with port 0 over zone files written to a temp dir.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { GeosteerServer } from '../../src/server/server.js';
+
+export interface TestServer {
+  server: GeosteerServer;
+  port: number;
+  dir: string;
+  /** Every log line written so far, parsed. */
+  logs: Record<string, unknown>[];
+  write(file: string, text: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startServer(files: Record<string, string>, opts: { watch?: boolean; idleTimeoutMs?: number; maxConnections?: number } = {}): Promise<TestServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'geosteer-test-'));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  const server = await GeosteerServer.start({
+    listen: [{ host: '127.0.0.1', port: 0 }],
+    udp: true,
+    tcp: true,
+    zonesDir: dir,
+    tcpOptions: { idleTimeoutMs: opts.idleTimeoutMs ?? 2000, maxConnections: opts.maxConnections ?? 64 },
+    watch: opts.watch ?? false,
+    queryLog: false,
+    log: pino({ level: 'debug' }, sink),
+  });
+  return {
+    server,
+    port: server.port,
+    dir,
+    logs,
+    write: (file, text) => writeFile(join(dir, file), text),
+    stop: async () => {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
