@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
-import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { type Config, DEFAULT_CONFIG, loadConfig, parseEndpoint } from './config.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
 import { GeosteerServer } from './server/server.js';
 import { formatProblem, ProblemsError } from './zone/errors.js';
 import { exportZone } from './zone/export.js';
-import { compileText, loadZoneDir } from './zone/load.js';
+import { loadZoneDir, loadZoneFiles } from './zone/load.js';
 import { foldCase } from './wire/name.js';
 
 interface ServeFlags {
@@ -67,7 +66,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     });
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
-      void server.close().then(() => process.exit(0));
+      void server.close().then(() => log.flush(() => process.exit(0)));
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -76,17 +75,15 @@ async function serve(flags: ServeFlags): Promise<void> {
       for (const p of err.problems) log.fatal({ file: p.file, line: p.line, col: p.col, code: p.code }, formatProblem(p));
       log.fatal(`not starting: ${err.problems.length} problem(s) in ${cfg.zones}`);
     } else log.fatal({ err }, 'not starting');
-    log.flush();
-    setTimeout(() => process.exit(1), 50);
+    // The log stream is asynchronous: exit once it has written the problems, not after a guess.
+    log.flush(() => process.exit(1));
   }
 }
 
 /** `geosteer check`: every problem in every file, compiler style; exit 1 on any. */
 async function check(opts: { zones: string }, files: string[]): Promise<number> {
-  const problems = [];
-  if (files.length) {
-    for (const f of files) problems.push(...compileText(f, await readFile(f, 'utf8')).problems);
-  } else problems.push(...(await loadZoneDir(opts.zones)).problems);
+  // Files named together are checked as one set, so duplicate zones between them are caught too.
+  const { problems } = files.length ? await loadZoneFiles(files) : await loadZoneDir(opts.zones);
   for (const p of problems) process.stderr.write(formatProblem(p) + '\n');
   if (problems.length) {
     process.stderr.write(`${problems.length} problem(s)\n`);

@@ -4,46 +4,98 @@ import { foldCase, isSubdomain, parentName } from '../wire/name.js';
 import type { RData, RRset } from '../wire/rr.js';
 import { ProblemCode as C } from './errors.js';
 import { checkName, resolveName } from './names.js';
-import { ipv4Bytes, ipv6Bytes, ipv6Text, parseRData } from './rdata.js';
-import { checkKeys, isMap, isScalar, listOf, mapEntries, type Node, scalarInt, scalarString, type Source } from './yaml-source.js';
-import type { Zone, ZoneNode } from './zone.js';
 import { rdataText } from './present.js';
+import { ipv4Bytes, ipv6Bytes, ipv6Text, parseRData } from './rdata.js';
+import {
+  checkKeys,
+  describe,
+  isMap,
+  isScalar,
+  isSeq,
+  listOf,
+  mapEntries,
+  type Node,
+  scalarInt,
+  scalarString,
+  type Source,
+} from './yaml-source.js';
+import type { Zone, ZoneNode } from './zone.js';
 
 /** RFC 2181 8: TTLs are unsigned 31-bit values. */
 export const MAX_TTL = 2147483647;
 export const DEFAULT_TTL = 300;
+/** SOA timers when soa: leaves them out. negative_ttl is capped at a week; RFC 2308 5 finds 1-3 hours work well. */
+export const SOA_DEFAULTS = {
+  refresh: 3600,
+  retry: 600,
+  expire: 1209600,
+  negative_ttl: 60,
+} as const;
+export const MAX_NEGATIVE_TTL = 604800;
 
-const ZONE_KEYS = ['zone', 'ttl', 'soa', 'nameservers', 'records'] as const;
-const SOA_KEYS = ['primary', 'contact', 'serial', 'refresh', 'retry', 'expire', 'negative_ttl', 'ttl'] as const;
-const STATIC_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'CAA', 'PTR', 'NS'] as const;
+// The key lists are exported so docs/zone-format.md can be checked against them (test/docs.test.ts).
+export const ZONE_KEYS = ['zone', 'ttl', 'soa', 'nameservers', 'records'] as const;
+export const SOA_KEYS = [
+  'primary',
+  'contact',
+  'serial',
+  'refresh',
+  'retry',
+  'expire',
+  'negative_ttl',
+  'ttl',
+] as const;
+export const STATIC_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'CAA', 'PTR', 'NS'] as const;
 const NODE_KEYS = ['ttl', ...STATIC_TYPES] as const;
+
+interface Ref {
+  node: Node | null;
+  path: string;
+}
 
 interface Draft {
   name: string;
-  node: Node | null;
-  path: string;
-  rrsets: Map<number, { set: RRset; node: Node | null; path: string; values: { node: Node | null; path: string }[] }>;
+  rrsets: Map<number, { set: RRset; node: Node | null; path: string; values: Ref[] }>;
+  /** A value of this name had a problem: checks that need its records (glue) stay quiet. */
+  tainted: boolean;
 }
+
+type Section = 'nameservers' | 'records';
 
 /**
  * Compile one zone file into an immutable Zone. Problems are added to `src.problems`; the result
- * is null when there were any, so a broken file never yields a half-built zone.
+ * is null when there were any, so a broken file never yields a half-built zone. Checking goes on
+ * after a problem wherever it can, so one run reports every problem in the file.
  */
 export function compileZone(src: Source): Zone | null {
-  const before = src.problems.length;
-  const entries = src.root === null ? null : mapEntries(src, src.root, '');
+  if (src.root === null) {
+    if (src.problems.length === 0)
+      src.report(
+        null,
+        '',
+        C.missingKey,
+        'the file is empty: a zone needs at least "zone:" and "nameservers:"',
+      );
+    return null;
+  }
+  const entries = mapEntries(src, src.root, '');
   if (!entries) return null;
   checkKeys(src, entries, ZONE_KEYS, 'zone file');
   const get = (k: string) => entries.find((e) => e.key === k);
 
   const zoneEntry = get('zone');
   if (!zoneEntry) {
-    src.report(src.root, '', C.missingKey, 'missing required key "zone" (the zone\'s name, e.g. gslb.example.com)');
+    src.report(
+      src.root,
+      '',
+      C.missingKey,
+      'missing required key "zone" (the zone\'s name, e.g. gslb.example.com)',
+    );
     return null;
   }
   const zoneText = scalarString(src, zoneEntry.value, 'zone');
   if (zoneText === null) return null;
-  const origin = zoneText.replace(/\.$/, '');
+  const origin = zoneText.trim().replace(/\.$/, '');
   const bad = checkName(origin, false);
   if (bad && !bad.ok) {
     src.report(zoneEntry.value, 'zone', C.badName, bad.message);
@@ -52,77 +104,146 @@ export function compileZone(src: Source): Zone | null {
   const originKey = foldCase(origin);
 
   const ttlEntry = get('ttl');
-  const defaultTtl = ttlEntry ? (scalarInt(src, ttlEntry.value, 'ttl', 0, MAX_TTL, C.badTtl) ?? DEFAULT_TTL) : DEFAULT_TTL;
+  const defaultTtl = ttlEntry
+    ? (scalarInt(src, ttlEntry.value, 'ttl', 0, MAX_TTL, C.badTtl) ?? DEFAULT_TTL)
+    : DEFAULT_TTL;
 
   const drafts = new Map<string, Draft>();
-  const draftFor = (name: string, node: Node | null, path: string): Draft | null => {
+  const draftFor = (name: string): Draft => {
     const key = foldCase(name);
-    const existing = drafts.get(key);
-    if (existing) {
-      if (existing.name !== name && existing.path.startsWith('records.') && path.startsWith('records.')) {
-        src.report(node, path, C.caseDuplicate, `"${name}" is the same name as "${existing.name}" (${existing.path}); DNS names are case-insensitive (RFC 4343)`);
-        return null;
-      }
-      if (existing.path.startsWith('records.') && path.startsWith('records.') && existing.node !== node) {
-        src.report(node, path, C.caseDuplicate, `"${name}" is already defined at ${existing.path}`);
-        return null;
-      }
-      return existing;
-    }
-    const d: Draft = { name, node, path, rrsets: new Map() };
-    drafts.set(key, d);
+    let d = drafts.get(key);
+    if (!d) drafts.set(key, (d = { name, rrsets: new Map(), tainted: false }));
     return d;
   };
-  const addSet = (d: Draft, type: number, ttl: number, rdata: RData[], node: Node | null, path: string, values: { node: Node | null; path: string }[]): void => {
-    if (d.rrsets.has(type)) {
-      src.report(node, path, C.badValue, `${typeName(type)} records for "${d.name}" are already defined at ${d.rrsets.get(type)!.path}`);
+  // Each name may be written once per section. The same name in nameservers: (its glue) and in
+  // records: (its other data) is fine when spelled alike; any two spellings that differ only in
+  // letter case are rejected, since DNS treats them as one name (RFC 4343) and the file is ambiguous.
+  const claims = new Map<string, { name: string; path: string; section: Section }>();
+  const claim = (name: string, node: Node | null, path: string, section: Section): boolean => {
+    const key = foldCase(name);
+    const prev = claims.get(key);
+    if (!prev) {
+      claims.set(key, { name, path, section });
+      return true;
+    }
+    if (prev.name !== name) {
+      src.report(
+        node,
+        path,
+        C.caseDuplicate,
+        `${name} is the same name as ${prev.name} (${prev.path}); DNS names are case-insensitive (RFC 4343)`,
+      );
+      return false;
+    }
+    if (prev.section === section) {
+      src.report(node, path, C.duplicateName, `${name} is already defined at ${prev.path}`);
+      return false;
+    }
+    return true;
+  };
+  const addSet: AddSet = (d, type, ttl, rdata, node, path, values) => {
+    const prev = d.rrsets.get(type);
+    if (prev) {
+      src.report(
+        node,
+        path,
+        C.badValue,
+        `${typeName(type)} records for ${d.name} are already defined at ${prev.path}`,
+      );
       return;
     }
     d.rrsets.set(type, { set: { name: d.name, type, ttl, rdata }, node, path, values });
   };
 
   // nameservers: apex NS with their glue.
-  const apex = draftFor(origin, src.root, '');
+  const apex = draftFor(origin);
   const nsEntry = get('nameservers');
   const nsNames: RData[] = [];
-  const nsValues: { node: Node | null; path: string }[] = [];
-  if (!nsEntry) src.report(src.root, '', C.missingKey, 'missing required key "nameservers" (the zone\'s NS records, with addresses for in-zone names)');
+  const nsValues: Ref[] = [];
+  if (!nsEntry)
+    src.report(
+      src.root,
+      '',
+      C.missingKey,
+      'missing required key "nameservers" (the zone\'s NS records, with addresses for in-zone names)',
+    );
   else {
     const nsEntries = mapEntries(src, nsEntry.value, 'nameservers');
-    if (nsEntries && nsEntries.length === 0) src.report(nsEntry.value, 'nameservers', C.missingKey, 'at least one nameserver is required');
+    if (nsEntries && nsEntries.length === 0)
+      src.report(nsEntry.value, 'nameservers', C.missingKey, 'at least one nameserver is required');
     for (const e of nsEntries ?? []) {
       const r = resolveName(e.key, origin);
       if (!r.ok) {
         src.report(e.keyNode, e.path, C.badName, r.message);
         continue;
       }
+      if (!claim(r.name, e.keyNode, e.path, 'nameservers')) continue;
       nsNames.push({ kind: 'name', name: r.name });
       nsValues.push({ node: e.keyNode, path: e.path });
       const inZone = isSubdomain(foldCase(r.name), originKey);
+      const mark = src.problems.length;
       const addrs = isScalar(e.value) && e.value.value === null ? [] : listOf(src, e.value, e.path);
+      if (addrs.length === 0 && src.problems.length > mark) continue; // not a list: reported, no glue check
       if (!inZone && addrs.length) {
-        src.report(e.value, e.path, C.outOfZone, `${r.name} is outside zone ${origin}: its addresses are not served here; list it with no addresses`);
+        src.report(
+          e.value,
+          e.path,
+          C.outOfZone,
+          `${r.name} is outside zone ${origin}: its addresses are not served here; list it with no addresses`,
+        );
         continue;
       }
       if (inZone && addrs.length === 0) {
-        src.report(e.keyNode, e.path, C.missingGlue, `${r.name} is inside zone ${origin}, so it needs its addresses (glue), e.g. ${e.key}: [192.0.2.53]`);
+        src.report(
+          e.keyNode,
+          e.path,
+          C.missingGlue,
+          `${r.name} is inside zone ${origin}, so it needs its addresses (glue), e.g. ${e.key}: [192.0.2.53]`,
+        );
         continue;
       }
       const v4: RData[] = [];
       const v6: RData[] = [];
+      const seen = new Map<string, string>();
       for (const a of addrs) {
-        const text = String(a.value);
-        const b4 = ipv4Bytes(text);
-        const b6 = b4 ? null : ipv6Bytes(text);
-        if (b4) v4.push({ kind: 'a', address: text, bytes: b4 });
-        else if (b6) v6.push({ kind: 'aaaa', address: ipv6Text(b6), bytes: b6 });
-        else src.report(a.node, a.path, C.badAddress, `not an IPv4 or IPv6 address: "${text}"`);
+        if (a.text === null) {
+          src.report(
+            a.node,
+            a.path,
+            C.wrongType,
+            `must be an IPv4 or IPv6 address, got ${describe(a.node)}`,
+          );
+          continue;
+        }
+        const b4 = ipv4Bytes(a.text);
+        const b6 = b4 ? null : ipv6Bytes(a.text);
+        const rd: RData | null = b4
+          ? { kind: 'a', address: a.text, bytes: b4 }
+          : b6
+            ? { kind: 'aaaa', address: ipv6Text(b6), bytes: b6 }
+            : null;
+        if (!rd) {
+          src.report(a.node, a.path, C.badAddress, `not an IPv4 or IPv6 address: "${a.text}"`);
+          continue;
+        }
+        const dup = seen.get(rdataText(rd));
+        if (dup) {
+          src.report(
+            a.node,
+            a.path,
+            C.badValue,
+            `duplicate of ${dup}: an RRset holds each record once (RFC 2181 5)`,
+          );
+          continue;
+        }
+        seen.set(rdataText(rd), a.path);
+        (rd.kind === 'a' ? v4 : v6).push(rd);
       }
-      if (inZone) {
-        const d = draftFor(r.name, e.keyNode, e.path);
-        if (d && v4.length) addSet(d, Type.A, defaultTtl, v4, e.value, e.path, []);
-        if (d && v6.length) addSet(d, Type.AAAA, defaultTtl, v6, e.value, e.path, []);
-      }
+      if (!inZone) continue;
+      const d = draftFor(r.name);
+      if (v4.length + v6.length < addrs.length) d.tainted = true;
+      if (v4.length) addSet(d, Type.A, defaultTtl, v4, e.value, e.path, []);
+      if (v6.length) addSet(d, Type.AAAA, defaultTtl, v6, e.value, e.path, []);
     }
   }
 
@@ -133,7 +254,9 @@ export function compileZone(src: Source): Zone | null {
   const soaGet = (k: string) => soaMap?.find((e) => e.key === k);
   const soaInt = (k: string, dflt: number, max = MAX_TTL) => {
     const e = soaGet(k);
-    return e ? (scalarInt(src, e.value, e.path, 0, max, k.endsWith('ttl') ? C.badTtl : C.badValue) ?? dflt) : dflt;
+    return e
+      ? (scalarInt(src, e.value, e.path, 0, max, k.endsWith('ttl') ? C.badTtl : C.badValue) ?? dflt)
+      : dflt;
   };
   let mname = nsNames[0]?.kind === 'name' ? nsNames[0].name : origin;
   const primary = soaGet('primary');
@@ -154,12 +277,15 @@ export function compileZone(src: Source): Zone | null {
     }
   }
   const soaTtl = soaInt('ttl', defaultTtl);
-  const refresh = soaInt('refresh', 3600);
-  const retry = soaInt('retry', 600);
-  const expire = soaInt('expire', 1209600);
-  const minimum = soaInt('negative_ttl', 60, 86400 * 7);
+  const refresh = soaInt('refresh', SOA_DEFAULTS.refresh);
+  const retry = soaInt('retry', SOA_DEFAULTS.retry);
+  const expire = soaInt('expire', SOA_DEFAULTS.expire);
+  const minimum = soaInt('negative_ttl', SOA_DEFAULTS.negative_ttl, MAX_NEGATIVE_TTL);
   const serialEntry = soaGet('serial');
-  const explicitSerial = serialEntry ? scalarInt(src, serialEntry.value, serialEntry.path, 0, 4294967295) : null;
+  // RFC 1982: serials are unsigned 32-bit numbers.
+  const explicitSerial = serialEntry
+    ? scalarInt(src, serialEntry.value, serialEntry.path, 0, 4294967295)
+    : null;
 
   // records
   const recEntry = get('records');
@@ -173,24 +299,34 @@ export function compileZone(src: Source): Zone | null {
       src.report(e.keyNode, e.path, C.outOfZone, `${r.name} is outside zone ${origin}`);
       continue;
     }
-    const d = draftFor(r.name, e.keyNode, e.path);
-    if (!d) continue;
+    // A name rejected as a duplicate is still compiled, into a draft nobody keeps, so its own
+    // problems are reported in the same run.
+    const d = claim(r.name, e.keyNode, e.path, 'records')
+      ? draftFor(r.name)
+      : { name: r.name, rrsets: new Map(), tainted: true };
+    const mark = src.problems.length;
     compileNode(src, d, e.value, e.path, origin, originKey, defaultTtl, addSet);
+    if (src.problems.length > mark) d.tainted = true;
   }
-  if (src.problems.length > before || !apex) return null;
 
-  // Structure checks that need every name: apex rules, cuts, occlusion, CNAME exclusivity, glue.
-  for (const d of drafts.values()) {
-    const key = foldCase(d.name);
+  // Structure checks that need every name: CNAME exclusivity, cuts, occlusion, glue. They run
+  // even after problems above, on what did compile; tainted names keep them from cascading.
+  for (const [key, d] of drafts) {
     const isApex = key === originKey;
     const types = [...d.rrsets.keys()];
     if (d.rrsets.has(Type.CNAME) && (types.length > 1 || isApex)) {
       const c = d.rrsets.get(Type.CNAME)!;
-      src.report(c.node, c.path, C.cnameAndOther, isApex ? 'a CNAME cannot be at the zone apex, which has SOA and NS (RFC 1034 3.6.2)' : `a CNAME cannot stand beside other data (${types.filter((t) => t !== Type.CNAME).map(typeName).join(', ')}) at ${d.name} (RFC 1034 3.6.2)`);
-    }
-    if (isApex && d.rrsets.has(Type.NS) && d.path.startsWith('records')) {
-      const n = d.rrsets.get(Type.NS)!;
-      src.report(n.node, n.path, C.apexRecord, 'apex NS records come from "nameservers:", not from records');
+      src.report(
+        c.node,
+        c.path,
+        C.cnameAndOther,
+        isApex
+          ? 'a CNAME cannot be at the zone apex, which has SOA and NS (RFC 1034 3.6.2)'
+          : `a CNAME cannot stand beside other data (${types
+              .filter((t) => t !== Type.CNAME)
+              .map(typeName)
+              .join(', ')}) at ${d.name} (RFC 1034 3.6.2)`,
+      );
     }
     if (key.startsWith('*.') && d.rrsets.has(Type.NS)) {
       const n = d.rrsets.get(Type.NS)!;
@@ -198,55 +334,95 @@ export function compileZone(src: Source): Zone | null {
     }
   }
   const cuts = new Set<string>();
-  for (const [key, d] of drafts) if (key !== originKey && d.rrsets.has(Type.NS)) cuts.add(key);
+  for (const [key, d] of drafts)
+    if (key !== originKey && !key.startsWith('*.') && d.rrsets.has(Type.NS)) cuts.add(key);
   const cutAbove = (key: string): string | null => {
-    for (let p = parentName(key); p !== null && p !== originKey && isSubdomain(p, originKey); p = parentName(p)) if (cuts.has(p)) return p;
-    return null;
+    let found: string | null = null;
+    for (
+      let p = parentName(key);
+      p !== null && p !== originKey && isSubdomain(p, originKey);
+      p = parentName(p)
+    )
+      if (cuts.has(p)) found = p;
+    return found;
   };
-  const nsTargets = (cutKey: string): Set<string> => new Set(drafts.get(cutKey)!.rrsets.get(Type.NS)!.set.rdata.map((r) => foldCase((r as { name: string }).name)));
+  // RFC 1034 4.2.1: below a cut the parent holds only glue, the addresses of nameservers this zone
+  // names (a delegation's, or the apex's own when they sit inside a child zone).
+  const nsTargets = new Set<string>(nsNames.map((r) => foldCase((r as { name: string }).name)));
+  for (const cut of cuts)
+    for (const r of drafts.get(cut)!.rrsets.get(Type.NS)!.set.rdata)
+      nsTargets.add(foldCase((r as { name: string }).name));
+  const isGlue = (key: string, t: number) =>
+    (t === Type.A || t === Type.AAAA) && nsTargets.has(key);
   for (const [key, d] of drafts) {
-    const above = cutAbove(key);
     if (cuts.has(key)) {
-      const other = [...d.rrsets.keys()].filter((t) => t !== Type.NS && !((t === Type.A || t === Type.AAAA) && nsTargets(key).has(key)));
+      const other = [...d.rrsets.keys()].filter(
+        (t) => t !== Type.NS && t !== Type.CNAME && !isGlue(key, t),
+      );
       if (other.length) {
         const o = d.rrsets.get(other[0]!)!;
-        src.report(o.node, o.path, C.occluded, `${d.name} is delegated (it has NS records), so its ${other.map(typeName).join(', ')} records would never be served`);
+        src.report(
+          o.node,
+          o.path,
+          C.occluded,
+          `${d.name} is delegated (it has NS records), so its ${other.map(typeName).join(', ')} records would never be served`,
+        );
       }
     }
+    const above = cutAbove(key);
     if (above !== null) {
-      const glue = nsTargets(above).has(key);
       for (const [t, s] of d.rrsets) {
-        if (glue && (t === Type.A || t === Type.AAAA)) continue;
-        src.report(s.node, s.path, C.occluded, `${d.name} is below the delegation at ${drafts.get(above)!.name}, so its ${typeName(t)} records would never be served${t === Type.A || t === Type.AAAA ? ' (only addresses of that delegation\'s nameservers are kept, as glue)' : ''}`);
+        if (isGlue(key, t)) continue;
+        const why =
+          t === Type.A || t === Type.AAAA
+            ? ' (addresses below a delegation are kept only as glue for a nameserver this zone names)'
+            : '';
+        src.report(
+          s.node,
+          s.path,
+          C.occluded,
+          `${d.name} is below the delegation at ${drafts.get(above)!.name}, so its ${typeName(t)} records would never be served${why}`,
+        );
       }
     }
   }
-  // Glue: every in-zone nameserver target needs an address (RFC 1034 4.2.1, RFC 9471).
-  const checkGlue = (targets: readonly RData[], values: { node: Node | null; path: string }[]) => {
-    targets.forEach((t, i) => {
-      const tk = foldCase((t as { name: string }).name);
-      if (!isSubdomain(tk, originKey)) return;
-      const td = drafts.get(tk);
-      if (!td || (!td.rrsets.has(Type.A) && !td.rrsets.has(Type.AAAA))) {
-        const v = values[i] ?? values[0];
-        src.report(v?.node, v?.path ?? '', C.missingGlue, `nameserver ${(t as { name: string }).name} is inside zone ${origin} but has no A or AAAA records (glue)`);
-      }
-    });
-  };
+  // Glue: every in-zone nameserver of a delegation needs an address (RFC 1034 4.2.1, RFC 9471).
   for (const cut of cuts) {
     const ns = drafts.get(cut)!.rrsets.get(Type.NS)!;
-    checkGlue(ns.set.rdata, ns.values);
+    ns.set.rdata.forEach((t, i) => {
+      const name = (t as { name: string }).name;
+      const tk = foldCase(name);
+      if (!isSubdomain(tk, originKey)) return;
+      const td = drafts.get(tk);
+      if (td?.tainted) return;
+      if (!td || (!td.rrsets.has(Type.A) && !td.rrsets.has(Type.AAAA))) {
+        const v = ns.values[i] ?? { node: ns.node, path: ns.path };
+        src.report(
+          v.node,
+          v.path,
+          C.missingGlue,
+          `nameserver ${name} is inside zone ${origin}, so it needs A or AAAA records (glue) under records:`,
+        );
+      }
+    });
   }
-  if (src.problems.length > before) return null;
+  // Problems found while reading the YAML (duplicate keys) count too.
+  if (src.problems.length > 0) return null;
 
   const nsSet: RRset = { name: origin, type: Type.NS, ttl: defaultTtl, rdata: nsNames };
   apex.rrsets.set(Type.NS, { set: nsSet, node: null, path: 'nameservers', values: nsValues });
 
-  // Content fingerprint → serial (when not given): changes whenever the content does.
+  // The serial is derived from the content as DNS sees it, so reformatting, comments, key order and
+  // value order leave it alone, and any change to what is served moves it.
   const soaFields = [mname, rname, refresh, retry, expire, minimum, soaTtl].join(' ');
-  const fingerprint = createHash('sha256').update(soaFields + '\n' + canonicalText(drafts)).digest('hex');
-  const serial = explicitSerial ?? (parseInt(fingerprint.slice(0, 8), 16) || 1);
-  const soa: RRset = { name: origin, type: Type.SOA, ttl: soaTtl, rdata: [{ kind: 'soa', mname, rname, serial, refresh, retry, expire, minimum }] };
+  const contentHash = sha256(soaFields + '\n' + zoneLines(drafts, true));
+  const serial = explicitSerial ?? derivedSerial(contentHash);
+  const soa: RRset = {
+    name: origin,
+    type: Type.SOA,
+    ttl: soaTtl,
+    rdata: [{ kind: 'soa', mname, rname, serial, refresh, retry, expire, minimum }],
+  };
   apex.rrsets.set(Type.SOA, { set: soa, node: null, path: 'soa', values: [] });
 
   // Freeze into nodes, adding empty non-terminals between every owner and the apex.
@@ -258,9 +434,14 @@ export function compileZone(src: Source): Zone | null {
   }
   for (const [key, d] of drafts) {
     let name = d.name;
-    for (let p = parentName(key); p !== null && p !== originKey && isSubdomain(p, originKey); p = parentName(p)) {
+    for (
+      let p = parentName(key);
+      p !== null && p !== originKey && isSubdomain(p, originKey);
+      p = parentName(p)
+    ) {
       name = parentName(name)!;
-      if (!nodes.has(p)) nodes.set(p, { name, rrsets: new Map(), cut: false, occluded: cutAbove(p) !== null });
+      if (!nodes.has(p))
+        nodes.set(p, { name, rrsets: new Map(), cut: false, occluded: cutAbove(p) !== null });
     }
   }
   return {
@@ -272,26 +453,79 @@ export function compileZone(src: Source): Zone | null {
     negativeSoa: { ...soa, ttl: Math.min(soaTtl, minimum) },
     nodes,
     hasCuts: cuts.size > 0,
-    fingerprint: `${serial} ${fingerprint}`,
+    // Unlike the serial, the fingerprint also sees value order and spelling, which the server
+    // reproduces in answers, so a reload picks those edits up too.
+    fingerprint: `${serial} ${sha256(soaFields + '\n' + zoneLines(drafts, false))}`,
   };
 }
 
-type AddSet = (d: Draft, type: number, ttl: number, rdata: RData[], node: Node | null, path: string, values: { node: Node | null; path: string }[]) => void;
+type AddSet = (
+  d: Draft,
+  type: number,
+  ttl: number,
+  rdata: RData[],
+  node: Node | null,
+  path: string,
+  values: Ref[],
+) => void;
 
-function compileNode(src: Source, d: Draft, value: Node | null, path: string, origin: string, originKey: string, defaultTtl: number, addSet: AddSet): void {
+function compileNode(
+  src: Source,
+  d: Draft,
+  value: Node | null,
+  path: string,
+  origin: string,
+  originKey: string,
+  defaultTtl: number,
+  addSet: AddSet,
+): void {
   const entries = mapEntries(src, value, path);
   if (!entries) return;
   for (const e of entries) {
-    if (e.key === 'SOA') src.report(e.keyNode, e.path, C.apexRecord, 'the SOA record is generated from "soa:" at the top of the file');
+    if (NODE_KEYS.includes(e.key as (typeof NODE_KEYS)[number])) continue;
+    if (e.key.toUpperCase() === 'SOA')
+      src.report(
+        e.keyNode,
+        e.path,
+        C.apexRecord,
+        'the SOA record is generated from "soa:" at the top of the file',
+      );
+    else if ((STATIC_TYPES as readonly string[]).includes(e.key.toUpperCase())) {
+      src.report(
+        e.keyNode,
+        e.path,
+        C.unknownKey,
+        `unknown key "${e.key}" in ${path}: record types are written in upper case ("${e.key.toUpperCase()}")`,
+      );
+    } else if (typeFromName(e.key) !== undefined || /^[A-Z][A-Z0-9]*$/.test(e.key)) {
+      src.report(
+        e.keyNode,
+        e.path,
+        C.unsupportedType,
+        `record type ${e.key} is not supported (supported: ${STATIC_TYPES.join(', ')})`,
+      );
+    } else checkKeys(src, [e], NODE_KEYS, path);
   }
-  checkKeys(src, entries.filter((e) => e.key !== 'SOA'), NODE_KEYS, `records.${d.name}`);
   const ttlE = entries.find((e) => e.key === 'ttl');
-  const nodeTtl = ttlE ? (scalarInt(src, ttlE.value, ttlE.path, 0, MAX_TTL, C.badTtl) ?? defaultTtl) : defaultTtl;
+  const nodeTtl = ttlE
+    ? (scalarInt(src, ttlE.value, ttlE.path, 0, MAX_TTL, C.badTtl) ?? defaultTtl)
+    : defaultTtl;
+  const isApex = foldCase(d.name) === originKey;
   for (const e of entries) {
-    const type = typeFromName(e.key);
-    if (e.key === 'ttl' || type === undefined || !(STATIC_TYPES as readonly string[]).includes(e.key)) continue;
+    if (!(STATIC_TYPES as readonly string[]).includes(e.key)) continue;
+    const type = typeFromName(e.key)!;
+    if (type === Type.NS && isApex) {
+      src.report(
+        e.keyNode,
+        e.path,
+        C.apexRecord,
+        'apex NS records come from "nameservers:", not from records',
+      );
+      continue;
+    }
     // A type takes a value, a list, or { ttl, values } for a TTL of its own.
     let valuesNode = e.value;
+    let valuesPath = e.path;
     let ttl = nodeTtl;
     if (isMap(e.value)) {
       const sub = mapEntries(src, e.value, e.path) ?? [];
@@ -300,62 +534,124 @@ function compileNode(src: Source, d: Draft, value: Node | null, path: string, or
       if (t) ttl = scalarInt(src, t.value, t.path, 0, MAX_TTL, C.badTtl) ?? ttl;
       const v = sub.find((s) => s.key === 'values');
       if (!v) {
-        src.report(e.value, e.path, C.missingKey, 'missing "values"');
+        src.report(
+          e.value,
+          e.path,
+          C.missingKey,
+          'missing "values" (the form with a TTL of its own is { ttl: 60, values: [...] })',
+        );
         continue;
       }
       valuesNode = v.value;
+      valuesPath = v.path;
     }
-    const values = listOf(src, valuesNode, e.path);
-    if (type === Type.CNAME && values.length !== 1) {
-      src.report(valuesNode, e.path, C.badValue, 'a name has at most one CNAME (RFC 1034 3.6.2)');
+    const values = listOf(src, valuesNode, valuesPath);
+    if (values.length === 0) {
+      // listOf has reported anything that is not a list; an empty list is reported here.
+      if (isSeq(valuesNode) && valuesNode.items.length === 0)
+        src.report(
+          valuesNode,
+          valuesPath,
+          C.badValue,
+          'an empty list: give at least one value, or remove the key',
+        );
+      continue;
+    }
+    if (type === Type.CNAME && values.length > 1) {
+      src.report(
+        values[1]!.node,
+        values[1]!.path,
+        C.badValue,
+        'a name has at most one CNAME (RFC 1034 3.6.2)',
+      );
       continue;
     }
     const rdata: RData[] = [];
     const seen = new Map<string, string>();
-    const valueRefs: { node: Node | null; path: string }[] = [];
+    const refs: Ref[] = [];
     for (const v of values) {
-      const r = parseRData(type, v.value, origin);
+      if (v.text === null) {
+        src.report(v.node, v.path, C.wrongType, `must be a string, got ${describe(v.node)}`);
+        continue;
+      }
+      const r = parseRData(type, v.text, origin);
       if (!r.ok) {
-        src.report(v.node, v.path, type === Type.A || type === Type.AAAA ? C.badAddress : C.badValue, r.message);
+        src.report(
+          v.node,
+          v.path,
+          type === Type.A || type === Type.AAAA
+            ? C.badAddress
+            : type === Type.CNAME || type === Type.NS || type === Type.PTR
+              ? C.badName
+              : C.badValue,
+          r.message,
+        );
         continue;
       }
-      const text = rdataText(r.rdata);
-      const dup = seen.get(foldCase(text));
+      const k = rdataKey(r.rdata);
+      const dup = seen.get(k);
       if (dup) {
-        src.report(v.node, v.path, C.badValue, `duplicate of ${dup}: an RRset holds each record once (RFC 2181 5)`);
+        src.report(
+          v.node,
+          v.path,
+          C.badValue,
+          `duplicate of ${dup}: an RRset holds each record once (RFC 2181 5)`,
+        );
         continue;
       }
-      seen.set(foldCase(text), v.path);
-      if (type === Type.NS && foldCase(d.name) === originKey) continue; // reported later as apex-record
-      if ((type === Type.CNAME || type === Type.NS) && r.rdata.kind === 'name' && !isSubdomain(foldCase(r.rdata.name), '')) continue;
+      seen.set(k, v.path);
       rdata.push(r.rdata);
-      valueRefs.push({ node: v.node, path: v.path });
+      refs.push({ node: v.node, path: v.path });
     }
-    if (type === Type.NS && foldCase(d.name) === originKey) {
-      src.report(e.keyNode, e.path, C.apexRecord, 'apex NS records come from "nameservers:", not from records');
-      continue;
-    }
-    if (rdata.length) addSet(d, type, ttl, rdata, e.value, e.path, valueRefs);
+    if (rdata.length) addSet(d, type, ttl, rdata, e.value, e.path, refs);
   }
 }
 
+/** Identity of a record within its RRset: names compare case-insensitively (RFC 4343), text exactly. */
+function rdataKey(r: RData): string {
+  const text = rdataText(r);
+  return r.kind === 'name' || r.kind === 'mx' || r.kind === 'srv' ? foldCase(text) : text;
+}
+
 /** "hostmaster@example.com" or "hostmaster.example.com." → RNAME (RFC 1035 8: first label is the mailbox). */
-export function contactToRname(text: string, origin: string): { ok: true; name: string } | { ok: false; message: string } {
+export function contactToRname(
+  text: string,
+  origin: string,
+): { ok: true; name: string } | { ok: false; message: string } {
   const at = text.indexOf('@');
   if (at < 0) return resolveName(text, origin);
   const local = text.slice(0, at).replace(/\\/g, '\\\\').replace(/\./g, '\\.');
-  if (!/^[A-Za-z0-9._+\\-]+$/.test(local)) return { ok: false, message: `not a usable mailbox: "${text}"` };
+  if (!/^[A-Za-z0-9._+\\-]+$/.test(local))
+    return { ok: false, message: `not a usable mailbox: "${text}"` };
   const domain = text.slice(at + 1).replace(/\.$/, '');
   const bad = checkName(domain, false);
   if (bad && !bad.ok) return bad;
   return { ok: true, name: `${local}.${domain}` };
 }
 
-function canonicalText(drafts: Map<string, Draft>): string {
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** First 32 bits of the content hash; 0 is skipped so a derived serial always looks set. */
+export function derivedSerial(hash: string): number {
+  return parseInt(hash.slice(0, 8), 16) || 1;
+}
+
+/**
+ * The zone's records, one master-file-like line each. Canonical (for the serial): owners case-folded
+ * and sorted, RRsets by type, records sorted within each RRset. Exact (for the fingerprint): owners
+ * as spelled and records in file order.
+ */
+function zoneLines(drafts: Map<string, Draft>, canonical: boolean): string {
   const lines: string[] = [];
   for (const [key, d] of [...drafts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     for (const [t, s] of [...d.rrsets].sort(([a], [b]) => a - b)) {
-      for (const r of s.set.rdata) lines.push(`${key} ${s.set.ttl} ${typeName(t)} ${rdataText(r)}`);
+      const rrs = s.set.rdata.map(
+        (r) =>
+          `${canonical ? key : d.name} ${s.set.ttl} ${typeName(t)} ${canonical ? rdataKey(r) : rdataText(r)}`,
+      );
+      lines.push(...(canonical ? rrs.sort() : rrs));
     }
   }
   return lines.join('\n');

@@ -2,20 +2,31 @@
 // them. Messages read like a compiler's: file:line:col: path: message [code].
 
 export const ProblemCode = {
+  /** The file is not valid YAML (or holds more than one document). */
   yamlSyntax: 'yaml-syntax',
+  /** The same key twice in one mapping; YAML would silently keep only one of them. */
+  duplicateKey: 'duplicate-key',
+  /** A key the format does not define (often a typo: "tll", "nameserver"). */
   unknownKey: 'unknown-key',
   missingKey: 'missing-key',
+  /** A mapping where a value was expected, a list where a mapping was, a boolean for a name... */
   wrongType: 'wrong-type',
+  /** A malformed domain name: bad characters, empty label, label over 63 or name over 255 octets. */
   badName: 'bad-name',
   badAddress: 'bad-address',
   badTtl: 'bad-ttl',
+  /** Any other malformed or disallowed value (MX/SRV/CAA syntax, duplicate records, ...). */
   badValue: 'bad-value',
   outOfZone: 'out-of-zone',
   cnameAndOther: 'cname-and-other-data',
+  /** Two owner names that differ only in letter case (RFC 4343). */
   caseDuplicate: 'case-duplicate',
+  /** One owner name written twice in another spelling (e.g. "www" and "www.example.org."). */
+  duplicateName: 'duplicate-name',
   missingGlue: 'missing-glue',
   occluded: 'occluded-data',
   duplicateZone: 'duplicate-zone',
+  /** SOA or apex NS written under records: they come from soa: and nameservers:. */
   apexRecord: 'apex-record',
   unsupportedType: 'unsupported-type',
   io: 'io-error',
@@ -24,6 +35,7 @@ export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
 export interface Problem {
   file: string;
+  /** 1-based line and column of the offending token (the key or value, not the line start). */
   line: number;
   col: number;
   /** YAML path of the offending value, e.g. records.static.A[0]. */
@@ -32,6 +44,7 @@ export interface Problem {
   message: string;
 }
 
+/** `file:line:col: path: message [code]`; the path is left out for problems outside any value (YAML syntax, I/O). */
 export function formatProblem(p: Problem): string {
   const where = p.path ? `${p.path}: ` : '';
   return `${p.file}:${p.line}:${p.col}: ${where}${p.message} [${p.code}]`;
@@ -42,4 +55,9 @@ export class ProblemsError extends Error {
     super(problems.map(formatProblem).join('\n'));
     this.name = 'ProblemsError';
   }
+}
+
+/** One file's problems in reading order (line, then column), as a compiler lists them; stable for ties. */
+export function sortProblems(problems: readonly Problem[]): Problem[] {
+  return [...problems].sort((a, b) => a.line - b.line || a.col - b.col);
 }

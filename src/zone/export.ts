@@ -7,8 +7,14 @@ import type { Zone } from './zone.js';
  * stable. Glue below delegations is included (it is part of the zone a secondary transfers).
  */
 export function exportZone(zone: Zone): string {
-  const out = [`; zone ${zone.origin} exported by geosteer from ${zone.file}`, `$ORIGIN ${zone.origin}.`, ...rrsetLines(zone.soa)];
-  const keys = [...zone.nodes.keys()].sort((a, b) => (a === zone.key ? -1 : b === zone.key ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  const out = [
+    `; zone ${zone.origin} exported by geosteer from ${zone.file}`,
+    `$ORIGIN ${zone.origin}.`,
+    ...rrsetLines(zone.soa),
+  ];
+  const keys = [...zone.nodes.keys()].sort((a, b) =>
+    a === zone.key ? -1 : b === zone.key ? 1 : a < b ? -1 : a > b ? 1 : 0,
+  );
   for (const key of keys) {
     const node = zone.nodes.get(key)!;
     for (const [type, set] of [...node.rrsets].sort(([a], [b]) => a - b)) {

@@ -1,8 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isMap, type YAMLMap } from 'yaml';
 import { compileZone } from './compile.js';
-import { type Problem, ProblemCode as C } from './errors.js';
-import { Source } from './yaml-source.js';
+import { type Problem, ProblemCode as C, sortProblems } from './errors.js';
+import { type Node, Source } from './yaml-source.js';
 import type { Zone } from './zone.js';
 
 export interface LoadResult {
@@ -10,16 +11,30 @@ export interface LoadResult {
   problems: Problem[];
 }
 
+export interface CompileResult {
+  zone: Zone | null;
+  problems: Problem[];
+  /** Where the zone's name is written (the value of `zone:`), for problems about the whole zone. */
+  origin: { line: number; col: number };
+}
+
 /** Zone files are the *.yaml / *.yml files directly in the directory, read in name order. */
 export async function zoneFiles(dir: string): Promise<string[]> {
   const names = await readdir(dir);
-  return names.filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.')).sort().map((n) => join(dir, n));
+  return names
+    .filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.'))
+    .sort()
+    .map((n) => join(dir, n));
 }
 
-export function compileText(file: string, text: string): { zone: Zone | null; problems: Problem[] } {
+/** Compile one zone file's text; problems come in reading order. */
+export function compileText(file: string, text: string): CompileResult {
   const src = new Source(file, text);
   const zone = compileZone(src);
-  return { zone, problems: src.problems };
+  const zoneValue = isMap(src.root)
+    ? ((src.root as YAMLMap).get('zone', true) as Node | undefined)
+    : undefined;
+  return { zone, problems: sortProblems(src.problems), origin: src.at(zoneValue) };
 }
 
 /**
@@ -27,15 +42,25 @@ export function compileText(file: string, text: string): { zone: Zone | null; pr
  * a reload is all or nothing, so the server never serves a mix of old and new zones.
  */
 export async function loadZoneDir(dir: string): Promise<LoadResult> {
-  const problems: Problem[] = [];
   let files: string[];
   try {
     files = await zoneFiles(dir);
   } catch (e) {
-    return { zones: [], problems: [{ file: dir, line: 1, col: 1, path: '', code: C.io, message: (e as Error).message }] };
+    return {
+      zones: [],
+      problems: [
+        { file: dir, line: 1, col: 1, path: '', code: C.io, message: (e as Error).message },
+      ],
+    };
   }
+  return loadZoneFiles(files);
+}
+
+/** Load and validate the given zone files as one set: each zone may be defined once. */
+export async function loadZoneFiles(files: readonly string[]): Promise<LoadResult> {
+  const problems: Problem[] = [];
   const zones: Zone[] = [];
-  const byKey = new Map<string, Zone>();
+  const byKey = new Map<string, { zone: Zone; at: string }>();
   for (const file of files) {
     let text: string;
     try {
@@ -47,13 +72,19 @@ export async function loadZoneDir(dir: string): Promise<LoadResult> {
     const r = compileText(file, text);
     problems.push(...r.problems);
     if (!r.zone) continue;
+    const at = `${file}:${r.origin.line}:${r.origin.col}`;
     const dup = byKey.get(r.zone.key);
     if (dup) {
-      const line = text.split('\n').findIndex((l) => /^zone\s*:/.test(l)) + 1 || 1;
-      problems.push({ file, line, col: 1, path: 'zone', code: C.duplicateZone, message: `zone ${r.zone.origin} is already defined in ${dup.file}` });
+      problems.push({
+        ...r.origin,
+        file,
+        path: 'zone',
+        code: C.duplicateZone,
+        message: `zone ${r.zone.origin} is already defined at ${dup.at}`,
+      });
       continue;
     }
-    byKey.set(r.zone.key, r.zone);
+    byKey.set(r.zone.key, { zone: r.zone, at });
     zones.push(r.zone);
   }
   return { zones, problems };

@@ -1,4 +1,10 @@
-import { foldCase, isSubdomain, MAX_LABEL_OCTETS, MAX_NAME_OCTETS, splitLabels } from '../wire/name.js';
+import {
+  foldCase,
+  isSubdomain,
+  MAX_LABEL_OCTETS,
+  MAX_NAME_OCTETS,
+  splitLabels,
+} from '../wire/name.js';
 
 export type NameResult = { ok: true; name: string } | { ok: false; message: string };
 
@@ -14,7 +20,11 @@ const LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/;
  *   absolute, because appending the origin again is never what an operator means;
  * - otherwise relative to the origin (RFC 1035 5.1).
  */
-export function resolveName(text: string, origin: string, opts: { wildcard?: boolean } = {}): NameResult {
+export function resolveName(
+  text: string,
+  origin: string,
+  opts: { wildcard?: boolean } = {},
+): NameResult {
   const t = text.trim();
   if (t === '') return { ok: false, message: 'empty name' };
   let abs: string;
@@ -33,14 +43,30 @@ export function checkName(name: string, wildcard: boolean): NameResult | null {
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;
     if (l.length === 0) return { ok: false, message: `empty label in "${name}"` };
-    if (l.length > MAX_LABEL_OCTETS) return { ok: false, message: `label "${l.slice(0, 20)}..." is ${l.length} octets, over the limit of 63 (RFC 1035 2.3.4)` };
+    if (l.length > MAX_LABEL_OCTETS)
+      return {
+        ok: false,
+        message: `label "${l.slice(0, 20)}..." is ${l.length} octets, over the limit of 63 (RFC 1035 2.3.4)`,
+      };
     octets += l.length + 1;
     if (l === '*') {
-      if (!wildcard || i !== 0) return { ok: false, message: `"*" is only allowed as the leftmost label of an owner name (RFC 4592), in "${name}"` };
+      if (!wildcard || i !== 0)
+        return {
+          ok: false,
+          message: `"*" is only allowed as the leftmost label of an owner name (RFC 4592), in "${name}"`,
+        };
       continue;
     }
-    if (!LABEL.test(l)) return { ok: false, message: `label "${l}" has characters other than letters, digits, '-' and '_' in "${name}"` };
+    if (!LABEL.test(l))
+      return {
+        ok: false,
+        message: `label "${l}" has characters other than letters, digits, '-' and '_' in "${name}"`,
+      };
   }
-  if (octets > MAX_NAME_OCTETS) return { ok: false, message: `name is ${octets} octets, over the limit of 255 (RFC 1035 2.3.4)` };
+  if (octets > MAX_NAME_OCTETS)
+    return {
+      ok: false,
+      message: `name is ${octets} octets, over the limit of 255 (RFC 1035 2.3.4)`,
+    };
   return null;
 }

@@ -38,5 +38,7 @@ export function rdataText(r: RData): string {
 }
 
 export function rrsetLines(set: RRset): string[] {
-  return set.rdata.map((r) => `${fqdn(set.name)}\t${set.ttl}\tIN\t${typeName(set.type)}\t${rdataText(r)}`);
+  return set.rdata.map(
+    (r) => `${fqdn(set.name)}\t${set.ttl}\tIN\t${typeName(set.type)}\t${rdataText(r)}`,
+  );
 }

@@ -36,11 +36,14 @@ export function ipv6Bytes(s: string): Uint8Array | null {
 
 /** Canonical text of an IPv6 address (RFC 5952) from 16 octets. */
 export function ipv6Text(b: Uint8Array): string {
+  // RFC 5952 5: IPv4-mapped addresses keep the dotted quad.
+  if (b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff)
+    return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
   const g: number[] = [];
   for (let i = 0; i < 16; i += 2) g.push((b[i]! << 8) | b[i + 1]!);
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;
@@ -75,21 +78,30 @@ export function txtChunks(value: string): Uint8Array[] {
 
 /** Parse one value of a static record type from its zone-file text. */
 export function parseRData(type: number, value: unknown, origin: string): RDataResult {
-  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : null;
-  if (text === null) return { ok: false, message: `must be a string, got ${JSON.stringify(value)}` };
+  const text =
+    typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : null;
+  if (text === null)
+    return { ok: false, message: `must be a string, got ${JSON.stringify(value)}` };
+  // Target names inside MX and SRV: a bad one is reported with the reason, not just the syntax.
+  let nameProblem = '';
   const name = (t: string | undefined): string | null => {
     if (t === undefined) return null;
     const r = resolveName(t, origin);
+    if (!r.ok) nameProblem = `: ${r.message}`;
     return r.ok ? r.name : null;
   };
   switch (type) {
     case Type.A: {
       const bytes = ipv4Bytes(text);
-      return bytes ? { ok: true, rdata: { kind: 'a', address: text, bytes } } : { ok: false, message: `not an IPv4 address: "${text}"` };
+      return bytes
+        ? { ok: true, rdata: { kind: 'a', address: text, bytes } }
+        : { ok: false, message: `not an IPv4 address: "${text}"` };
     }
     case Type.AAAA: {
       const bytes = ipv6Bytes(text);
-      return bytes ? { ok: true, rdata: { kind: 'aaaa', address: ipv6Text(bytes), bytes } } : { ok: false, message: `not an IPv6 address: "${text}"` };
+      return bytes
+        ? { ok: true, rdata: { kind: 'aaaa', address: ipv6Text(bytes), bytes } }
+        : { ok: false, message: `not an IPv6 address: "${text}"` };
     }
     case Type.CNAME:
     case Type.NS:
@@ -101,7 +113,11 @@ export function parseRData(type: number, value: unknown, origin: string): RDataR
       const [p, ex, ...rest] = text.split(/\s+/);
       const preference = int(p, 65535);
       const exchange = name(ex);
-      if (preference === null || exchange === null || rest.length) return { ok: false, message: `MX must be "PREFERENCE EXCHANGE" (e.g. "10 mail.example.com."), got "${text}"` };
+      if (preference === null || exchange === null || rest.length)
+        return {
+          ok: false,
+          message: `MX must be "PREFERENCE EXCHANGE" (e.g. "10 mail.example.com."), got "${text}"${nameProblem}`,
+        };
       return { ok: true, rdata: { kind: 'mx', preference, exchange } };
     }
     case Type.SRV: {
@@ -111,7 +127,10 @@ export function parseRData(type: number, value: unknown, origin: string): RDataR
       const port = int(po, 65535);
       const target = ta === '.' ? '' : name(ta);
       if (priority === null || weight === null || port === null || target === null || rest.length) {
-        return { ok: false, message: `SRV must be "PRIORITY WEIGHT PORT TARGET" (e.g. "10 60 5060 sip.example.com."), got "${text}"` };
+        return {
+          ok: false,
+          message: `SRV must be "PRIORITY WEIGHT PORT TARGET" (e.g. "10 60 5060 sip.example.com."), got "${text}"${nameProblem}`,
+        };
       }
       return { ok: true, rdata: { kind: 'srv', priority, weight, port, target } };
     }
@@ -121,9 +140,16 @@ export function parseRData(type: number, value: unknown, origin: string): RDataR
       // RFC 8659 4.1: flags tag "value"
       const m = /^(\d+)\s+([A-Za-z0-9]+)\s+(?:"((?:[^"\\]|\\.)*)"|(\S+))$/.exec(text);
       const flags = m ? int(m[1], 255) : null;
-      if (!m || flags === null || m[2]!.length > 15) return { ok: false, message: `CAA must be 'FLAGS TAG "VALUE"' (e.g. '0 issue "letsencrypt.org"'), got "${text}"` };
+      if (!m || flags === null || m[2]!.length > 15)
+        return {
+          ok: false,
+          message: `CAA must be 'FLAGS TAG "VALUE"' (e.g. '0 issue "letsencrypt.org"'), got "${text}"`,
+        };
       const raw = m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : m[4]!;
-      return { ok: true, rdata: { kind: 'caa', flags, tag: m[2]!.toLowerCase(), value: Buffer.from(raw, 'utf8') } };
+      return {
+        ok: true,
+        rdata: { kind: 'caa', flags, tag: m[2]!.toLowerCase(), value: Buffer.from(raw, 'utf8') },
+      };
     }
   }
   return { ok: false, message: 'unsupported record type' };

@@ -1,0 +1,146 @@
+// `geosteer check` and `geosteer export`, run as the real CLI in a child process from the repo root.
+import { execFile } from 'node:child_process';
+import { isIP } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', ...args],
+      { cwd: ROOT, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'geosteer-cli-'));
+  await writeFile(
+    join(dir, 'broken.example.yaml'),
+    [
+      'zone: broken.example', // 1
+      'nameservers:', // 2
+      '  ns1:', // 3: in zone, no glue
+      'records:', // 4
+      '  www:', // 5
+      '    A: 192.0.2.300', // 6
+      '    CNAME: web', // 7
+      '  Www:', // 8
+      '    TXT: hi', // 9
+    ].join('\n') + '\n',
+  );
+  await writeFile(
+    join(dir, 'fine.example.yaml'),
+    'zone: fine.example\nnameservers:\n  ns1.example.net.:\n',
+  );
+  await writeFile(
+    join(dir, 'twice.yaml'),
+    '# the same zone again\nzone: FINE.example.\nnameservers:\n  ns2.example.net.:\n',
+  );
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('geosteer check', () => {
+  it('prints every problem of every file as file:line:col: path: message [code] and exits 1', async () => {
+    const r = await cli('check', '--zones', dir);
+    const b = join(dir, 'broken.example.yaml');
+    expect(r.stderr.split('\n')).toEqual([
+      `${b}:3:3: nameservers.ns1: ns1.broken.example is inside zone broken.example, so it needs its addresses (glue), e.g. ns1: [192.0.2.53] [missing-glue]`,
+      `${b}:6:8: records.www.A: not an IPv4 address: "192.0.2.300" [bad-address]`,
+      `${b}:8:3: records.Www: Www.broken.example is the same name as www.broken.example (records.www); DNS names are case-insensitive (RFC 4343) [case-duplicate]`,
+      `${join(dir, 'twice.yaml')}:2:7: zone: zone FINE.example is already defined at ${join(dir, 'fine.example.yaml')}:1:7 [duplicate-zone]`,
+      '4 problem(s)',
+      '',
+    ]);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(1);
+  });
+
+  it('checks named files on their own', async () => {
+    const r = await cli('check', join(dir, 'fine.example.yaml'));
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, '1 file(s) OK\n', '']);
+  });
+
+  it('passes the example zone and exits 0', async () => {
+    const r = await cli('check', '--zones', 'zones');
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, 'zones: OK\n', '']);
+  });
+});
+
+describe('geosteer export', () => {
+  it('prints the example zone as master-file lines and exits 0', async () => {
+    const r = await cli('export', 'gslb.example.com', '--zones', 'zones');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.split('\n');
+    expect(lines.pop()).toBe(''); // ends with a newline
+    expect(lines[0]).toBe(
+      '; zone gslb.example.com exported by geosteer from zones/gslb.example.com.yaml',
+    );
+    expect(lines[1]).toBe('$ORIGIN gslb.example.com.');
+    // RFC 1035 5.1: <owner> <TTL> <class> <type> <RDATA>, owners absolute (trailing dot).
+    const rrs = lines.slice(2).map((l) => {
+      const m = /^(\S+\.)\t(\d+)\tIN\t([A-Z]+)\t(.+)$/.exec(l);
+      expect(m, l).not.toBeNull();
+      return { owner: m![1]!, ttl: Number(m![2]), type: m![3]!, rdata: m![4]! };
+    });
+    expect(rrs[0]).toMatchObject({ owner: 'gslb.example.com.', type: 'SOA' });
+    expect(rrs.filter((r) => r.type === 'SOA')).toHaveLength(1);
+    for (const rr of rrs) {
+      expect(rr.owner.toLowerCase().endsWith('gslb.example.com.'), rr.owner).toBe(true);
+      expect(rr.ttl).toBeLessThanOrEqual(2147483647);
+      if (rr.type === 'A') expect(isIP(rr.rdata)).toBe(4);
+      if (rr.type === 'AAAA') expect(isIP(rr.rdata)).toBe(6);
+      if (['NS', 'CNAME', 'PTR'].includes(rr.type)) expect(rr.rdata).toMatch(/^\S+\.$/);
+      if (rr.type === 'MX') expect(rr.rdata).toMatch(/^\d+ \S+\.$/);
+      if (rr.type === 'SRV') expect(rr.rdata).toMatch(/^\d+ \d+ \d+ \S+\.$/);
+      if (rr.type === 'TXT')
+        expect(rr.rdata).toMatch(/^"(?:[^"\\]|\\.){0,255}"(?: "(?:[^"\\]|\\.){0,255}")*$/);
+      if (rr.type === 'CAA') expect(rr.rdata).toMatch(/^\d+ [a-z0-9]+ ".*"$/);
+    }
+    const types = new Set(rrs.map((r) => r.type));
+    expect([...types].sort()).toEqual([
+      'A',
+      'AAAA',
+      'CAA',
+      'CNAME',
+      'MX',
+      'NS',
+      'PTR',
+      'SOA',
+      'SRV',
+      'TXT',
+    ]);
+    // The long TXT of the example is split into two character-strings.
+    expect(rrs.find((r) => r.owner === 'long-txt.gslb.example.com.')?.rdata).toMatch(
+      /^"[^"]{255}" "[^"]+"$/,
+    );
+  });
+
+  it('exits 1 for a zone that is not there', async () => {
+    const r = await cli('export', 'nope.example', '--zones', 'zones');
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      1,
+      '',
+      'no zone nope.example in zones (have: gslb.example.com)\n',
+    ]);
+  });
+});
