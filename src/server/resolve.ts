@@ -109,12 +109,16 @@ function referral(zone: Zone, cut: ZoneNode, ans: Answer, clearAa: boolean): voi
   const ns = cut.rrsets.get(Type.NS)!;
   if (clearAa) ans.aa = false;
   ans.authority.push(ns);
-  // RFC 9471: glue for nameservers inside the delegated zone must fit, or the reply is truncated.
+  // RFC 9471 3.1: glue for nameservers inside the delegated zone must fit, or the reply is
+  // truncated; glue for sibling nameservers elsewhere in this zone is optional (3.2).
   const cutKey = foldCase(cut.name);
   for (const rd of ns.rdata) {
     const target = foldCase((rd as { name: string }).name);
-    if (isSubdomain(target, cutKey)) ans.additionalRequired = true;
+    const before = ans.additional.length;
     addAddresses(zone, target, ans);
+    if (isSubdomain(target, cutKey)) {
+      (ans.requiredAdditional ??= []).push(...ans.additional.slice(before));
+    }
   }
 }
 

@@ -99,7 +99,7 @@ export function encodeReply(
   for (const set of tc ? [] : answer.additional) {
     const n = fits(set);
     if (n < 0) {
-      if (answer.additionalRequired) tc = true;
+      if (answer.requiredAdditional?.includes(set)) tc = true;
       continue;
     }
     ar += n;

@@ -38,10 +38,11 @@ export interface Answer {
   authority: RRset[];
   additional: RRset[];
   /**
-   * RFC 9471: glue for in-bailiwick nameservers of a referral is not optional; when it does not
-   * fit, the response is truncated rather than sent without it.
+   * RFC 9471 3.1: the additional RRsets that are glue for in-domain nameservers of a referral (at
+   * or below the cut) are not optional; when one does not fit, the response is truncated rather
+   * than sent without it. Sibling glue stays best effort (RFC 9471 3.2), like other additional data.
    */
-  additionalRequired?: boolean;
+  requiredAdditional?: RRset[];
 }
 
 export function withTtl(set: RRset, ttl: number): RRset {
