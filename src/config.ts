@@ -1,9 +1,19 @@
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_TCP, type Endpoint } from './server/server.js';
-import { ProblemCode as C, ProblemsError } from './zone/errors.js';
-import { checkKeys, listOf, mapEntries, scalarBool, scalarInt, scalarString, Source } from './zone/yaml-source.js';
+import { ProblemCode as C, ProblemsError, sortProblems } from './zone/errors.js';
+import {
+  checkKeys,
+  isSeq,
+  listOf,
+  mapEntries,
+  scalarBool,
+  scalarInt,
+  scalarString,
+  Source,
+} from './zone/yaml-source.js';
 
 export interface Config {
   listen: Endpoint[];
@@ -34,25 +44,40 @@ export const DEFAULT_CONFIG: Config = {
   workers: 1,
 };
 
-const KEYS = ['listen', 'udp', 'tcp', 'zones', 'log_level', 'query_log', 'watch', 'tcp_idle_timeout_ms', 'tcp_max_connections', 'workers'] as const;
+const KEYS = [
+  'listen',
+  'udp',
+  'tcp',
+  'zones',
+  'log_level',
+  'query_log',
+  'watch',
+  'tcp_idle_timeout_ms',
+  'tcp_max_connections',
+  'workers',
+] as const;
 
-/** "127.0.0.1:53", "[::1]:53", "::1" (port 53), "0.0.0.0". */
+/**
+ * "127.0.0.1:53", "[::1]:53", "::1" (port 53), "0.0.0.0". Hosts are IP addresses (no name lookups
+ * at start-up); the port is decimal digits, so "127.0.0.1:" or "127.0.0.1:0x35" are rejected.
+ */
 export function parseEndpoint(text: string, defaultPort = 53): Endpoint | null {
   const t = text.trim();
   let host = t;
-  let port = defaultPort;
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(t);
-  if (v6) {
-    host = v6[1]!;
-    if (v6[2] !== undefined) port = Number(v6[2]);
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(t);
+  if (bracketed) {
+    host = bracketed[1]!;
+    portText = bracketed[2];
+    if (isIP(host) !== 6) return null;
   } else if ((t.match(/:/g) ?? []).length === 1) {
-    const [h, p] = t.split(':');
-    host = h!;
-    port = Number(p);
-  }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return null;
-  if (!/^[0-9.]+$/.test(host) && !host.includes(':')) return null;
-  return { host, port };
+    [host, portText] = t.split(':') as [string, string];
+    if (isIP(host) !== 4) return null;
+  } else if (isIP(host) === 0) return null;
+  if (portText === undefined) return { host, port: defaultPort };
+  if (!/^[0-9]{1,5}$/.test(portText)) return null;
+  const port = Number(portText);
+  return port <= 65535 ? { host, port } : null;
 }
 
 /** Read the YAML config; relative paths in it are relative to the file. Unknown keys are errors. */
@@ -66,10 +91,19 @@ export async function loadConfig(file: string): Promise<Config> {
       switch (e.key) {
         case 'listen': {
           const eps: Endpoint[] = [];
-          for (const v of listOf(src, e.value, e.path)) {
+          const values = listOf(src, e.value, e.path);
+          if (values.length === 0 && isSeq(e.value)) {
+            const why = 'at least one address is needed (e.g. 127.0.0.1:5353)';
+            src.report(e.value, e.path, C.missingKey, why);
+          }
+          for (const v of values) {
             const ep = parseEndpoint(String(v.value));
-            if (ep) eps.push(ep);
-            else src.report(v.node, v.path, C.badAddress, `not an address with optional port (e.g. 127.0.0.1:5353 or [::1]:5353): "${String(v.value)}"`);
+            if (ep) {
+              eps.push(ep);
+              continue;
+            }
+            const why = `not an address with optional port (e.g. 127.0.0.1:5353 or [::1]:5353): "${String(v.value)}"`;
+            src.report(v.node, v.path, C.badAddress, why);
           }
           cfg.listen = eps;
           break;
@@ -89,15 +123,19 @@ export async function loadConfig(file: string): Promise<Config> {
         }
         case 'log_level': {
           const s = scalarString(src, e.value, e.path);
-          if (s !== null && (LOG_LEVELS as readonly string[]).includes(s)) cfg.logLevel = s as LogLevel;
-          else if (s !== null) src.report(e.value, e.path, C.badValue, `must be one of ${LOG_LEVELS.join(', ')}`);
+          if (s !== null && (LOG_LEVELS as readonly string[]).includes(s))
+            cfg.logLevel = s as LogLevel;
+          else if (s !== null)
+            src.report(e.value, e.path, C.badValue, `must be one of ${LOG_LEVELS.join(', ')}`);
           break;
         }
         case 'tcp_idle_timeout_ms':
-          cfg.tcpIdleTimeoutMs = scalarInt(src, e.value, e.path, 100, 3_600_000) ?? cfg.tcpIdleTimeoutMs;
+          cfg.tcpIdleTimeoutMs =
+            scalarInt(src, e.value, e.path, 100, 3_600_000) ?? cfg.tcpIdleTimeoutMs;
           break;
         case 'tcp_max_connections':
-          cfg.tcpMaxConnections = scalarInt(src, e.value, e.path, 1, 1_000_000) ?? cfg.tcpMaxConnections;
+          cfg.tcpMaxConnections =
+            scalarInt(src, e.value, e.path, 1, 1_000_000) ?? cfg.tcpMaxConnections;
           break;
         case 'workers':
           cfg.workers = scalarInt(src, e.value, e.path, 1, 256) ?? cfg.workers;
@@ -105,6 +143,16 @@ export async function loadConfig(file: string): Promise<Config> {
       }
     }
   }
-  if (src.problems.length) throw new ProblemsError(src.problems);
+  if (!cfg.udp && !cfg.tcp) {
+    const e = entries?.find((x) => x.key === 'tcp') ?? entries?.find((x) => x.key === 'udp');
+    src.report(
+      e?.value ?? src.root,
+      e?.path ?? '',
+      C.badValue,
+      'udp and tcp are both false: nothing would be served',
+    );
+  }
+  // In reading order, as a compiler lists them (unknown keys are found before values are read).
+  if (src.problems.length) throw new ProblemsError(sortProblems(src.problems));
   return cfg;
 }

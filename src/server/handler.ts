@@ -1,7 +1,8 @@
 import { Class, EDNS_UDP_PAYLOAD, Rcode, Type } from '../wire/constants.js';
 import { encodeReply, type EdnsReply, udpLimit } from '../wire/encode.js';
-import { foldCase } from '../wire/name.js';
-import { parseQuery, type Query } from '../wire/query.js';
+import { foldCase, readName } from '../wire/name.js';
+import { type Edns, parseQuery, type Query } from '../wire/query.js';
+import { EdnsShape, type PlainQuery, replyKey, scanPlainQuery } from '../wire/query-key.js';
 import type { Answer } from '../wire/rr.js';
 import type { ZoneSet } from '../zone/zone-set.js';
 import { resolve } from './resolve.js';
@@ -27,16 +28,17 @@ const EMPTY: Answer = { rcode: Rcode.NOERROR, aa: false, answer: [], authority: 
 /**
  * Bytes in, bytes out. Everything below the sockets and above the zone data lives here.
  *
- * Fast path: a reply depends only on (transport limit, EDNS presence and DO, qtype, qclass,
- * case-folded qname) and the zone data. It is encoded once on the first such query and memoised;
- * later queries copy it and patch the ID, the RD bit and the question name's letter case
- * (RFC 1035 4.1.1: ID and RD are echoed). Every name in the reply that equals the question is a
- * compression pointer to it, so the patched question carries the client's case into the answers.
+ * Memo: a reply depends only on (transport limit, EDNS presence, DO and version, qtype, qclass,
+ * case-folded qname) and the zone data; see replyKey. It is encoded once on the first such query
+ * and memoised; later queries copy it and patch the ID, the RD bit and the question name's letter
+ * case (RFC 1035 4.1.1: ID and RD are echoed). Every name in the reply that equals the question is
+ * a compression pointer to it, so the patched question carries the client's case into the answers.
  * A reload installs a new ZoneSet and with it an empty memo, so no stale bytes survive.
  */
 export class QueryHandler {
   private zones: ZoneSet;
   private memo = new Map<string, Buffer>();
+  private readonly scan: PlainQuery = { qnameEnd: 0, edns: EdnsShape.None, udpSize: 0 };
   onQuery: ((e: QueryEvent) => void) | null = null;
 
   constructor(zones: ZoneSet) {
@@ -54,6 +56,15 @@ export class QueryHandler {
 
   /** Returns the reply, or null when the packet must be dropped (RFC 1035 4.1.1: never answer QR=1). */
   handle(msg: Buffer, transport: Transport): Buffer | null {
+    // Fast path, because per-query cost bounds UDP throughput: a plain query is keyed from its
+    // bytes without parsing; anything unusual, and every memo miss, takes the full path below.
+    const s = this.scan;
+    if (scanPlainQuery(msg, s)) {
+      const limit = transport === 'tcp' ? TCP_LIMIT : udpLimit(s.edns === EdnsShape.None ? null : s.udpSize);
+      const hit = this.memo.get(replyKey(msg, s.qnameEnd, limit, s.edns, 0));
+      if (hit) return this.patch(hit, msg, s.qnameEnd, transport);
+    }
+
     const parsed = parseQuery(msg);
     if (!parsed.ok) {
       if (parsed.action === 'drop') return null;
@@ -69,23 +80,35 @@ export class QueryHandler {
     }
     const q = parsed.query;
     const limit = transport === 'tcp' ? TCP_LIMIT : udpLimit(q.edns ? q.edns.udpSize : null);
-    const key = `${limit}|${q.edns ? (q.edns.dnssecOk ? 2 : 1) : 0}|${q.edns?.version ?? 0}|${q.qtype}|${q.qclass}|${foldCase(q.qname)}`;
+    const key = replyKey(msg, q.qnameEnd, limit, ednsShape(q.edns), q.edns?.version ?? 0);
     const hit = this.memo.get(key);
-    if (hit) {
-      const out = Buffer.allocUnsafe(hit.length);
-      hit.copy(out);
-      out[0] = msg[0]!;
-      out[1] = msg[1]!;
-      out[2] = (hit[2]! & 0xfe) | (msg[2]! & 0x01);
-      msg.copy(out, q.questionStart, q.questionStart, q.qnameEnd);
-      this.onQuery?.({ transport, qname: q.qname, qtype: q.qtype, rcode: hit[3]! & 0xf, zone: null, size: out.length, cached: true });
-      return out;
-    }
+    if (hit) return this.patch(hit, msg, q.qnameEnd, transport);
     const { answer, ednsReply, zone } = this.answer(q);
     const out = encodeReply({ id: q.id, queryFlags: q.flags }, { message: msg, start: q.questionStart, end: q.questionEnd, qname: q.qname }, answer, ednsReply, limit);
     if (this.memo.size >= CACHE_LIMIT) this.memo.clear();
     this.memo.set(key, out);
     this.onQuery?.({ transport, qname: q.qname, qtype: q.qtype, rcode: answer.rcode, zone, size: out.length, cached: false });
+    return out;
+  }
+
+  /** A memoised reply given this query's ID, RD bit and question letter case. */
+  private patch(hit: Buffer, msg: Buffer, qnameEnd: number, transport: Transport): Buffer {
+    const out = Buffer.allocUnsafe(hit.length);
+    hit.copy(out);
+    out[0] = msg[0]!;
+    out[1] = msg[1]!;
+    out[2] = (hit[2]! & 0xfe) | (msg[2]! & 0x01);
+    // The question name starts right after the 12-octet header in both messages.
+    msg.copy(out, 12, 12, qnameEnd);
+    this.onQuery?.({
+      transport,
+      qname: readName(msg, 12, false)?.name ?? '',
+      qtype: (msg[qnameEnd]! << 8) | msg[qnameEnd + 1]!,
+      rcode: hit[3]! & 0xf,
+      zone: null,
+      size: out.length,
+      cached: true,
+    });
     return out;
   }
 
@@ -103,6 +126,11 @@ export class QueryHandler {
     const answer = resolve(this.zones, q.qname, q.qtype);
     return { answer, ednsReply, zone: this.zones.find(foldCase(q.qname))?.origin ?? null };
   }
+}
+
+function ednsShape(edns: Edns | null): EdnsShape {
+  if (!edns) return EdnsShape.None;
+  return edns.dnssecOk ? EdnsShape.DnssecOk : EdnsShape.Edns;
 }
 
 function opt(dnssecOk: boolean, extendedRcode: number): EdnsReply {

@@ -1,6 +1,6 @@
 import { type FSWatcher, watch } from 'node:fs';
 import type { Logger } from '../log.js';
-import { formatProblem, type Problem } from '../zone/errors.js';
+import { formatProblem, type Problem, ProblemCode } from '../zone/errors.js';
 import { loadZoneDir } from '../zone/load.js';
 import { ZoneSet } from '../zone/zone-set.js';
 
@@ -17,7 +17,7 @@ export class Reloader {
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<ReloadOutcome> | null = null;
-  private again = false;
+  private queued: Promise<ReloadOutcome> | null = null;
 
   constructor(
     private readonly dir: string,
@@ -32,29 +32,63 @@ export class Reloader {
     return this.current;
   }
 
-  /** Reload now; concurrent requests coalesce into one more run after the current one. */
-  async reload(reason: string): Promise<ReloadOutcome> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.run(reason);
+  /**
+   * Reload now. A request made while a reload runs may come from an edit that run did not see, so
+   * it gets one more run after the current one; every request made meanwhile shares that run. The
+   * outcome returned always reflects the files as they were at or after the request.
+   */
+  reload(reason: string): Promise<ReloadOutcome> {
+    if (this.queued) return this.queued;
+    if (!this.running) return this.start(reason);
+    const queued = this.running.then(() => {
+      this.queued = null;
+      return this.start(reason);
+    });
+    this.queued = queued;
+    return queued;
+  }
+
+  private start(reason: string): Promise<ReloadOutcome> {
+    const run = this.run(reason).finally(() => {
+      if (this.running === run) this.running = null;
+    });
+    this.running = run;
+    return run;
+  }
+
+  /** Never rejects: a reload that fails for any reason leaves the last good set serving. */
+  private async run(reason: string): Promise<ReloadOutcome> {
     try {
-      return await this.running;
-    } finally {
-      this.running = null;
-      if (this.again) {
-        this.again = false;
-        void this.reload(reason);
-      }
+      return await this.load(reason);
+    } catch (err) {
+      const problem: Problem = {
+        file: this.dir,
+        line: 1,
+        col: 1,
+        path: '',
+        code: ProblemCode.io,
+        message: `reload failed: ${(err as Error).message}`,
+      };
+      this.log.error(
+        { err, reason, generation: this.current.generation },
+        `reload rejected: ${formatProblem(problem)}; still serving generation ${this.current.generation}`,
+      );
+      return { ok: false, problems: [problem] };
     }
   }
 
-  private async run(reason: string): Promise<ReloadOutcome> {
+  private async load(reason: string): Promise<ReloadOutcome> {
     const { zones, problems } = await loadZoneDir(this.dir);
     if (problems.length) {
-      for (const p of problems) this.log.error({ file: p.file, line: p.line, col: p.col, path: p.path, code: p.code }, formatProblem(p));
-      this.log.error({ reason, problems: problems.length, generation: this.current.generation }, `reload rejected: ${problems.length} problem(s); still serving generation ${this.current.generation}`);
+      for (const p of problems)
+        this.log.error(
+          { file: p.file, line: p.line, col: p.col, path: p.path, code: p.code },
+          formatProblem(p),
+        );
+      this.log.error(
+        { reason, problems: problems.length, generation: this.current.generation },
+        `reload rejected: ${problems.length} problem(s); still serving generation ${this.current.generation}`,
+      );
       return { ok: false, problems };
     }
     const old = new Map(this.current.zones.map((z) => [z.key, z]));
@@ -68,31 +102,56 @@ export class Reloader {
     }
     const removed = [...old.values()].map((z) => z.origin);
     if (!added.length && !changed.length && !removed.length) {
-      this.log.debug({ reason }, 'reload: no change');
+      // Logged at info like every other outcome: an operator who sends SIGHUP sees that it ran.
+      this.log.info(
+        { reason, generation: this.current.generation, added, removed, changed },
+        `zones reloaded: no change; still serving generation ${this.current.generation}`,
+      );
       return { ok: true, generation: this.current.generation, added, removed, changed };
     }
     const next = new ZoneSet(zones, this.current.generation + 1);
     this.current = next;
     this.install(next);
-    this.log.info({ reason, generation: next.generation, added, removed, changed, zones: zones.length }, 'zones reloaded');
+    const what = [
+      added.length ? `added ${added.join(', ')}` : '',
+      removed.length ? `removed ${removed.join(', ')}` : '',
+      changed.length ? `changed ${changed.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    this.log.info(
+      { reason, generation: next.generation, added, removed, changed, zones: zones.length },
+      `zones reloaded: ${what}; now serving generation ${next.generation}`,
+    );
     return { ok: true, generation: next.generation, added, removed, changed };
   }
 
   /** Watch the directory (not the files: editors replace files by rename) and reload on change. */
   watch(): void {
     this.watcher = watch(this.dir, { persistent: false }, (_event, file) => {
-      if (file && !/\.ya?ml$/.test(String(file))) return;
+      if (file && !isZoneEvent(String(file))) return;
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => {
         this.timer = null;
         void this.reload(`file ${file ?? '?'} changed`);
       }, this.debounceMs);
     });
-    this.watcher.on('error', (err) => this.log.error({ err, dir: this.dir }, 'zone directory watch failed'));
+    this.watcher.on('error', (err) =>
+      this.log.error({ err, dir: this.dir }, 'zone directory watch failed'),
+    );
   }
 
   close(): void {
     this.watcher?.close();
     if (this.timer) clearTimeout(this.timer);
   }
+}
+
+/**
+ * Does a change to this directory entry concern the zones? Zone files, and the "..data" links
+ * that Kubernetes' atomic writer swaps when a mounted ConfigMap changes (the *.yaml names there
+ * are symlinks through ..data, so their own names never show up in an event).
+ */
+function isZoneEvent(name: string): boolean {
+  return /\.ya?ml$/.test(name) || name.startsWith('..');
 }

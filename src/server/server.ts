@@ -50,6 +50,10 @@ export class GeosteerServer {
 
   /** Load and validate the zones, then open the listeners. Throws ProblemsError on bad zones. */
   static async start(opts: ServerOptions): Promise<GeosteerServer> {
+    // Checked here too, not only in the config file: command-line flags can turn both off.
+    if ((!opts.udp && !opts.tcp) || opts.listen.length === 0) {
+      throw new Error('nothing to listen on: give at least one address and leave UDP or TCP on');
+    }
     const { zones, problems } = await loadZoneDir(opts.zonesDir);
     if (problems.length) throw new ProblemsError(problems);
     const set = new ZoneSet(zones, 1);
@@ -57,7 +61,17 @@ export class GeosteerServer {
     const reloader = new Reloader(opts.zonesDir, set, (z) => handler.setZones(z), opts.log);
     const server = new GeosteerServer(handler, reloader, opts);
     if (opts.queryLog) {
-      handler.onQuery = (e) => opts.log.info({ transport: e.transport, qname: e.qname, qtype: typeName(e.qtype), rcode: rcodeName(e.rcode), size: e.size }, 'query');
+      handler.onQuery = (e) =>
+        opts.log.info(
+          {
+            transport: e.transport,
+            qname: e.qname,
+            qtype: typeName(e.qtype),
+            rcode: rcodeName(e.rcode),
+            size: e.size,
+          },
+          'query',
+        );
     }
     try {
       for (const ep of opts.listen) await server.open(ep);
@@ -68,7 +82,13 @@ export class GeosteerServer {
     if (opts.watch) reloader.watch();
     process.on('SIGHUP', server.onHup);
     opts.log.info(
-      { listeners: server.listeners.map((l) => `${l.transport}://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`), zones: zones.map((z) => z.origin), generation: 1 },
+      {
+        listeners: server.listeners.map(
+          (l) => `${l.transport}://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`,
+        ),
+        zones: zones.map((z) => z.origin),
+        generation: 1,
+      },
       `geosteer listening; serving ${zones.length} zone(s)`,
     );
     return server;
@@ -83,22 +103,25 @@ export class GeosteerServer {
         udp = await listenUdp(ep.host, port, this.handler, this.opts.log);
         port = udp.address().port;
       }
+      let tcp: TcpListener | null = null;
       try {
-        if (this.opts.tcp) {
-          const t = await listenTcp(ep.host, port, this.handler, this.opts.tcpOptions, this.opts.log);
-          this.tcp.push(t);
-          port = t.port;
-          this.listeners.push({ transport: 'tcp', host: ep.host, port });
-        }
+        if (this.opts.tcp)
+          tcp = await listenTcp(ep.host, port, this.handler, this.opts.tcpOptions, this.opts.log);
       } catch (err) {
-        udp?.close();
+        await new Promise<void>((r) => (udp ? udp.close(() => r()) : r()));
         // The free UDP port may be taken for TCP; pick another (only when the port was ours to pick).
-        if (ep.port === 0 && attempt < 10 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
+        if (ep.port === 0 && attempt < 10 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+          continue;
         throw err;
       }
+      // Listed in endpoint order, UDP before TCP, so `port` and the start-up line are predictable.
       if (udp) {
         this.udp.push(udp);
-        this.listeners.unshift({ transport: 'udp', host: ep.host, port });
+        this.listeners.push({ transport: 'udp', host: ep.host, port });
+      }
+      if (tcp) {
+        this.tcp.push(tcp);
+        this.listeners.push({ transport: 'tcp', host: ep.host, port: tcp.port });
       }
       return;
     }

@@ -72,17 +72,20 @@ export function parseQuery(msg: Uint8Array): ParseResult {
     edns,
   });
 
-  if (qdcount !== 1) return fail(opcode === 0 ? 'formerr' : 'notimp');
+  if (qdcount > 1) return fail(opcode === 0 ? 'formerr' : 'notimp');
+  // QDCOUNT 0 is still walked for its OPT: RFC 6891 7 answers a requestor's OPT with ours, even
+  // in the FORMERR it gets (RFC 7873 5.4 cookie-only queries have no question).
+  let question: { start: number; end: number } | null = null;
   // The question is echoed byte for byte, so it must not hold compression pointers (no client
   // sends them there; a pointer copied into the reply would point at the wrong bytes).
-  const qn = readName(msg, HEADER, false);
-  if (!qn || qn.end + 4 > msg.length) return fail(opcode === 0 ? 'formerr' : 'notimp');
-  const qtype = (msg[qn.end]! << 8) | msg[qn.end + 1]!;
-  const qclass = (msg[qn.end + 2]! << 8) | msg[qn.end + 3]!;
-  const question = { start: HEADER, end: qn.end + 4 };
+  const qn = qdcount === 1 ? readName(msg, HEADER, false) : null;
+  if (qdcount === 1) {
+    if (!qn || qn.end + 4 > msg.length) return fail(opcode === 0 ? 'formerr' : 'notimp');
+    question = { start: HEADER, end: qn.end + 4 };
+  }
 
   // Walk the remaining sections; only the OPT record in the additional section matters to us.
-  let pos = question.end;
+  let pos = question ? question.end : HEADER;
   let edns: Edns | null = null;
   const total = ancount + nscount + arcount;
   for (let i = 0; i < total; i++) {
@@ -119,6 +122,9 @@ export function parseQuery(msg: Uint8Array): ParseResult {
   }
   if (pos !== msg.length) return fail('formerr', question, edns);
   if (opcode !== 0) return fail('notimp', question, edns);
+  if (!qn || !question) return fail('formerr', null, edns);
+  const qtype = (msg[qn.end]! << 8) | msg[qn.end + 1]!;
+  const qclass = (msg[qn.end + 2]! << 8) | msg[qn.end + 3]!;
   return {
     ok: true,
     query: {

@@ -1,0 +1,99 @@
+import { Type } from './constants.js';
+import { MAX_LABEL_OCTETS, MAX_NAME_OCTETS } from './name.js';
+
+const HEADER = 12;
+
+/** How the requestor's EDNS shapes a reply: no OPT, OPT, or OPT with DO (RFC 3225 3). */
+export const EdnsShape = { None: 0, Edns: 1, DnssecOk: 2 } as const;
+export type EdnsShape = (typeof EdnsShape)[keyof typeof EdnsShape];
+
+/** What scanPlainQuery learns about a query; reused across queries, so the scan allocates nothing. */
+export interface PlainQuery {
+  /** Offset just past the question name (its root octet). */
+  qnameEnd: number;
+  edns: EdnsShape;
+  /** The OPT's UDP payload size field as sent (RFC 6891 6.1.2); 0 without EDNS. */
+  udpSize: number;
+}
+
+/**
+ * Recognise the shape nearly every query has, straight from the bytes: opcode QUERY, QR clear, one
+ * question with an uncompressed name, nothing else but at most one well-formed version 0 OPT.
+ * Returns false for anything else, which parseQuery then handles (FORMERR, NOTIMP, BADVERS, drop):
+ * this only ever declines, it never decides an error.
+ */
+export function scanPlainQuery(msg: Uint8Array, out: PlainQuery): boolean {
+  const len = msg.length;
+  // Header: QR and opcode (top five bits of octet 2) zero, QDCOUNT 1, AN/NSCOUNT 0, ARCOUNT <= 1.
+  if (len < HEADER + 5 || (msg[2]! & 0xf8) !== 0 || msg[4] !== 0 || msg[5] !== 1) return false;
+  if (msg[6] !== 0 || msg[7] !== 0 || msg[8] !== 0 || msg[9] !== 0 || msg[10] !== 0) return false;
+  const arcount = msg[11]!;
+  if (arcount > 1) return false;
+  let pos = HEADER;
+  for (;;) {
+    const l = msg[pos]!;
+    if (l === 0) break;
+    // Pointers and extended label types (top bits set) are left to the full parser.
+    if (l > MAX_LABEL_OCTETS || pos + 1 + l >= len) return false;
+    pos += 1 + l;
+  }
+  pos += 1;
+  if (pos - HEADER > MAX_NAME_OCTETS || pos + 4 > len) return false;
+  out.qnameEnd = pos;
+  pos += 4;
+  if (arcount === 0) {
+    out.edns = EdnsShape.None;
+    out.udpSize = 0;
+    return pos === len;
+  }
+  // RFC 6891 6.1.2: root owner, TYPE OPT, CLASS = payload size, TTL = extended rcode, version, DO.
+  if (pos + 11 > len || msg[pos] !== 0 || msg[pos + 1] !== 0 || msg[pos + 2] !== Type.OPT)
+    return false;
+  if (msg[pos + 6] !== 0) return false; // version > 0: BADVERS from the full path
+  const rdEnd = pos + 11 + ((msg[pos + 9]! << 8) | msg[pos + 10]!);
+  if (rdEnd !== len) return false;
+  // Options must be well formed (else FORMERR), but none changes the answer yet; ECS (#3) will.
+  for (let o = pos + 11; o < rdEnd;) {
+    if (o + 4 > rdEnd) return false;
+    o += 4 + ((msg[o + 2]! << 8) | msg[o + 3]!);
+    if (o > rdEnd) return false;
+  }
+  out.edns = msg[pos + 7]! & 0x80 ? EdnsShape.DnssecOk : EdnsShape.Edns;
+  out.udpSize = (msg[pos + 3]! << 8) | msg[pos + 4]!;
+  return true;
+}
+
+/** Scratch for building keys: filled and read within one replyKey call, never shared. */
+const keyScratch = Buffer.allocUnsafe(4 + MAX_NAME_OCTETS + 4);
+
+/**
+ * The key under which a reply is memoised: everything in the query that can change the reply
+ * bytes apart from the ID, RD and the letter case of the question (patched per query). That is
+ * the size limit, the EDNS shape and version, and the question with its name's ASCII letters
+ * folded (RFC 4343: other octets are compared exactly, so only A-Z are folded).
+ */
+export function replyKey(
+  msg: Uint8Array,
+  qnameEnd: number,
+  limit: number,
+  edns: EdnsShape,
+  ednsVersion: number,
+): string {
+  const k = keyScratch;
+  k[0] = limit >> 8;
+  k[1] = limit & 0xff;
+  k[2] = edns;
+  k[3] = ednsVersion;
+  let n = 4;
+  for (let i = HEADER; i < qnameEnd; i++) {
+    const b = msg[i]!;
+    // Length octets are at most 63, below 'A', so the name can be folded octet by octet.
+    k[n++] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
+  }
+  // QTYPE and QCLASS are numbers, not letters: copied as they are.
+  k[n++] = msg[qnameEnd]!;
+  k[n++] = msg[qnameEnd + 1]!;
+  k[n++] = msg[qnameEnd + 2]!;
+  k[n++] = msg[qnameEnd + 3]!;
+  return k.toString('latin1', 0, n);
+}
