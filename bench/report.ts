@@ -1,0 +1,128 @@
+// The printed report: one table row per scenario x transport x load x server, the ratio to Knot
+// from the same run, and the issue's target judged on those rows.
+import type { DnsperfResult } from './dnsperf.js';
+import { type Load, TARGET_LATENCY_S, TARGET_RATIO, type Transport } from './scenarios.js';
+import type { ServerSpec } from './servers.js';
+
+export interface Row {
+  scenario: string;
+  transport: Transport;
+  load: Load;
+  /** The -Q cap of a paced run. */
+  rate?: number;
+  server: ServerSpec;
+  result: DnsperfResult;
+  /** Share of the server's core taken by other processes during the run; null if unknown. */
+  other: number | null;
+}
+
+/** The scenario and transport the target is judged on. */
+export const TARGET = { scenario: 'static', transport: 'udp' as Transport };
+
+export function loadLabel(load: Load, rate?: number): string {
+  return load.name === 'max'
+    ? `max c${load.clients} q${load.outstanding}`
+    : `paced ${fmtInt(rate ?? 0)}/s`;
+}
+
+export function formatTable(rows: Row[]): string[] {
+  const header = ['scenario', 'transport', 'load', 'server', 'qps', 'lost', 'mean ms'];
+  header.push('stddev ms', 'geosteer/knot', 'cpu0 other');
+  const numeric = new Set([4, 5, 6, 7, 8, 9]);
+  const table: string[][] = [header];
+  const notes: string[] = [];
+  for (const r of rows) {
+    const knot = knotRow(rows, r);
+    const ratio = r.server.kind === 'geosteer' && knot ? r.result.qps / knot.result.qps : null;
+    table.push([
+      r.scenario,
+      r.transport,
+      loadLabel(r.load, r.rate),
+      r.server.name,
+      fmtInt(r.result.qps),
+      fmtInt(r.result.lost),
+      (r.result.latencyMean * 1000).toFixed(3),
+      (r.result.latencyStdDev * 1000).toFixed(3),
+      ratio === null ? '' : ratio.toFixed(2),
+      r.other === null ? '' : `${Math.round(r.other * 100)}%`,
+    ]);
+    if (knot && r !== knot && rcodeMix(r.result.rcodes) !== rcodeMix(knot.result.rcodes)) {
+      notes.push(
+        `note: answers differ in ${r.scenario} ${r.transport}: ${r.server.name} ` +
+          `${rcodeMix(r.result.rcodes)}, knot ${rcodeMix(knot.result.rcodes)}`,
+      );
+    }
+  }
+  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(table[0]!),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...table.slice(1).map(line),
+    '',
+    'cpu0 other: share of CPU 0 taken by other processes during the run (a busy machine lowers that row)',
+    ...notes,
+  ];
+}
+
+/** The issue's target, judged on this run's own rows. */
+export function verdict(rows: Row[]): string[] {
+  const pick = (kind: ServerSpec['kind'], load: Load['name']) =>
+    rows.find(
+      (r) =>
+        r.scenario === TARGET.scenario &&
+        r.transport === TARGET.transport &&
+        r.load.name === load &&
+        r.server.kind === kind &&
+        !r.server.indicative,
+    );
+  const km = pick('knot', 'max');
+  const gm = pick('geosteer', 'max');
+  const gp = pick('geosteer', 'paced');
+  if (!km || !gm)
+    return [`target: not measured (needs ${TARGET.scenario} over ${TARGET.transport})`];
+  const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const ms = (s: number) => `${(s * 1000).toFixed(3)} ms`;
+  const good = (r: DnsperfResult) => r.lost === 0 && r.latencyMean < TARGET_LATENCY_S;
+  const ratio = gm.result.qps / km.result.qps;
+  const lines = [
+    `target (${TARGET.scenario}, ${TARGET.transport.toUpperCase()}): geosteer >= ${TARGET_RATIO}x ` +
+      `knot's qps, no lost queries, mean latency < ${ms(TARGET_LATENCY_S)}`,
+    `  max load: geosteer/knot ${ratio.toFixed(2)}, ${fmtInt(gm.result.lost)} lost, ` +
+      `mean ${ms(gm.result.latencyMean)}: ${mark(ratio >= TARGET_RATIO && good(gm.result))}`,
+  ];
+  if (gp?.rate) {
+    const kept = gp.result.qps >= gp.rate * 0.99;
+    lines.push(
+      `  paced at ${fmtInt(gp.rate)}/s: geosteer ${fmtInt(gp.result.qps)} qps, ` +
+        `${fmtInt(gp.result.lost)} lost, mean ${ms(gp.result.latencyMean)}: ` +
+        mark(kept && good(gp.result)),
+    );
+  }
+  return lines;
+}
+
+function knotRow(rows: Row[], r: Row): Row | undefined {
+  return rows.find(
+    (k) =>
+      k.server.kind === 'knot' &&
+      k.scenario === r.scenario &&
+      k.transport === r.transport &&
+      k.load === r.load,
+  );
+}
+
+/** Rcode shares rounded to whole percent, e.g. "NOERROR 83%, NXDOMAIN 17%". */
+function rcodeMix(rcodes: string): string {
+  return [...rcodes.matchAll(/([A-Z]+) \d+ \(([0-9.]+)%\)/g)]
+    .map((m) => `${m[1]} ${Math.round(Number(m[2]))}%`)
+    .join(', ');
+}
+
+export function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}

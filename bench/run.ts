@@ -1,0 +1,262 @@
+// `npm run bench`: geosteer and Knot DNS serve the same zone, dnsperf drives each in turn over
+// loopback for a fixed time, and the report gives qps, mean latency and its standard deviation as
+// dnsperf measures them, with the ratio geosteer / Knot from the same run.
+//
+// Servers run on CPU 0 and dnsperf on CPU 1 (taskset), so each server gets one core and the load
+// generator never competes with it. Environment:
+//   BENCH_SECONDS=10      length of each measured dnsperf run
+//   BENCH_WARMUP=2        unmeasured seconds per server before each scenario/transport (JIT, caches)
+//   BENCH_ROUNDS=1        measured runs per row, interleaved across servers; the median is shown
+//   BENCH_SCENARIOS=a,b   run only these scenarios (default: all in bench/scenarios.ts)
+//   BENCH_WORKERS=2       also run `geosteer --workers 2` on CPUs 0,1 (indicative: shares dnsperf's core)
+//   KNOTD=/usr/sbin/knotd
+import { spawnSync } from 'node:child_process';
+import { access, constants, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { otherShare, sample } from './cpu.js';
+import { runDnsperf } from './dnsperf.js';
+import type { Proc } from './proc.js';
+import { formatTable, loadLabel, type Row, verdict } from './report.js';
+import { LOADS, type Load, SCENARIOS, type Scenario, TARGET_RATIO } from './scenarios.js';
+import { CLI, geosteer, knot, KNOTD, type RunningServer, startServer } from './servers.js';
+
+const ORIGIN = 'gslb.example.com';
+const ZONE_YAML = fileURLToPath(new URL(`../zones/${ORIGIN}.yaml`, import.meta.url));
+const SERVER_CPU = 0;
+const DNSPERF_CPU = 1;
+
+interface Settings {
+  seconds: number;
+  warmup: number;
+  rounds: number;
+  workers: number;
+  scenarios: Scenario[];
+}
+
+function settings(): Settings {
+  const num = (name: string, def: number, min: number): number => {
+    const v = process.env[name] === undefined ? def : Number(process.env[name]);
+    if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer >= ${min}`);
+    return v;
+  };
+  const wanted = process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim());
+  const unknown = wanted?.filter((w) => !SCENARIOS.some((s) => s.name === w)) ?? [];
+  if (unknown.length) {
+    const have = SCENARIOS.map((s) => s.name).join(', ');
+    throw new Error(`BENCH_SCENARIOS: no scenario ${unknown.join(', ')} (have: ${have})`);
+  }
+  return {
+    seconds: num('BENCH_SECONDS', 10, 1),
+    warmup: num('BENCH_WARMUP', 2, 0),
+    rounds: num('BENCH_ROUNDS', 1, 1),
+    workers: num('BENCH_WORKERS', 1, 1),
+    scenarios: wanted ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS,
+  };
+}
+
+async function preflight(): Promise<void> {
+  for (const [tool, pkg] of [
+    ['dnsperf', 'dnsperf'],
+    ['taskset', 'util-linux'],
+  ]) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+      throw new Error(`${tool} not found (Debian: apt-get install ${pkg})`);
+    }
+  }
+  await access(KNOTD, constants.X_OK).catch(() => {
+    throw new Error(`${KNOTD} not found (Debian: apt-get install knot, or set KNOTD)`);
+  });
+  await access(CLI).catch(() => {
+    throw new Error(`${CLI} not found: run \`npm run build\` first`);
+  });
+  if (availableParallelism() < 2)
+    throw new Error('needs 2 CPUs: one for the server, one for dnsperf');
+}
+
+/**
+ * Every process started so far, so that an error or Ctrl-C still stops each one by its PID.
+ * After a signal nothing new may start: a process added then is stopped at once.
+ */
+class Cleanup {
+  private readonly procs = new Set<Proc>();
+  private running: Promise<void> | null = null;
+  interrupted = false;
+
+  constructor(private readonly workDir: string) {}
+
+  readonly track = (p: Proc, alive: boolean): void => {
+    if (!alive) this.procs.delete(p);
+    else if (this.running) {
+      void p.stop();
+      throw new Error('interrupted');
+    } else this.procs.add(p);
+  };
+
+  /** Stop everything; every caller waits for the same single run. */
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      await Promise.all([...this.procs].map((p) => p.stop()));
+      await rm(this.workDir, { recursive: true, force: true });
+    })();
+    return this.running;
+  }
+}
+
+async function writeQueries(
+  scenario: Scenario,
+  dir: string,
+): Promise<{ file: string; args: string[] }> {
+  const file = join(dir, `${scenario.name}.queries`);
+  const args = scenario.dnsperfArgs ?? [];
+  if (scenario.wire) {
+    // dnsperf -B: each message preceded by its 2-octet length, as on a TCP stream (RFC 1035 4.2.2).
+    const frames = scenario.wire.map((m) =>
+      Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m]),
+    );
+    await writeFile(file, Buffer.concat(frames));
+    return { file, args: ['-B', ...args] };
+  }
+  await writeFile(file, (scenario.lines ?? []).join('\n') + '\n');
+  return { file, args };
+}
+
+/** The zone both servers serve: geosteer reads the YAML, Knot the master file geosteer exports. */
+async function prepareZone(work: string): Promise<{ zonesDir: string; zoneFile: string }> {
+  const zonesDir = join(work, 'zones');
+  await mkdir(zonesDir);
+  await copyFile(ZONE_YAML, join(zonesDir, basename(ZONE_YAML)));
+  const exported = spawnSync(process.execPath, [CLI, 'export', ORIGIN, '-z', zonesDir], {
+    encoding: 'utf8',
+  });
+  if (exported.status !== 0) throw new Error(`geosteer export failed:\n${exported.stderr}`);
+  const zoneFile = join(work, `${ORIGIN}.zone`);
+  await writeFile(zoneFile, exported.stdout);
+  return { zonesDir, zoneFile };
+}
+
+async function main(): Promise<number> {
+  const cfg = settings();
+  await preflight();
+  const work = await mkdtemp(join(tmpdir(), 'geosteer-bench-'));
+  const cleanup = new Cleanup(work);
+  const onSignal = (sig: NodeJS.Signals) => {
+    process.stderr.write(`\n${sig}: stopping servers and dnsperf\n`);
+    cleanup.interrupted = true;
+    void cleanup.run().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const log = (s: string) => process.stderr.write(s + '\n');
+
+  try {
+    const { zonesDir, zoneFile } = await prepareZone(work);
+    const specs = [
+      knot({ zoneFile, origin: ORIGIN, cpus: `${SERVER_CPU}` }),
+      geosteer({ zonesDir, cpus: `${SERVER_CPU}` }),
+    ];
+    if (cfg.workers > 1) {
+      const cpus = `${SERVER_CPU},${DNSPERF_CPU}`;
+      specs.push(geosteer({ zonesDir, cpus, workers: cfg.workers }));
+    }
+    const servers: RunningServer[] = [];
+    for (const spec of specs) {
+      log(`starting ${spec.name}`);
+      const dir = join(work, spec.name.replace(/\W+/g, '-'));
+      servers.push(await startServer(spec, dir, ORIGIN, cleanup.track));
+    }
+
+    const rows: Row[] = [];
+    for (const scenario of cfg.scenarios) {
+      const { file, args } = await writeQueries(scenario, work);
+      for (const transport of scenario.transports) {
+        const measure = async (s: RunningServer, load: Load, seconds: number, rate?: number) => {
+          // Indicative servers run on several cores; their CPU share is not CPU 0's alone.
+          const probe = () => (s.spec.indicative ? null : sample(SERVER_CPU, s.proc.pid));
+          const before = probe();
+          const result = await runDnsperf(
+            {
+              port: s.port,
+              dataFile: file,
+              transport,
+              seconds,
+              clients: load.clients,
+              outstanding: load.outstanding,
+              ...(rate ? { rate } : {}),
+              cpus: `${DNSPERF_CPU}`,
+              extraArgs: args,
+            },
+            cleanup.track,
+          );
+          return { result, other: otherShare(before, probe()) };
+        };
+        if (cfg.warmup > 0) {
+          for (const s of servers) {
+            log(`warming up ${s.spec.name}: ${scenario.name} ${transport}`);
+            await measure(s, LOADS[0]!, cfg.warmup);
+          }
+        }
+        let knotMax = 0;
+        for (const load of LOADS) {
+          const rate = load.name === 'paced' ? knotMax * load.fractionOfKnot : undefined;
+          // A paced run of a server that shares dnsperf's core would say nothing.
+          const eligible = servers.filter(
+            (s) => load.name === 'max' || (rate && !s.spec.indicative),
+          );
+          const runs = new Map<RunningServer, Row[]>();
+          for (let round = 0; round < cfg.rounds; round++) {
+            for (const s of eligible) {
+              log(`${scenario.name} ${transport} ${loadLabel(load, rate)}: ${s.spec.name}`);
+              const m = await measure(s, load, cfg.seconds, rate);
+              const row: Row = { scenario: scenario.name, transport, load, server: s.spec, ...m };
+              runs.set(s, [...(runs.get(s) ?? []), rate ? { ...row, rate } : row]);
+            }
+          }
+          for (const s of eligible) {
+            const sorted = runs.get(s)!.sort((a, b) => a.result.qps - b.result.qps);
+            const median = sorted[sorted.length >> 1]!;
+            if (s.spec.kind === 'knot' && load.name === 'max') knotMax = median.result.qps;
+            rows.push(median);
+          }
+        }
+      }
+    }
+
+    const rounds = cfg.rounds > 1 ? `, median of ${cfg.rounds} interleaved runs` : '';
+    const out = [
+      `geosteer bench: ${cfg.seconds} s per run after ${cfg.warmup} s warm-up${rounds}, 127.0.0.1`,
+      `dnsperf ${dnsperfVersion()} on CPU ${DNSPERF_CPU}; max: fixed queries outstanding, ` +
+        `paced: -Q at ${TARGET_RATIO}x knot's max`,
+      ...specs.map(
+        (s) => `  ${s.name.padEnd(13)} ${s.describe()}${s.indicative ? ' (indicative only)' : ''}`,
+      ),
+      '  knot has one worker thread per kind and one core, as geosteer has: a one-core comparison',
+      ...cfg.scenarios.map((sc) => `  scenario ${sc.name}: ${sc.description}`),
+      '',
+      ...formatTable(rows),
+      '',
+      ...verdict(rows),
+    ];
+    process.stdout.write(out.join('\n') + '\n');
+    return 0;
+  } catch (err) {
+    if (cleanup.interrupted) return 130;
+    throw err;
+  } finally {
+    await cleanup.run();
+  }
+}
+
+function dnsperfVersion(): string {
+  const r = spawnSync('dnsperf', ['-h'], { encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}`.match(/Version (\S+)/)?.[1] ?? '';
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
