@@ -43,14 +43,43 @@ async function serve(flags: ServeFlags): Promise<void> {
     // node:cluster: TCP connections are handed out round robin by the primary; the UDP socket is
     // shared and the kernel wakes one worker per datagram. Each worker loads and watches zones.
     log.info({ workers: cfg.workers }, 'starting worker processes');
-    for (let i = 0; i < cfg.workers; i++) cluster.fork();
+    let stopping = false;
+    const started = new Map<number, number>();
+    const fork = () => {
+      const w = cluster.fork();
+      started.set(w.id, Date.now());
+      // A worker that has served its listeners for a while earns a replacement when it dies;
+      // one that dies on start-up (bad zones, port taken) would only die again, so stop instead.
+      w.on('listening', () => started.set(w.id, 0));
+    };
+    for (let i = 0; i < cfg.workers; i++) fork();
     cluster.on('exit', (w, code, signal) => {
+      const since = started.get(w.id) ?? 0;
+      started.delete(w.id);
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+        return;
+      }
+      if (since !== 0) {
+        log.fatal({ pid: w.process.pid, code, signal }, 'worker failed to start; stopping');
+        stopping = true;
+        for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGTERM');
+        log.flush(() => process.exit(1));
+        return;
+      }
       log.error({ pid: w.process.pid, code, signal }, 'worker exited; starting a replacement');
-      cluster.fork();
+      fork();
     });
     process.on('SIGHUP', () => {
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
     });
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => {
+        stopping = true;
+        log.info({ signal: sig }, 'shutting down workers');
+        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      });
+    }
     return;
   }
   try {

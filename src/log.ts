@@ -7,7 +7,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** JSON lines on stdout (pino). Disabled levels cost one comparison per call, set once here. */
 export function createLogger(level: LogLevel = 'info', destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, base: { service: 'geosteer' } }, destination ?? pino.destination({ sync: false }));
+  return pino({ level, base: { service: 'geosteer', pid: process.pid } }, destination ?? pino.destination({ sync: false }));
 }
 
 export function silentLogger(): Logger {
