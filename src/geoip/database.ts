@@ -1,0 +1,269 @@
+// One MaxMind-format database file, opened with the `maxmind` reader over a Buffer, with its
+// schema detected and its records adapted to what geosteer needs (country, continent, subdivision,
+// location). Three schemas are read:
+//
+//   geoip2-city     GeoIP2 / GeoLite2 City (and DB-IP's own GeoIP2-compatible files): nested
+//                   country.iso_code, continent.code, subdivisions[].iso_code, location.latitude/longitude
+//   geoip2-country  GeoIP2 / GeoLite2 Country: the same without location
+//   dbip-flat       DB-IP Lite as published by ip-location-db: flat country_code, latitude, longitude
+//
+// Records are read by shape, so a file whose type name says nothing useful still works; the schema
+// recorded per file is what its metadata and a sample record say, for logs and explain.
+
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Reader } from 'maxmind';
+import type { Location } from './types.js';
+import { lookupText } from './address.js';
+import { continentOf, countryPoint, isCountry } from './countries.js';
+
+export type Schema = 'geoip2-city' | 'geoip2-country' | 'dbip-flat' | 'unknown';
+
+/** What a database record says about a network, normalised across schemas. */
+export interface Place {
+  country: string | null;
+  continent: string | null;
+  subdivision: string | null;
+  location: Location | null;
+  /** True when `location` is the country's point (Country databases, records without coordinates). */
+  locationFromCountry: boolean;
+}
+
+export interface DatabaseInfo {
+  file: string;
+  schema: Schema;
+  databaseType: string;
+  ipVersion: 4 | 6;
+  recordSize: number;
+  nodeCount: number;
+  buildEpoch: string;
+}
+
+export interface DatabaseLookup {
+  /** Null when the file has no record for the address, or the record carries no place. */
+  place: Place | null;
+  /**
+   * Prefix length of the tree record that answered (also when it was empty): every address within
+   * it gets the same answer from this file. In IPv4 terms for an IPv4 address, whatever the file's
+   * ip_version (the reader counts from the IPv4 subtree at ::/96).
+   */
+  prefix: number;
+}
+
+/** Errors opening a file say which file and why; the caller logs them and keeps the old reader. */
+export class DatabaseError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+    this.name = 'DatabaseError';
+  }
+}
+
+const DATA_SECTION_SEPARATOR = 16;
+
+export class MmdbDatabase {
+  readonly info: DatabaseInfo;
+  /** Short name for explain output: the file's base name. */
+  readonly origin: string;
+
+  private constructor(
+    readonly file: string,
+    private readonly reader: Reader<Record<string, unknown>>,
+    readonly schema: Schema,
+  ) {
+    const m = reader.metadata;
+    this.origin = basename(file);
+    this.info = {
+      file,
+      schema,
+      databaseType: m.databaseType,
+      ipVersion: m.ipVersion as 4 | 6,
+      recordSize: m.recordSize,
+      nodeCount: m.nodeCount,
+      buildEpoch: m.buildEpoch.toISOString(),
+    };
+  }
+
+  get ipVersion(): 4 | 6 {
+    return this.info.ipVersion;
+  }
+
+  static async open(file: string): Promise<MmdbDatabase> {
+    let buf: Buffer;
+    try {
+      buf = await readFile(file);
+    } catch (e) {
+      throw new DatabaseError(file, (e as Error).message);
+    }
+    return MmdbDatabase.fromBuffer(file, buf);
+  }
+
+  /**
+   * Checks what a truncated or foreign file would get wrong before any query reads it: the
+   * metadata, the tree size against the file size, the 16 zero octets after the tree, and one
+   * record decoded. The reader itself checks little and would fail later, per query.
+   */
+  static fromBuffer(file: string, buf: Buffer): MmdbDatabase {
+    let reader: Reader<Record<string, unknown>>;
+    try {
+      reader = new Reader(buf);
+    } catch (e) {
+      throw new DatabaseError(file, `not a MaxMind DB file (${(e as Error).message})`);
+    }
+    const m = reader.metadata;
+    const bad = (why: string) => new DatabaseError(file, `not a usable MaxMind DB file: ${why}`);
+    if (m.binaryFormatMajorVersion !== 2)
+      throw bad(`binary format ${m.binaryFormatMajorVersion}, expected 2`);
+    if (m.ipVersion !== 4 && m.ipVersion !== 6) throw bad(`ip_version ${m.ipVersion}`);
+    if (!Number.isInteger(m.nodeCount) || m.nodeCount < 1) throw bad(`node_count ${m.nodeCount}`);
+    if (typeof m.databaseType !== 'string') throw bad('no database_type');
+    const dataStart = m.searchTreeSize + DATA_SECTION_SEPARATOR;
+    if (dataStart > buf.length)
+      throw bad(
+        `search tree of ${m.searchTreeSize} octets in a ${buf.length}-octet file (truncated?)`,
+      );
+    for (let i = m.searchTreeSize; i < dataStart; i++)
+      if (buf[i] !== 0) throw bad('no data section separator after the search tree (truncated?)');
+    let sample: unknown = null;
+    try {
+      const at = firstDataAddress(buf, m.nodeCount, m.recordSize, m.ipVersion === 6 ? 128 : 32);
+      if (at) sample = reader.get(lookupText(at));
+    } catch (e) {
+      throw bad(`a record does not decode (${(e as Error).message})`);
+    }
+    return new MmdbDatabase(file, reader, detectSchema(m.databaseType, sample));
+  }
+
+  /** Look up one address (4 or 16 octets). Throws only when the file is corrupt past the checks above. */
+  lookup(address: Uint8Array): DatabaseLookup {
+    const [record, prefix] = this.reader.getWithPrefixLength(lookupText(address));
+    return { place: record === null ? null : placeOf(record), prefix };
+  }
+}
+
+/**
+ * The address of the first data record in the tree (leftmost), by walking the raw search tree:
+ * the reader does not expose one, and schema detection needs a real record. Bounded, so a corrupt
+ * tree cannot make it loop.
+ */
+function firstDataAddress(
+  buf: Buffer,
+  nodeCount: number,
+  recordSize: number,
+  bits: number,
+): Uint8Array | null {
+  const nodeBytes = recordSize / 4;
+  const addr = new Uint8Array(bits / 8);
+  let visits = 0;
+  const record = (node: number, side: number): number => {
+    const at = node * nodeBytes;
+    if (recordSize === 24) return buf.readUIntBE(at + side * 3, 3);
+    if (recordSize === 32) return buf.readUInt32BE(at + side * 4);
+    // 28-bit records: the middle octet holds the top nibble of each (left: high, right: low).
+    const mid = buf[at + 3]!;
+    return side === 0
+      ? ((mid & 0xf0) << 20) | buf.readUIntBE(at, 3)
+      : ((mid & 0x0f) << 24) | buf.readUIntBE(at + 4, 3);
+  };
+  const search = (node: number, depth: number): boolean => {
+    if (++visits > 10_000) return false;
+    for (const side of [0, 1]) {
+      const r = record(node, side);
+      if (side) addr[depth >> 3]! |= 0x80 >> (depth & 7);
+      if (r > nodeCount) return true;
+      if (r < nodeCount && depth + 1 < bits && search(r, depth + 1)) return true;
+      if (side) addr[depth >> 3]! &= ~(0x80 >> (depth & 7));
+    }
+    return false;
+  };
+  return search(0, 0) ? addr : null;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const NESTED_KEYS = [
+  'continent',
+  'country',
+  'registered_country',
+  'location',
+  'subdivisions',
+  'city',
+];
+
+export function detectSchema(databaseType: string, sample: unknown): Schema {
+  const type = databaseType.toLowerCase();
+  const countryOnly = type.includes('country') && !type.includes('city');
+  if (isObject(sample)) {
+    if ('country_code' in sample || 'latitude' in sample) return 'dbip-flat';
+    if (NESTED_KEYS.some((k) => k in sample)) return countryOnly ? 'geoip2-country' : 'geoip2-city';
+    return 'unknown';
+  }
+  // An empty database: trust the type name.
+  return countryOnly ? 'geoip2-country' : type.includes('city') ? 'geoip2-city' : 'unknown';
+}
+
+function countryCode(v: unknown): string | null {
+  if (typeof v !== 'string') return null;
+  const c = v.toUpperCase();
+  // DB-IP writes ZZ for "unknown"; anything outside ISO 3166-1 is treated the same.
+  return isCountry(c) ? c : null;
+}
+
+/**
+ * A latitude or longitude, rounded to 1e-6 degree (about 0.1 m): DB-IP stores 32-bit floats, and
+ * 37.422001 reads back as 37.422000885009766, which only clutters explain output.
+ */
+function coordinate(v: unknown, limit: number): number | null {
+  return typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= limit
+    ? Math.round(v * 1e6) / 1e6
+    : null;
+}
+
+function locationOf(lat: unknown, lon: unknown): Location | null {
+  const la = coordinate(lat, 90);
+  const lo = coordinate(lon, 180);
+  return la === null || lo === null ? null : { lat: la, lon: lo };
+}
+
+/**
+ * A record of any of the three schemas as a Place; null when it names neither a country nor a
+ * location (such as a GeoLite2 record for an anonymous network, or an ASN database's record).
+ */
+export function placeOf(record: unknown): Place | null {
+  if (!isObject(record)) return null;
+  let country: string | null;
+  let continent: string | null = null;
+  let subdivision: string | null = null;
+  let location: Location | null;
+  if ('country_code' in record || 'latitude' in record) {
+    country = countryCode(record.country_code);
+    location = locationOf(record.latitude, record.longitude);
+  } else {
+    // country is where the network is used; registered_country (where it was allocated) only
+    // when there is nothing better, which is how MaxMind's own anycast entries read.
+    const c = isObject(record.country) ? record.country : null;
+    const rc = isObject(record.registered_country) ? record.registered_country : null;
+    country = countryCode(c?.iso_code) ?? countryCode(rc?.iso_code);
+    const cont = isObject(record.continent) ? record.continent.code : null;
+    if (typeof cont === 'string' && /^(AF|AN|AS|EU|NA|OC|SA)$/.test(cont)) continent = cont;
+    const subs = Array.isArray(record.subdivisions) ? (record.subdivisions as unknown[]) : [];
+    const top = subs[0];
+    const sub = isObject(top) ? top.iso_code : null;
+    if (country && typeof sub === 'string' && /^[A-Za-z0-9]{1,3}$/.test(sub))
+      subdivision = `${country}-${sub.toUpperCase()}`;
+    const loc = isObject(record.location) ? record.location : null;
+    location = loc ? locationOf(loc.latitude, loc.longitude) : null;
+  }
+  if (country === null && location === null) return null;
+  continent ??= continentOf(country);
+  let locationFromCountry = false;
+  if (!location) {
+    location = countryPoint(country);
+    locationFromCountry = location !== null;
+  }
+  return { country, continent, subdivision, location, locationFromCountry };
+}

@@ -1,0 +1,43 @@
+// What the steering policies need to know about a client network. The source behind it (a
+// MaxMind-format database, operator overrides, a default) is hidden behind GeoLocator.
+
+export interface Location {
+  lat: number;
+  lon: number;
+}
+
+export type GeoSource = 'override' | 'database' | 'default' | 'none';
+
+export interface GeoResult {
+  /** Where the answer came from: an operator override, the database, the configured default, or nothing. */
+  source: GeoSource;
+  location: Location | null;
+  /** ISO 3166-1 alpha-2, upper case. */
+  country: string | null;
+  /** AF AN AS EU NA OC SA. Derived from the country when the database has no continent. */
+  continent: string | null;
+  /** ISO 3166-2 code such as "US-CA", when the database has one (GeoIP2 City does, DB-IP Lite does not). */
+  subdivision: string | null;
+  /** An override may send a network straight to a named site. */
+  site: string | null;
+  /**
+   * Length of the network prefix this result holds for: every address in `network` gets this same
+   * result. Used for the ECS scope (RFC 7871 7.2.1) and for caching per network.
+   */
+  prefixLength: number;
+  /** That network in CIDR notation, for explain output. */
+  network: string;
+  /** Which database file or override file:line gave the result, for explain output. */
+  origin: string;
+}
+
+/**
+ * Locates client networks. Implementations must be synchronous and cheap enough to call per query
+ * (cache per network as needed); they never throw for an address they do not know (source 'none').
+ */
+export interface GeoLocator {
+  /** `address` is 4 or 16 octets; bits beyond `prefix` are zero. */
+  locate(address: Uint8Array, prefix: number): GeoResult;
+  /** Bumped whenever the underlying data changes (database reopened, overrides reloaded). */
+  readonly version: number;
+}
