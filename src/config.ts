@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname, resolve as resolvePath } from 'node:path';
+import { defaultGeoipConfig, type GeoipConfig, parseGeoipConfig } from './geoip/config.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_TCP, type Endpoint } from './server/server.js';
 import { ProblemCode as C, ProblemsError, sortProblems } from './zone/errors.js';
@@ -26,6 +27,8 @@ export interface Config {
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
   workers: number;
+  /** GeoIP databases, overrides and default location (docs/geoip.md). */
+  geoip: GeoipConfig;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -42,6 +45,7 @@ export const DEFAULT_CONFIG: Config = {
   tcpIdleTimeoutMs: DEFAULT_TCP.idleTimeoutMs,
   tcpMaxConnections: DEFAULT_TCP.maxConnections,
   workers: 1,
+  geoip: defaultGeoipConfig(),
 };
 
 const KEYS = [
@@ -55,6 +59,7 @@ const KEYS = [
   'tcp_idle_timeout_ms',
   'tcp_max_connections',
   'workers',
+  'geoip',
 ] as const;
 
 /**
@@ -83,7 +88,7 @@ export function parseEndpoint(text: string, defaultPort = 53): Endpoint | null {
 /** Read the YAML config; relative paths in it are relative to the file. Unknown keys are errors. */
 export async function loadConfig(file: string): Promise<Config> {
   const src = new Source(file, await readFile(file, 'utf8'));
-  const cfg: Config = { ...DEFAULT_CONFIG };
+  const cfg: Config = { ...DEFAULT_CONFIG, geoip: defaultGeoipConfig(dirname(file)) };
   const entries = src.root === null ? [] : mapEntries(src, src.root, '');
   if (entries) {
     checkKeys(src, entries, KEYS, 'config');
@@ -139,6 +144,9 @@ export async function loadConfig(file: string): Promise<Config> {
           break;
         case 'workers':
           cfg.workers = scalarInt(src, e.value, e.path, 1, 256) ?? cfg.workers;
+          break;
+        case 'geoip':
+          cfg.geoip = parseGeoipConfig(src, e.value, e.path, dirname(file));
           break;
       }
     }

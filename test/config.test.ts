@@ -2,9 +2,10 @@
 // file, and problems reported as file:line:col like zone files.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, loadConfig, parseEndpoint } from '../src/config.js';
+import { defaultGeoipConfig } from '../src/geoip/config.js';
 import { formatProblem, ProblemsError } from '../src/zone/errors.js';
 
 let dir: string;
@@ -71,9 +72,11 @@ describe('parseEndpoint', () => {
 });
 
 describe('loadConfig', () => {
-  it('gives the defaults for an empty file', async () => {
-    expect(await loadConfig(await configFile(''))).toEqual(DEFAULT_CONFIG);
-    expect(await loadConfig(await configFile('# only a comment\n'))).toEqual(DEFAULT_CONFIG);
+  it('gives the defaults for an empty file (geoip paths relative to the file)', async () => {
+    for (const text of ['', '# only a comment\n']) {
+      const file = await configFile(text);
+      expect(await loadConfig(file)).toEqual({ ...DEFAULT_CONFIG, geoip: defaultGeoipConfig(dirname(file)) });
+    }
   });
 
   it('reads every key', async () => {
@@ -106,6 +109,7 @@ describe('loadConfig', () => {
       tcpIdleTimeoutMs: 2500,
       tcpMaxConnections: 16,
       workers: 4,
+      geoip: defaultGeoipConfig(dirname(file)),
     });
   });
 

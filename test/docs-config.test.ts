@@ -13,8 +13,10 @@ describe('docs/configuration.md', () => {
     const file = join(dir, 'geosteer.yaml');
     await writeFile(file, block![1]!);
     const cfg = await loadConfig(file);
-    expect({ ...cfg, zones: 'zones' }).toEqual(DEFAULT_CONFIG);
+    // Relative paths resolve against the config file's directory, the defaults against the cwd.
+    expect({ ...cfg, zones: 'zones', geoip: DEFAULT_CONFIG.geoip }).toEqual(DEFAULT_CONFIG);
     expect(cfg.zones).toBe(join(dir, 'zones'));
+    expect(cfg.geoip).toEqual({ ...DEFAULT_CONFIG.geoip, overrides: join(dir, 'geoip/overrides.yaml') });
   });
 
   it('the repository geosteer.yaml used by npm start loads too', async () => {

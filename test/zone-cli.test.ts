@@ -96,8 +96,13 @@ describe('geosteer export', () => {
       '; zone gslb.example.com exported by geosteer from zones/gslb.example.com.yaml',
     );
     expect(lines[1]).toBe('$ORIGIN gslb.example.com.');
+    // Steered names cannot be written as fixed records: each is a comment (';', RFC 1035 5.1).
+    const comments = lines.slice(2).filter((l) => l.startsWith(';'));
+    expect(comments).toContain(
+      '; www.gslb.example.com. A/AAAA steered per query (steer: nearest, sites us-east, eu-west, ap-south): not exported',
+    );
     // RFC 1035 5.1: <owner> <TTL> <class> <type> <RDATA>, owners absolute (trailing dot).
-    const rrs = lines.slice(2).map((l) => {
+    const rrs = lines.slice(2).filter((l) => !l.startsWith(';')).map((l) => {
       const m = /^(\S+\.)\t(\d+)\tIN\t([A-Z]+)\t(.+)$/.exec(l);
       expect(m, l).not.toBeNull();
       return { owner: m![1]!, ttl: Number(m![2]), type: m![3]!, rdata: m![4]! };

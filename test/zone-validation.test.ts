@@ -10,6 +10,8 @@ import { compileText, loadZoneDir, loadZoneFiles } from '../src/zone/load.js';
 
 const FILE = 'zones/example.org.yaml';
 const HEAD = ['zone: example.org', 'nameservers:', '  ns1.example.net.:', 'records:'];
+/** A zone's first lines up to `sites:`: the site stanzas follow, then records if any. */
+const SITES = ['zone: example.org', 'nameservers:', '  ns1.example.net.:', 'sites:'];
 const L63 = 'a'.repeat(63);
 const L64 = 'b'.repeat(64);
 
@@ -31,7 +33,7 @@ const rows: Row[] = [
     name: 'an unknown top-level key',
     lines: ['zone: example.org', 'tll: 60', 'nameservers:', '  ns1.example.net.:'],
     want: [
-      `${at(2, 1)} tll: unknown key "tll" in zone file (expected one of: zone, ttl, soa, nameservers, records) [unknown-key]`,
+      `${at(2, 1)} tll: unknown key "tll" in zone file (expected one of: zone, ttl, soa, nameservers, sites, records) [unknown-key]`,
     ],
     at: ['tll'],
   },
@@ -742,6 +744,343 @@ const rows: Row[] = [
     want: [`${at(3, 12)} soa.primary: empty label in "ns1..example.org" [bad-name]`],
     at: ['ns1..example.org'],
   },
+
+  // Sites and steering (docs/steering.md).
+  {
+    name: 'a steered record naming a site that is not declared',
+    lines: [
+      ...SITES,
+      '  fra:',
+      '    addresses: [192.0.2.1]',
+      'records:',
+      '  www:',
+      '    steer: weighted',
+      '    sites: [fra, lhr]',
+    ],
+    want: [`${at(10, 18)} records.www.sites[1]: unknown site "lhr" (declared: fra) [unknown-site]`],
+    at: ['lhr'],
+  },
+  {
+    name: 'a site in a geo rule that is not declared, in a zone with no sites',
+    lines: [...HEAD, '  www:', '    steer: geo', '    rules: [{ default: true, sites: [fra] }]'],
+    want: [
+      `${at(7, 38)} records.www.rules[0].sites[0]: unknown site "fra" (declared: none, add them under sites:) [unknown-site]`,
+    ],
+    at: ['fra'],
+  },
+  {
+    name: 'an unknown policy',
+    lines: [
+      ...SITES,
+      '  fra:',
+      '    addresses: [192.0.2.1]',
+      'records:',
+      '  www:',
+      '    steer: round-robin',
+      '    sites: [fra]',
+    ],
+    want: [
+      `${at(9, 12)} records.www.steer: unknown policy "round-robin" (policies: weighted, nearest, geo, failover, sticky) [bad-policy]`,
+    ],
+    at: ['round-robin'],
+  },
+  {
+    name: 'a site without a location under steer: nearest',
+    lines: [
+      ...SITES,
+      '  fra:',
+      '    location: { lat: 50.11, lon: 8.68 }',
+      '    addresses: [192.0.2.1]',
+      '  lhr:',
+      '    addresses: [192.0.2.2]',
+      'records:',
+      '  www:',
+      '    steer: nearest',
+      '    sites: [fra, lhr]',
+    ],
+    want: [
+      `${at(13, 18)} records.www.sites[1]: site lhr has no location: steer: nearest ranks sites by distance, so each of its sites needs location: { lat, lon } [bad-policy]`,
+    ],
+    at: ['lhr'],
+  },
+  {
+    name: 'a latitude and a longitude out of range',
+    lines: [
+      ...SITES,
+      '  fra:',
+      '    location: { lat: 91, lon: -181 }',
+      '    addresses: [192.0.2.1]',
+    ],
+    want: [
+      `${at(6, 22)} sites.fra.location.lat: must be a number -90 to 90, got number 91 [bad-value]`,
+      `${at(6, 31)} sites.fra.location.lon: must be a number -180 to 180, got number -181 [bad-value]`,
+    ],
+    at: ['91', '-181'],
+  },
+  {
+    name: 'a location without a longitude',
+    lines: [...SITES, '  fra:', '    location: { lat: 50.11 }', '    addresses: [192.0.2.1]'],
+    want: [
+      `${at(6, 15)} sites.fra.location: a location needs both lat and lon, e.g. { lat: 53.35, lon: -6.26 } [missing-key]`,
+    ],
+    at: ['{ lat'],
+  },
+  {
+    name: 'bad country, continent and subdivision codes',
+    lines: [
+      ...SITES,
+      '  lhr:',
+      '    country: UK',
+      '    continent: Europe',
+      '    subdivision: GB-LONDON',
+      '    addresses: [192.0.2.1]',
+    ],
+    want: [
+      `${at(6, 14)} sites.lhr.country: UK is not an ISO 3166-1 country code: the United Kingdom is GB [bad-value]`,
+      `${at(7, 16)} sites.lhr.continent: must be a continent code (AF, AN, AS, EU, NA, OC, SA), got string "Europe" [bad-value]`,
+      `${at(8, 18)} sites.lhr.subdivision: must be an ISO 3166-2 subdivision code in upper case (e.g. US-VA), got string "GB-LONDON" [bad-value]`,
+    ],
+    at: ['UK', 'Europe', 'GB-LONDON'],
+  },
+  {
+    name: 'a subdivision outside the site’s country',
+    lines: [
+      ...SITES,
+      '  iad:',
+      '    country: US',
+      '    subdivision: CA-ON',
+      '    addresses: [192.0.2.1]',
+    ],
+    want: [
+      `${at(7, 18)} sites.iad.subdivision: subdivision CA-ON is not in country US [bad-value]`,
+    ],
+    at: ['CA-ON'],
+  },
+  {
+    name: 'the same address twice in a site, in two spellings',
+    lines: [...SITES, '  fra:', '    addresses: [192.0.2.1, 2001:db8::1, 2001:DB8:0::1]'],
+    want: [
+      `${at(6, 41)} sites.fra.addresses[2]: duplicate of sites.fra.addresses[1]: site fra lists address 2001:db8::1 twice [bad-value]`,
+    ],
+    at: ['2001:DB8:0::1'],
+  },
+  {
+    name: 'an administrative state that is not enabled or drain',
+    lines: [...SITES, '  fra:', '    state: disabled', '    addresses: [192.0.2.1]'],
+    want: [
+      `${at(6, 12)} sites.fra.state: must be "enabled" or "drain", got string "disabled" [bad-value]`,
+    ],
+    at: ['disabled'],
+  },
+  {
+    name: 'a site without addresses, and one with an empty list',
+    lines: [...SITES, '  fra:', '    weight: 2', '  ams:', '    addresses: []'],
+    want: [
+      `${at(5, 3)} sites.fra: site fra needs "addresses" (its IPv4 and IPv6 VIPs) [missing-key]`,
+      `${at(8, 16)} sites.ams.addresses: an empty list: give at least one address [bad-value]`,
+    ],
+    at: ['fra:', '[]'],
+  },
+  {
+    name: 'an address weight of 0',
+    lines: [...SITES, '  fra:', '    addresses:', '      - { address: 192.0.2.1, weight: 0 }'],
+    want: [
+      `${at(7, 39)} sites.fra.addresses[0].weight: must be an integer 1-1000, got number 0 [bad-value]`,
+    ],
+    at: ['0 }'],
+  },
+  {
+    name: 'unknown keys in a site',
+    lines: [...SITES, '  fra:', '    addresses: [192.0.2.1]', '    wieght: 2'],
+    want: [
+      `${at(7, 5)} sites.fra.wieght: unknown key "wieght" in site fra (expected one of: location, country, continent, subdivision, addresses, weight, state) [unknown-key]`,
+    ],
+    at: ['wieght'],
+  },
+  {
+    name: 'unknown keys in a steer stanza',
+    lines: [
+      ...SITES,
+      '  fra:',
+      '    addresses: [192.0.2.1]',
+      'records:',
+      '  www:',
+      '    steer: weighted',
+      '    sites: [fra]',
+      '    when_all_dwn: nodata',
+    ],
+    want: [
+      `${at(11, 5)} records.www.when_all_dwn: unknown key "when_all_dwn" in a "steer: weighted" record (expected one of: steer, ttl, answers, when_all_down, fallback, sites) [unknown-key]`,
+    ],
+    at: ['when_all_dwn'],
+  },
+  {
+    name: 'a country in two geo rules',
+    lines: [
+      ...SITES,
+      '  iad:',
+      '    addresses: [192.0.2.1]',
+      '  sjc:',
+      '    addresses: [192.0.2.2]',
+      'records:',
+      '  www:',
+      '    steer: geo',
+      '    rules:',
+      '      - { country: [US, CA], sites: [iad] }',
+      '      - { country: [MX, US], sites: [sjc] }',
+      '      - { default: true, sites: [iad] }',
+    ],
+    want: [
+      `${at(14, 25)} records.www.rules[1].country[1]: country US is already matched by records.www.rules[0]: a code or subnet may appear in one rule only [rule-conflict]`,
+    ],
+    at: ['US]'],
+  },
+  {
+    name: 'a geo policy without a default rule',
+    lines: [
+      ...SITES,
+      '  iad:',
+      '    addresses: [192.0.2.1]',
+      'records:',
+      '  www:',
+      '    steer: geo',
+      '    rules:',
+      '      - { country: [US], sites: [iad] }',
+    ],
+    want: [
+      `${at(11, 7)} records.www.rules: a geo policy needs a default rule: { default: true, sites: [...] } [missing-key]`,
+    ],
+    at: ['- { country'],
+  },
+  {
+    name: 'geo subnets finer than /24 and /56',
+    lines: [
+      ...SITES,
+      '  iad:',
+      '    addresses: [192.0.2.1]',
+      'records:',
+      '  www:',
+      '    steer: geo',
+      '    rules:',
+      '      - { subnet: [198.51.100.128/25, 2001:db8::/64], sites: [iad] }',
+      '      - { default: true, sites: [iad] }',
+    ],
+    want: [
+      `${at(11, 20)} records.www.rules[0].subnet[0]: 198.51.100.128/25 is finer than clients are steered by (/24 for IPv4, /56 for IPv6) [bad-value]`,
+      `${at(11, 39)} records.www.rules[0].subnet[1]: 2001:db8::/64 is finer than clients are steered by (/24 for IPv4, /56 for IPv6) [bad-value]`,
+    ],
+    at: ['198.51.100.128/25', '2001:db8::/64'],
+  },
+  {
+    name: 'a geo subnet with host bits set',
+    lines: [
+      ...SITES,
+      '  iad:',
+      '    addresses: [192.0.2.1]',
+      'records:',
+      '  www:',
+      '    steer: geo',
+      '    rules:',
+      '      - { subnet: 198.51.100.1/24, sites: [iad] }',
+      '      - { default: true, sites: [iad] }',
+    ],
+    want: [
+      `${at(11, 19)} records.www.rules[0].subnet: host bits set in "198.51.100.1/24": the network is 198.51.100.0/24 [bad-value]`,
+    ],
+    at: ['198.51.100.1/24'],
+  },
+  {
+    name: 'when_all_down: fallback without fallback addresses',
+    lines: [
+      ...SITES,
+      '  fra:',
+      '    addresses: [192.0.2.1]',
+      'records:',
+      '  www:',
+      '    steer: weighted',
+      '    sites: [fra]',
+      '    when_all_down: fallback',
+    ],
+    want: [
+      `${at(11, 20)} records.www.when_all_down: when_all_down: fallback needs a "fallback:" list of addresses (a "sorry" site) [missing-key]`,
+    ],
+    at: ['fallback'],
+  },
+  {
+    name: 'fallback addresses without when_all_down: fallback',
+    lines: [
+      ...SITES,
+      '  fra:',
+      '    addresses: [192.0.2.1]',
+      'records:',
+      '  www:',
+      '    steer: weighted',
+      '    sites: [fra]',
+      '    fallback: [192.0.2.99]',
+    ],
+    want: [
+      `${at(11, 5)} records.www.fallback: "fallback" is only used with when_all_down: fallback [bad-value]`,
+    ],
+    at: ['fallback:'],
+  },
+  {
+    name: 'static A, AAAA and CNAME beside steer (other types may stay)',
+    lines: [
+      ...SITES,
+      '  fra:',
+      '    addresses: [192.0.2.1]',
+      'records:',
+      '  www:',
+      '    steer: weighted',
+      '    sites: [fra]',
+      '    A: 192.0.2.7',
+      '    AAAA: 2001:db8::7',
+      '    CNAME: web',
+      '    TXT: fine',
+    ],
+    want: [
+      `${at(11, 5)} records.www.A: www.example.org is steered: its A answers come from its sites, so it cannot also have static A records [bad-value]`,
+      `${at(12, 5)} records.www.AAAA: www.example.org is steered: its AAAA answers come from its sites, so it cannot also have static AAAA records [bad-value]`,
+      `${at(13, 5)} records.www.CNAME: a CNAME cannot stand beside the steered A/AAAA answers of www.example.org (RFC 1034 3.6.2) [cname-and-other-data]`,
+    ],
+    at: ['A:', 'AAAA:', 'CNAME:'],
+  },
+  {
+    name: 'a steered name below a delegation',
+    lines: [
+      ...SITES,
+      '  fra:',
+      '    addresses: [192.0.2.1]',
+      'records:',
+      '  sub:',
+      '    NS: ns.example.net.',
+      '  www.sub:',
+      '    steer: weighted',
+      '    sites: [fra]',
+    ],
+    want: [
+      `${at(11, 5)} records."www.sub": www.sub.example.org is at or below a delegation, so its steered answers would never be served [occluded-data]`,
+    ],
+    at: ['steer'],
+  },
+  {
+    name: 'a site in two failover groups',
+    lines: [
+      ...SITES,
+      '  iad:',
+      '    addresses: [192.0.2.1]',
+      '  fra:',
+      '    addresses: [192.0.2.2]',
+      'records:',
+      '  www:',
+      '    steer: failover',
+      '    groups: [[iad, fra], [fra]]',
+    ],
+    want: [
+      `${at(12, 27)} records.www.groups[1][0]: site fra is already in records.www.groups[0]: a site belongs to one group [bad-value]`,
+    ],
+    at: ['fra]]'],
+  },
 ];
 
 function tokenAt(lines: string[], p: Problem): string {
@@ -790,7 +1129,7 @@ describe('zone validation: every problem at once', () => {
     ];
     const r = compileText(FILE, lines.join('\n'));
     expect(r.problems.map(formatProblem)).toEqual([
-      `${at(2, 1)} tll: unknown key "tll" in zone file (expected one of: zone, ttl, soa, nameservers, records) [unknown-key]`,
+      `${at(2, 1)} tll: unknown key "tll" in zone file (expected one of: zone, ttl, soa, nameservers, sites, records) [unknown-key]`,
       `${at(4, 3)} nameservers.ns1: ns1.example.org is inside zone example.org, so it needs its addresses (glue), e.g. ns1: [192.0.2.53] [missing-glue]`,
       `${at(7, 20)} records.www.A[1]: not an IPv4 address: "192.0.2.256" [bad-address]`,
       `${at(8, 12)} records.www.CNAME: a CNAME cannot stand beside other data (A) at www.example.org (RFC 1034 3.6.2) [cname-and-other-data]`,
@@ -858,6 +1197,25 @@ describe('zone validation: accepted edge cases (so the rejections above are not 
       '  sub:',
       '    NS: ns.example.net.',
     ]);
+  });
+  it('steering: a steered apex and wildcard, TXT beside steer, a CNAME to a steered name', () => {
+    const z = ok([
+      ...SITES,
+      '  fra:',
+      '    addresses: 192.0.2.1',
+      'records:',
+      "  '@':",
+      '    steer: weighted',
+      '    sites: fra',
+      '    TXT: hello',
+      "  '*.cdn':",
+      '    steer: failover',
+      '    groups: [fra]',
+      '  www:',
+      '    CNAME: example.org.',
+    ]);
+    expect(z.nodes.get('example.org')!.dynamic!.kind).toBe('weighted');
+    expect(z.nodes.get('*.cdn.example.org')!.dynamic!.kind).toBe('failover');
   });
   it('A and AAAA at a delegation point when it is its own nameserver', () => {
     ok([...HEAD, '  sub:', '    NS: sub', '    A: 192.0.2.9']);

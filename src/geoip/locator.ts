@@ -127,6 +127,13 @@ export class GeoIpLocator implements GeoLocator {
     return result;
   }
 
+  locateUncached(address: Uint8Array, prefix: number): GeoResult {
+    const family = familyOf(address);
+    if (family === null) return unlocated(6, 0, null);
+    const p = Math.max(0, Math.min(familyBits(family), Math.trunc(prefix) || 0));
+    return this.compute(truncate(address, p), family, p);
+  }
+
   private compute(address: Uint8Array, family: Family, prefix: number): GeoResult {
     // RFC 4291 2.5.5.2: an IPv4-mapped client is located as the IPv4 address it carries; the
     // answer is stated back in IPv6 terms (::ffff:a.b.c.d/96+n).

@@ -38,6 +38,13 @@ export interface GeoResult {
 export interface GeoLocator {
   /** `address` is 4 or 16 octets; bits beyond `prefix` are zero. */
   locate(address: Uint8Array, prefix: number): GeoResult;
+  /**
+   * Optional: the same answer as `locate`, without caching it. ECS scope widening
+   * (src/policy/scope.ts) looks at networks next to the client's that no client asked about, and
+   * must not push real clients out of the cache. A locator without it gets no widening: the scope
+   * is then the network `locate` reports.
+   */
+  locateUncached?(address: Uint8Array, prefix: number): GeoResult;
   /** Bumped whenever the underlying data changes (database reopened, overrides reloaded). */
   readonly version: number;
 }

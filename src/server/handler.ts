@@ -5,7 +5,13 @@ import { type Edns, parseQuery, type Query } from '../wire/query.js';
 import { EdnsShape, type PlainQuery, replyKey, scanPlainQuery } from '../wire/query-key.js';
 import type { Answer } from '../wire/rr.js';
 import type { ZoneSet } from '../zone/zone-set.js';
-import { resolve } from './resolve.js';
+import { ECS_OPTION, MAX_STEERING_PREFIX, parseEcs, truncate } from '../wire/ecs.js';
+import type { GeoLocator, GeoResult } from '../geoip/types.js';
+import { HealthTable, type HealthView } from '../health/table.js';
+import { type Decision, decide, decidedPerNetwork, decisionKey } from '../policy/record.js';
+import type { ClientHint } from '../policy/types.js';
+import { ipv4Bytes, ipv6Bytes } from '../zone/rdata.js';
+import { NO_CLIENT, resolve, type SteerContext, type SteerStep } from './resolve.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -22,6 +28,50 @@ export interface QueryEvent {
 
 /** Bound on memoised replies per zone generation: a random-subdomain flood must not grow memory. */
 const CACHE_LIMIT = 50_000;
+const CLIENT_CACHE_LIMIT = 10_000;
+/** Bound on replies kept per client network, over all steered questions (see SteeredEntry). */
+const NETWORK_REPLY_LIMIT = 65_536;
+
+/** Where a query came from (the packet's source), used for steering when it carries no ECS. */
+export interface Remote {
+  address: string;
+  family: 'IPv4' | 'IPv6' | string;
+}
+
+export interface HandlerOptions {
+  health?: HealthView;
+  geo?: GeoLocator;
+}
+
+/**
+ * Memo entry for a question whose answer a policy picks: the steered names met while answering
+ * it. A later query replays just those decisions, then looks up the reply encoded for that
+ * decision (memo key + decision key), so equal decisions share one encoding.
+ */
+interface SteeredEntry {
+  readonly steps: readonly SteerStep[];
+  /**
+   * The reply per client network (see networkKey), when every step's decision is fixed for a
+   * network while health and GeoIP data stay the same (decidedPerNetwork): a hit skips the
+   * decisions, the geo lookup and the decision key. Null when a step rotates per query.
+   */
+  readonly byNetwork: Map<number | string, NetworkReply> | null;
+}
+type MemoEntry = Buffer | SteeredEntry;
+
+/** A memoised reply as replay found it for one client network, valid for these data versions. */
+interface NetworkReply {
+  readonly health: number;
+  readonly geo: number;
+  readonly reply: Buffer;
+  readonly scope: number;
+}
+
+/** Position of the ECS option data in the query, and the client subnet it holds. */
+interface EcsInQuery {
+  at: number;
+  len: number;
+}
 const TCP_LIMIT = 65535;
 const EMPTY: Answer = { rcode: Rcode.NOERROR, aa: false, answer: [], authority: [], additional: [] };
 
@@ -37,12 +87,19 @@ const EMPTY: Answer = { rcode: Rcode.NOERROR, aa: false, answer: [], authority: 
  */
 export class QueryHandler {
   private zones: ZoneSet;
-  private memo = new Map<string, Buffer>();
-  private readonly scan: PlainQuery = { qnameEnd: 0, edns: EdnsShape.None, udpSize: 0 };
+  private memo = new Map<string, MemoEntry>();
+  /** NetworkReply entries in the memo's SteeredEntries: they go when the memo does. */
+  private networkReplies = 0;
+  private readonly clients = new Map<string, ClientHint>();
+  private readonly scan: PlainQuery = { qnameEnd: 0, edns: EdnsShape.None, udpSize: 0, ecsAt: -1, ecsLen: 0 };
+  readonly health: HealthView;
+  readonly geo: GeoLocator;
   onQuery: ((e: QueryEvent) => void) | null = null;
 
-  constructor(zones: ZoneSet) {
+  constructor(zones: ZoneSet, opts: HandlerOptions = {}) {
     this.zones = zones;
+    this.health = opts.health ?? new HealthTable();
+    this.geo = opts.geo ?? NO_CLIENT.geo;
   }
 
   get zoneSet(): ZoneSet {
@@ -52,17 +109,43 @@ export class QueryHandler {
   setZones(zones: ZoneSet): void {
     this.zones = zones;
     this.memo = new Map();
+    this.networkReplies = 0;
   }
 
   /** Returns the reply, or null when the packet must be dropped (RFC 1035 4.1.1: never answer QR=1). */
-  handle(msg: Buffer, transport: Transport): Buffer | null {
+  handle(msg: Buffer, transport: Transport, remote?: Remote): Buffer | null {
     // Fast path, because per-query cost bounds UDP throughput: a plain query is keyed from its
     // bytes without parsing; anything unusual, and every memo miss, takes the full path below.
     const s = this.scan;
+    let decided: Decision[] | undefined;
     if (scanPlainQuery(msg, s)) {
       const limit = transport === 'tcp' ? TCP_LIMIT : udpLimit(s.edns === EdnsShape.None ? null : s.udpSize);
-      const hit = this.memo.get(replyKey(msg, s.qnameEnd, limit, s.edns, 0));
-      if (hit) return this.patch(hit, msg, s.qnameEnd, transport);
+      const ecs = s.ecsAt >= 0 ? { at: s.ecsAt, len: s.ecsLen } : null;
+      const key = memoKey(replyKey(msg, s.qnameEnd, limit, s.edns, 0), ecs);
+      // A malformed ECS option gets FORMERR from the full path (RFC 7871 7.1.1), never a memoised
+      // answer: the memo key holds only the option's length.
+      const entry = ecs && !parseEcs(msg.subarray(ecs.at, ecs.at + ecs.len)) ? undefined : this.memo.get(key);
+      if (entry instanceof Buffer) return this.patch(entry, msg, s.qnameEnd, transport, ecs, 0);
+      if (entry && 'steps' in entry) {
+        const nets = entry.byNetwork;
+        const net = nets ? this.networkKey(msg, ecs, remote) : null;
+        if (net !== null) {
+          const r = nets!.get(net);
+          if (r && r.health === this.health.version && r.geo === this.geo.version)
+            return this.patch(r.reply, msg, s.qnameEnd, transport, ecs, r.scope);
+        }
+        const client = this.client(msg, ecs, remote);
+        if (client) {
+          const { dkey, scope, decisions } = this.replay(entry, client);
+          const hit = this.memo.get(`${key}\u0001${dkey}`);
+          if (hit instanceof Buffer) {
+            if (net !== null) this.remember(nets!, net, hit, scope);
+            return this.patch(hit, msg, s.qnameEnd, transport, ecs, scope);
+          }
+          // A decision not seen before: the full path encodes it, reusing these decisions.
+          decided = decisions;
+        }
+      }
     }
 
     const parsed = parseQuery(msg);
@@ -80,26 +163,164 @@ export class QueryHandler {
     }
     const q = parsed.query;
     const limit = transport === 'tcp' ? TCP_LIMIT : udpLimit(q.edns ? q.edns.udpSize : null);
-    const key = replyKey(msg, q.qnameEnd, limit, ednsShape(q.edns), q.edns?.version ?? 0);
-    const hit = this.memo.get(key);
-    if (hit) return this.patch(hit, msg, q.qnameEnd, transport);
-    const { answer, ednsReply, zone } = this.answer(q);
-    const out = encodeReply({ id: q.id, queryFlags: q.flags }, { message: msg, start: q.questionStart, end: q.questionEnd, qname: q.qname }, answer, ednsReply, limit);
-    if (this.memo.size >= CACHE_LIMIT) this.memo.clear();
-    this.memo.set(key, out);
-    this.onQuery?.({ transport, qname: q.qname, qtype: q.qtype, rcode: answer.rcode, zone, size: out.length, cached: false });
-    return out;
+    // RFC 7871 6, 7.1.1: one ECS option at most, well formed, or FORMERR.
+    let ecs: EcsInQuery | null = null;
+    for (const o of q.edns?.options ?? []) {
+      if (o.code !== ECS_OPTION) continue;
+      if (ecs || !parseEcs(o.data)) return this.formerr(msg, q);
+      ecs = { at: o.data.byteOffset - msg.byteOffset, len: o.data.length };
+    }
+    if (q.edns && q.edns.version > 0) ecs = null; // BADVERS carries no ECS
+    const key = memoKey(replyKey(msg, q.qnameEnd, limit, ednsShape(q.edns), q.edns?.version ?? 0), ecs);
+    const steps: SteerStep[] = [];
+    const client = this.client(msg, ecs, remote)!;
+    const { answer, ednsReply, zone } = this.answer(q, { ...this.context(client, steps), decided });
+    // The ECS echo is appended per query (below), so the encoding leaves room for it.
+    const room = ecs ? 4 + ecs.len : 0;
+    const out = encodeReply(
+      { id: q.id, queryFlags: q.flags },
+      { message: msg, start: q.questionStart, end: q.questionEnd, qname: q.qname },
+      answer,
+      ednsReply,
+      limit - room,
+    );
+    if (this.memo.size >= CACHE_LIMIT) {
+      this.memo.clear();
+      this.networkReplies = 0;
+    }
+    let scope = 0;
+    if (answer.steered) {
+      // A new decision for a memoised question keeps its entry, and with it the replies per network.
+      const prev = this.memo.get(key);
+      if (!prev || prev instanceof Buffer) {
+        const perNetwork = steps.every((st) => decidedPerNetwork(st.rec, st.family));
+        this.memo.set(key, { steps, byNetwork: perNetwork ? new Map() : null });
+      }
+      this.memo.set(`${key}\u0001${answer.steered.key}`, out);
+      scope = clampScope(answer.steered.scope, client);
+    } else this.memo.set(key, out);
+    this.onQuery?.({ transport, qname: q.qname, qtype: q.qtype, rcode: answer.rcode, zone, size: out.length + room, cached: false });
+    return room ? this.patch(out, msg, q.qnameEnd, null, ecs, scope) : out;
   }
 
-  /** A memoised reply given this query's ID, RD bit and question letter case. */
-  private patch(hit: Buffer, msg: Buffer, qnameEnd: number, transport: Transport): Buffer {
-    const out = Buffer.allocUnsafe(hit.length);
+  private formerr(msg: Buffer, q: Query): Buffer {
+    return encodeReply(
+      { id: q.id, queryFlags: q.flags },
+      { message: msg, start: q.questionStart, end: q.questionEnd, qname: q.qname },
+      { ...EMPTY, rcode: Rcode.FORMERR },
+      q.edns ? opt(q.edns.dnssecOk, 0) : null,
+      TCP_LIMIT,
+    );
+  }
+
+  private context(client: ClientHint, steps: SteerStep[] | undefined): SteerContext {
+    let where: GeoResult | null = null;
+    const geo = this.geo;
+    return {
+      client,
+      health: this.health,
+      geo,
+      locate: () => (where ??= geo.locate(client.address, client.prefix)),
+      trace: null,
+      steps,
+    };
+  }
+
+  /** Decide again for each steered name of a memoised question; the key says what was chosen. */
+  private replay(entry: SteeredEntry, client: ClientHint): { dkey: string; scope: number; decisions: Decision[] } {
+    const { health, geo } = this;
+    let where: GeoResult | null = null;
+    const locate = () => (where ??= geo.locate(client.address, client.prefix));
+    let dkey = '';
+    let scope = 0;
+    const decisions: Decision[] = [];
+    for (const step of entry.steps) {
+      // The context is built field by field: a spread per query shows in the profile.
+      const d = decide(step.rec, { family: step.family, client, health, geo, locate, trace: null });
+      decisions.push(d);
+      dkey = dkey ? `${dkey};${decisionKey(d)}` : decisionKey(d);
+      if (d.scope > scope) scope = d.scope;
+    }
+    return { dkey, scope: clampScope(scope, client), decisions };
+  }
+
+  /** Keep a replayed reply for its client network; when too many are kept, the memo starts over. */
+  private remember(nets: Map<number | string, NetworkReply>, net: number | string, reply: Buffer, scope: number): void {
+    if (this.networkReplies >= NETWORK_REPLY_LIMIT) {
+      this.memo = new Map();
+      this.networkReplies = 0;
+      return;
+    }
+    if (!nets.has(net)) this.networkReplies++;
+    nets.set(net, { health: this.health.version, geo: this.geo.version, reply, scope });
+  }
+
+  /**
+   * The key of the client network `client` would return (equal keys, equal ClientHints), or null
+   * when the ECS option is malformed. An IPv4 ECS subnet, what resolvers send most, is keyed
+   * straight from the option's bytes without building the ClientHint.
+   */
+  private networkKey(msg: Buffer, ecs: EcsInQuery | null, remote: Remote | undefined): number | string | null {
+    if (ecs) {
+      const k = ecsIpv4Key(msg, ecs.at, ecs.len);
+      if (k !== NOT_IPV4) return k;
+      const c = this.client(msg, ecs, remote);
+      return c ? hintKey(c) : null;
+    }
+    return hintKey(this.client(msg, null, remote)!);
+  }
+
+  /**
+   * The client to steer for: the ECS subnet when the query has one with a source prefix above 0
+   * (RFC 7871 7.1.2), else the packet's source. Either is cut to /24 or /56 (RFC 7871 11.1), the
+   * granularity at which clients are steered. Null when the ECS option is malformed.
+   */
+  private client(msg: Buffer, ecs: EcsInQuery | null, remote: Remote | undefined): ClientHint | null {
+    if (ecs) {
+      const sub = parseEcs(msg.subarray(ecs.at, ecs.at + ecs.len));
+      if (!sub) return null;
+      if (sub.sourcePrefix > 0) {
+        const prefix = Math.min(sub.sourcePrefix, MAX_STEERING_PREFIX[sub.family]);
+        return { address: truncate(sub.address, prefix), family: sub.family, prefix, fromEcs: true };
+      }
+    }
+    if (!remote) return NO_CLIENT.client;
+    let c = this.clients.get(remote.address);
+    if (!c) {
+      const v4 = ipv4Bytes(remote.address);
+      const bytes = v4 ?? ipv6Bytes(remote.address) ?? new Uint8Array(4);
+      const family = bytes.length === 4 ? 4 : 6;
+      const prefix = MAX_STEERING_PREFIX[family];
+      c = { address: truncate(bytes, prefix), family, prefix, fromEcs: false };
+      if (this.clients.size >= CLIENT_CACHE_LIMIT) this.clients.clear();
+      this.clients.set(remote.address, c);
+    }
+    return c;
+  }
+
+  /**
+   * A memoised reply given this query's ID, RD bit and question letter case, and for an ECS query
+   * the ECS echo (RFC 7871 7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as sent, and our
+   * SCOPE PREFIX-LENGTH). `transport` null: not a memo hit (the event was already reported).
+   */
+  private patch(hit: Buffer, msg: Buffer, qnameEnd: number, transport: Transport | null, ecs: EcsInQuery | null, scope: number): Buffer {
+    const extra = ecs ? 4 + ecs.len : 0;
+    const out = Buffer.allocUnsafe(hit.length + extra);
     hit.copy(out);
     out[0] = msg[0]!;
     out[1] = msg[1]!;
     out[2] = (hit[2]! & 0xfe) | (msg[2]! & 0x01);
     // The question name starts right after the 12-octet header in both messages.
     msg.copy(out, 12, 12, qnameEnd);
+    if (ecs) {
+      // Our OPT is the last record and has no options, so its RDLENGTH is the last two octets.
+      out.writeUInt16BE(extra, hit.length - 2);
+      out.writeUInt16BE(ECS_OPTION, hit.length);
+      out.writeUInt16BE(ecs.len, hit.length + 2);
+      msg.copy(out, hit.length + 4, ecs.at, ecs.at + ecs.len);
+      out[hit.length + 7] = msg[ecs.at + 2] === 0 ? 0 : scope; // source /0: scope /0 (RFC 7871 7.2.1)
+    }
+    if (transport === null) return out;
     this.onQuery?.({
       transport,
       qname: readName(msg, 12, false)?.name ?? '',
@@ -112,7 +333,7 @@ export class QueryHandler {
     return out;
   }
 
-  private answer(q: Query): { answer: Answer; ednsReply: EdnsReply | null; zone: string | null } {
+  private answer(q: Query, steer: SteerContext): { answer: Answer; ednsReply: EdnsReply | null; zone: string | null } {
     const dnssecOk = q.edns?.dnssecOk ?? false;
     // RFC 6891 6.1.3: a version we do not implement gets BADVERS, and our OPT says version 0.
     if (q.edns && q.edns.version > 0) {
@@ -123,9 +344,56 @@ export class QueryHandler {
     if (q.qclass !== Class.IN && q.qclass !== Class.ANY) return { answer: { ...EMPTY, rcode: Rcode.REFUSED }, ednsReply, zone: null };
     // Zone transfers are not offered (RFC 5936 allows refusing them).
     if (q.qtype === Type.AXFR || q.qtype === Type.IXFR) return { answer: { ...EMPTY, rcode: Rcode.REFUSED }, ednsReply, zone: null };
-    const answer = resolve(this.zones, q.qname, q.qtype);
+    const answer = resolve(this.zones, q.qname, q.qtype, steer);
     return { answer, ednsReply, zone: this.zones.find(foldCase(q.qname))?.origin ?? null };
   }
+}
+
+/**
+ * A ClientHint as a Map key. IPv4 is a number: the network's 32 bits, then its prefix length and
+ * whether it came from ECS (an equal network from the packet source is another hint).
+ */
+function hintKey(c: ClientHint): number | string {
+  const a = c.address;
+  const from = c.fromEcs ? 1 : 0;
+  if (c.family === 4) return (((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0) * 128 + c.prefix * 2 + from;
+  return `${Buffer.from(a.buffer, a.byteOffset, a.length).toString('latin1')}/${c.prefix}/${from}`;
+}
+
+/** ecsIpv4Key: the option is not an IPv4 subnet with a source prefix above 0 (or is malformed). */
+const NOT_IPV4 = -1;
+/** ecsIpv4Key: the option is malformed. */
+const MALFORMED = null;
+
+/**
+ * hintKey of the client `client` builds from an IPv4 ECS option, read from the bytes: the same
+ * checks as parseEcs (RFC 7871 6), so MALFORMED exactly when parseEcs says null; NOT_IPV4 when
+ * the option is IPv4 with source /0 (the packet source is steered for) or not IPv4 at all.
+ */
+function ecsIpv4Key(msg: Buffer, at: number, len: number): number | typeof NOT_IPV4 | typeof MALFORMED {
+  if (len < 4 || msg[at] !== 0 || msg[at + 1] !== 1) return NOT_IPV4;
+  const source = msg[at + 2]!;
+  if (msg[at + 3] !== 0 || source > 32) return MALFORMED;
+  const octets = (source + 7) >> 3;
+  if (len !== 4 + octets) return MALFORMED;
+  if (source === 0) return NOT_IPV4;
+  let a = 0;
+  for (let i = 0; i < 4; i++) a = a * 256 + (i < octets ? msg[at + 4 + i]! : 0);
+  // Bits beyond SOURCE PREFIX-LENGTH must be zero (RFC 7871 6).
+  if (source % 8 !== 0 && (msg[at + 3 + octets]! & (0xff >> (source % 8))) !== 0) return MALFORMED;
+  const prefix = Math.min(source, MAX_STEERING_PREFIX[4]);
+  const mask = (0xffffffff << (32 - prefix)) >>> 0;
+  return ((a & mask) >>> 0) * 128 + prefix * 2 + 1;
+}
+
+function memoKey(base: string, ecs: EcsInQuery | null): string {
+  // ECS queries get their own entries: the reply is encoded leaving room for the echo.
+  return ecs ? `${base}\u0002${ecs.len}` : base;
+}
+
+/** The scope never claims more than the /24 or /56 granularity clients are steered at. */
+function clampScope(scope: number, client: ClientHint): number {
+  return Math.min(scope, MAX_STEERING_PREFIX[client.family]);
 }
 
 function ednsShape(edns: Edns | null): EdnsShape {

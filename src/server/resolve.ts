@@ -3,6 +3,11 @@ import { foldCase, isSubdomain, parentName } from '../wire/name.js';
 import type { Answer, RRset } from '../wire/rr.js';
 import { withName } from '../wire/rr.js';
 import type { Zone, ZoneNode } from '../zone/zone.js';
+import type { GeoLocator, GeoResult } from '../geoip/types.js';
+import { HealthTable, type HealthView } from '../health/table.js';
+import { type Decision, decide, decisionKey, type DynamicRecord } from '../policy/record.js';
+import { emptyFacts, type PolicyFacts } from '../policy/facts.js';
+import type { ClientHint } from '../policy/types.js';
 import type { ZoneSet } from '../zone/zone-set.js';
 
 /** RFC 1034 4.3.2 step 3.a follows CNAMEs; a bound stops long chains (and loops) cheaply. */
@@ -15,7 +20,7 @@ const MAX_CNAME_CHAIN = 12;
  * `qname` keeps the client's letter case; owners equal to it are written as pointers to the
  * question, so the client's case is echoed.
  */
-export function resolve(zones: ZoneSet, qname: string, qtype: number): Answer {
+export function resolve(zones: ZoneSet, qname: string, qtype: number, steer: SteerContext = NO_CLIENT): Answer {
   const key = foldCase(qname);
   const zone = zones.find(key);
   if (!zone) return { rcode: Rcode.REFUSED, aa: false, answer: [], authority: [], additional: [] };
@@ -25,7 +30,7 @@ export function resolve(zones: ZoneSet, qname: string, qtype: number): Answer {
   const seen = new Set<string>();
   for (let hop = 0; hop <= MAX_CNAME_CHAIN; hop++) {
     seen.add(nameKey);
-    const step = answerName(zone, name, nameKey, qtype, ans, hop === 0);
+    const step = answerName(zone, name, nameKey, qtype, ans, hop === 0, steer);
     if (step === null) return ans;
     // A CNAME was added: RFC 1034 4.3.2 step 3.a restarts with its target, inside this zone.
     name = step;
@@ -36,7 +41,15 @@ export function resolve(zones: ZoneSet, qname: string, qtype: number): Answer {
 }
 
 /** Answer for one name; returns the CNAME target to follow, or null when done. */
-function answerName(zone: Zone, name: string, key: string, qtype: number, ans: Answer, first: boolean): string | null {
+function answerName(
+  zone: Zone,
+  name: string,
+  key: string,
+  qtype: number,
+  ans: Answer,
+  first: boolean,
+  steer: SteerContext,
+): string | null {
   // A delegation at or above the name: refer (RFC 1034 4.3.2 step 3.b), except that the parent
   // side answers DS at the cut itself (RFC 4035 3.1.4.1) - here with NODATA, as nothing is signed.
   if (zone.hasCuts) {
@@ -65,7 +78,11 @@ function answerName(zone: Zone, name: string, key: string, qtype: number, ans: A
     return (cname.rdata[0] as { name: string }).name;
   }
   let set: RRset | undefined;
-  if (qtype === Type.ANY) set = lowestType(node);
+  const dyn = node.dynamic;
+  // A steered name's A (type 1) is also the lowest type there, so ANY gets the steered A.
+  const steeredType = qtype === Type.ANY && dyn ? Type.A : qtype;
+  if (dyn && (steeredType === Type.A || steeredType === Type.AAAA)) set = steered(dyn, owner, steeredType, ans, steer);
+  else if (qtype === Type.ANY) set = lowestType(node);
   else set = node.rrsets.get(qtype);
   if (set) {
     ans.answer.push(withName(set, owner));
@@ -75,6 +92,67 @@ function answerName(zone: Zone, name: string, key: string, qtype: number, ans: A
   // NODATA (RFC 2308 2.2): the name exists, the type does not; empty non-terminals too.
   ans.authority.push(zone.negativeSoa);
   return null;
+}
+
+/** Everything a policy may need about this query's client, and where tracing goes (explain). */
+export interface SteerContext {
+  readonly client: ClientHint;
+  readonly health: HealthView;
+  readonly geo: GeoLocator;
+  /** Called at most once per query, and only by policies that use the client's location. */
+  locate(): GeoResult;
+  readonly trace: string[] | null;
+  /** When set, each steered name met on the way is recorded here (the handler replays them). */
+  readonly steps?: SteerStep[];
+  /**
+   * Decisions already made for this query (by the handler's replay), used in order instead of
+   * deciding again, so a rotation advances once per query.
+   */
+  readonly decided?: Decision[];
+  /** When set (explain), each decision is recorded here with what it weighed. */
+  readonly explained?: ExplainedStep[];
+}
+
+/** One steered name in an answer: which record and which family was asked. */
+export interface SteerStep {
+  readonly rec: DynamicRecord;
+  readonly family: 4 | 6;
+}
+
+/** For explain: a steered name met on the way, the decision made for it, and what it weighed. */
+export interface ExplainedStep extends SteerStep {
+  /** The owner answered: the question's spelling, or a CNAME target's. */
+  readonly owner: string;
+  readonly decision: Decision;
+  readonly facts: PolicyFacts;
+  /** The trace lines written while deciding. */
+  readonly trace: readonly string[];
+}
+
+const NOWHERE: GeoResult = { source: 'none', location: null, country: null, continent: null, subdivision: null, site: null, prefixLength: 0, network: '0.0.0.0/0', origin: 'none' };
+const NO_GEO: GeoLocator = { locate: () => NOWHERE, version: 0 };
+/** For callers with no client (tests of static data): an unknown client, everything healthy. */
+export const NO_CLIENT: SteerContext = {
+  client: { address: new Uint8Array(4), family: 4, prefix: 0, fromEcs: false },
+  health: new HealthTable(),
+  geo: NO_GEO,
+  locate: () => NOWHERE,
+  trace: null,
+};
+
+/** The A or AAAA RRset a policy picks for a steered name, or undefined for NODATA. */
+function steered(rec: DynamicRecord, owner: string, type: number, ans: Answer, steer: SteerContext): RRset | undefined {
+  const family = type === Type.A ? 4 : 6;
+  const facts = steer.explained ? emptyFacts() : null;
+  const mark = steer.trace?.length ?? 0;
+  const d = steer.decided?.shift() ?? decide(rec, { ...steer, family, facts });
+  steer.steps?.push({ rec, family });
+  if (facts) steer.explained?.push({ rec, family, owner, decision: d, facts, trace: steer.trace?.slice(mark) ?? [] });
+  ans.steered = {
+    scope: Math.max(ans.steered?.scope ?? 0, d.scope),
+    key: (ans.steered ? `${ans.steered.key};` : '') + decisionKey(d),
+  };
+  return d.rdata.length ? { name: owner, type, ttl: d.ttl, rdata: d.rdata } : undefined;
 }
 
 /**

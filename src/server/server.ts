@@ -4,6 +4,8 @@ import { typeName, rcodeName } from '../wire/constants.js';
 import { ProblemsError } from '../zone/errors.js';
 import { loadZoneDir } from '../zone/load.js';
 import { ZoneSet } from '../zone/zone-set.js';
+import type { GeoLocator } from '../geoip/types.js';
+import type { HealthTable } from '../health/table.js';
 import { QueryHandler } from './handler.js';
 import { Reloader } from './reloader.js';
 import { listenTcp, type TcpListener, type TcpOptions } from './tcp.js';
@@ -25,6 +27,10 @@ export interface ServerOptions {
   /** One log line per query (debug aid; off by default, it costs throughput). */
   queryLog: boolean;
   log: Logger;
+  /** Where clients are (steering policies); default: nowhere known. */
+  geo?: GeoLocator;
+  /** Site and address availability; default: a table where only drained sites are unavailable. */
+  health?: HealthTable;
 }
 
 export interface Listener {
@@ -57,7 +63,7 @@ export class GeosteerServer {
     const { zones, problems } = await loadZoneDir(opts.zonesDir);
     if (problems.length) throw new ProblemsError(problems);
     const set = new ZoneSet(zones, 1);
-    const handler = new QueryHandler(set);
+    const handler = new QueryHandler(set, { geo: opts.geo, health: opts.health });
     const reloader = new Reloader(opts.zonesDir, set, (z) => handler.setZones(z), opts.log);
     const server = new GeosteerServer(handler, reloader, opts);
     if (opts.queryLog) {

@@ -119,6 +119,7 @@ class Frames {
 }
 
 function serveConnection(sock: Socket, handler: QueryHandler, opts: TcpOptions, log: Logger): void {
+  const remote = { address: sock.remoteAddress ?? '', family: sock.remoteFamily ?? '' };
   const frames = new Frames();
   let paused = false;
   let peerEnded = false;
@@ -142,7 +143,7 @@ function serveConnection(sock: Socket, handler: QueryHandler, opts: TcpOptions, 
       idle.refresh();
       let out: Buffer | null;
       try {
-        out = handler.handle(msg, 'tcp');
+        out = handler.handle(msg, 'tcp', remote);
       } catch (err) {
         // A bug must cost one SERVFAIL, never the connection or the process.
         log.error({ err, client: sock.remoteAddress }, 'query failed');

@@ -29,7 +29,7 @@ export async function listenUdp(host: string, port: number, handler: QueryHandle
   sock.on('message', (msg, rinfo) => {
     let out: Buffer | null;
     try {
-      out = handler.handle(msg, 'udp');
+      out = handler.handle(msg, 'udp', rinfo);
     } catch (err) {
       // A bug must cost one SERVFAIL, never the process.
       log.error({ err, client: rinfo.address }, 'query failed');

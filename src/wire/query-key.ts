@@ -14,6 +14,10 @@ export interface PlainQuery {
   edns: EdnsShape;
   /** The OPT's UDP payload size field as sent (RFC 6891 6.1.2); 0 without EDNS. */
   udpSize: number;
+  /** Offset of the EDNS Client Subnet option's data (RFC 7871), or -1 when there is none. */
+  ecsAt: number;
+  /** Length of that data. */
+  ecsLen: number;
 }
 
 /**
@@ -41,6 +45,8 @@ export function scanPlainQuery(msg: Uint8Array, out: PlainQuery): boolean {
   if (pos - HEADER > MAX_NAME_OCTETS || pos + 4 > len) return false;
   out.qnameEnd = pos;
   pos += 4;
+  out.ecsAt = -1;
+  out.ecsLen = 0;
   if (arcount === 0) {
     out.edns = EdnsShape.None;
     out.udpSize = 0;
@@ -52,10 +58,16 @@ export function scanPlainQuery(msg: Uint8Array, out: PlainQuery): boolean {
   if (msg[pos + 6] !== 0) return false; // version > 0: BADVERS from the full path
   const rdEnd = pos + 11 + ((msg[pos + 9]! << 8) | msg[pos + 10]!);
   if (rdEnd !== len) return false;
-  // Options must be well formed (else FORMERR), but none changes the answer yet; ECS (#3) will.
-  for (let o = pos + 11; o < rdEnd;) {
+  // Options must be well formed (else FORMERR). Only ECS changes the answer; the rest are ignored.
+  for (let o = pos + 11; o < rdEnd; ) {
     if (o + 4 > rdEnd) return false;
-    o += 4 + ((msg[o + 2]! << 8) | msg[o + 3]!);
+    const optLen = (msg[o + 2]! << 8) | msg[o + 3]!;
+    if (msg[o] === 0 && msg[o + 1] === 8) {
+      if (out.ecsAt >= 0) return false; // two ECS options: FORMERR from the full path
+      out.ecsAt = o + 4;
+      out.ecsLen = optLen;
+    }
+    o += 4 + optLen;
     if (o > rdEnd) return false;
   }
   out.edns = msg[pos + 7]! & 0x80 ? EdnsShape.DnssecOk : EdnsShape.Edns;

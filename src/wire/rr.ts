@@ -43,6 +43,12 @@ export interface Answer {
    * than sent without it. Sibling glue stays best effort (RFC 9471 3.2), like other additional data.
    */
   requiredAdditional?: RRset[];
+  /**
+   * Set when a steering policy chose part of the answer: the same question may get another answer
+   * next time. `scope` is the RFC 7871 SCOPE PREFIX-LENGTH the answer holds for (0: any client),
+   * `key` identifies the choice, so equal choices can share one encoding.
+   */
+  steered?: { scope: number; key: string };
 }
 
 export function withTtl(set: RRset, ttl: number): RRset {

@@ -17,9 +17,14 @@ import {
   type Node,
   scalarInt,
   scalarString,
+  scalarText,
   type Source,
 } from './yaml-source.js';
 import type { Zone, ZoneNode } from './zone.js';
+import { compileDynamic, type DynamicRecord } from '../policy/record.js';
+import { POLICIES } from '../policy/registry.js';
+import type { Site } from '../policy/site.js';
+import { compileSites } from './sites.js';
 
 /** RFC 2181 8: TTLs are unsigned 31-bit values. */
 export const MAX_TTL = 2147483647;
@@ -34,7 +39,7 @@ export const SOA_DEFAULTS = {
 export const MAX_NEGATIVE_TTL = 604800;
 
 // The key lists are exported so docs/zone-format.md can be checked against them (test/docs.test.ts).
-export const ZONE_KEYS = ['zone', 'ttl', 'soa', 'nameservers', 'records'] as const;
+export const ZONE_KEYS = ['zone', 'ttl', 'soa', 'nameservers', 'sites', 'records'] as const;
 export const SOA_KEYS = [
   'primary',
   'contact',
@@ -58,6 +63,8 @@ interface Draft {
   rrsets: Map<number, { set: RRset; node: Node | null; path: string; values: Ref[] }>;
   /** A value of this name had a problem: checks that need its records (glue) stay quiet. */
   tainted: boolean;
+  /** A steered name: its A/AAAA answers come from a policy. */
+  dynamic?: { record: DynamicRecord; node: Node | null; path: string; text: string };
 }
 
 type Section = 'nameservers' | 'records';
@@ -287,6 +294,12 @@ export function compileZone(src: Source): Zone | null {
     ? scalarInt(src, serialEntry.value, serialEntry.path, 0, 4294967295)
     : null;
 
+  // sites: compiled first, since steered records refer to them by name.
+  const sitesEntry = get('sites');
+  const zoneSites = sitesEntry ? compileSites(src, sitesEntry.value, 'sites') : new Map<string, Site>();
+  // Hashed into the serial only when present, so zones without sites keep the serials they had.
+  const sitesLine = sitesEntry?.value ? `SITES ${canonicalJson(sitesEntry.value.toJSON())}\n` : '';
+
   // records
   const recEntry = get('records');
   for (const e of recEntry ? (mapEntries(src, recEntry.value, 'records') ?? []) : []) {
@@ -305,7 +318,8 @@ export function compileZone(src: Source): Zone | null {
       ? draftFor(r.name)
       : { name: r.name, rrsets: new Map(), tainted: true };
     const mark = src.problems.length;
-    compileNode(src, d, e.value, e.path, origin, originKey, defaultTtl, addSet);
+    const steered = compileSteer(src, d, e.value, e.path, origin, zoneSites);
+    compileNode(src, d, e.value, e.path, origin, originKey, defaultTtl, addSet, steered);
     if (src.problems.length > mark) d.tainted = true;
   }
 
@@ -355,6 +369,14 @@ export function compileZone(src: Source): Zone | null {
   const isGlue = (key: string, t: number) =>
     (t === Type.A || t === Type.AAAA) && nsTargets.has(key);
   for (const [key, d] of drafts) {
+    if (d.dynamic && (cuts.has(key) || cutAbove(key) !== null)) {
+      src.report(
+        d.dynamic.node,
+        d.dynamic.path,
+        C.occluded,
+        `${d.name} is at or below a delegation, so its steered answers would never be served`,
+      );
+    }
     if (cuts.has(key)) {
       const other = [...d.rrsets.keys()].filter(
         (t) => t !== Type.NS && t !== Type.CNAME && !isGlue(key, t),
@@ -395,7 +417,7 @@ export function compileZone(src: Source): Zone | null {
       if (!isSubdomain(tk, originKey)) return;
       const td = drafts.get(tk);
       if (td?.tainted) return;
-      if (!td || (!td.rrsets.has(Type.A) && !td.rrsets.has(Type.AAAA))) {
+      if (!td || (!td.rrsets.has(Type.A) && !td.rrsets.has(Type.AAAA) && !td.dynamic)) {
         const v = ns.values[i] ?? { node: ns.node, path: ns.path };
         src.report(
           v.node,
@@ -415,7 +437,7 @@ export function compileZone(src: Source): Zone | null {
   // The serial is derived from the content as DNS sees it, so reformatting, comments, key order and
   // value order leave it alone, and any change to what is served moves it.
   const soaFields = [mname, rname, refresh, retry, expire, minimum, soaTtl].join(' ');
-  const contentHash = sha256(soaFields + '\n' + zoneLines(drafts, true));
+  const contentHash = sha256(soaFields + '\n' + sitesLine + zoneLines(drafts, true));
   const serial = explicitSerial ?? derivedSerial(contentHash);
   const soa: RRset = {
     name: origin,
@@ -430,7 +452,13 @@ export function compileZone(src: Source): Zone | null {
   for (const [key, d] of drafts) {
     const rrsets = new Map<number, RRset>();
     for (const [t, s] of d.rrsets) rrsets.set(t, s.set);
-    nodes.set(key, { name: d.name, rrsets, cut: cuts.has(key), occluded: cutAbove(key) !== null });
+    nodes.set(key, {
+      name: d.name,
+      rrsets,
+      cut: cuts.has(key),
+      occluded: cutAbove(key) !== null,
+      dynamic: d.dynamic?.record ?? null,
+    });
   }
   for (const [key, d] of drafts) {
     let name = d.name;
@@ -441,7 +469,13 @@ export function compileZone(src: Source): Zone | null {
     ) {
       name = parentName(name)!;
       if (!nodes.has(p))
-        nodes.set(p, { name, rrsets: new Map(), cut: false, occluded: cutAbove(p) !== null });
+        nodes.set(p, {
+          name,
+          rrsets: new Map(),
+          cut: false,
+          occluded: cutAbove(p) !== null,
+          dynamic: null,
+        });
     }
   }
   return {
@@ -452,11 +486,40 @@ export function compileZone(src: Source): Zone | null {
     ns: nsSet,
     negativeSoa: { ...soa, ttl: Math.min(soaTtl, minimum) },
     nodes,
+    sites: zoneSites,
     hasCuts: cuts.size > 0,
     // Unlike the serial, the fingerprint also sees value order and spelling, which the server
     // reproduces in answers, so a reload picks those edits up too.
-    fingerprint: `${serial} ${sha256(soaFields + '\n' + zoneLines(drafts, false))}`,
+    fingerprint: `${serial} ${sha256(soaFields + '\n' + sitesLine + zoneLines(drafts, false))}`,
   };
+}
+
+/**
+ * A record with `steer:` is dynamic: its A/AAAA answers come from a policy over the zone's sites.
+ * Returns the keys that belonged to the steering stanza (so compileNode leaves them alone);
+ * other record types (TXT, MX, ...) may stand beside it, A, AAAA and CNAME may not.
+ */
+function compileSteer(
+  src: Source,
+  d: Draft,
+  value: Node | null,
+  path: string,
+  origin: string,
+  zoneSites: ReadonlyMap<string, Site>,
+): readonly string[] {
+  if (!isMap(value) || !value.items.some((p) => scalarText(p.key as Node) === 'steer')) return [];
+  const entries = mapEntries(src, value, path) ?? [];
+  const isType = (k: string) => /^[A-Z][A-Z0-9]*$/.test(k);
+  for (const e of entries) {
+    if (e.key === 'A' || e.key === 'AAAA')
+      src.report(e.keyNode, e.path, C.badValue, `${d.name} is steered: its ${e.key} answers come from its sites, so it cannot also have static ${e.key} records`);
+    if (e.key === 'CNAME')
+      src.report(e.keyNode, e.path, C.cnameAndOther, `a CNAME cannot stand beside the steered A/AAAA answers of ${d.name} (RFC 1034 3.6.2)`);
+  }
+  const stanza = entries.filter((e) => !isType(e.key));
+  const record = compileDynamic(src, stanza, value, path, origin, d.name, zoneSites, POLICIES);
+  if (record) d.dynamic = { record, node: value, path, text: canonicalJson(value.toJSON()) };
+  return [...stanza.map((e) => e.key), 'A', 'AAAA', 'CNAME'];
 }
 
 type AddSet = (
@@ -478,9 +541,12 @@ function compileNode(
   originKey: string,
   defaultTtl: number,
   addSet: AddSet,
+  steered: readonly string[],
 ): void {
-  const entries = mapEntries(src, value, path);
-  if (!entries) return;
+  const all = mapEntries(src, value, path);
+  if (!all) return;
+  // The keys of a steer: stanza were compiled by compileSteer.
+  const entries = all.filter((e) => !steered.includes(e.key));
   for (const e of entries) {
     if (NODE_KEYS.includes(e.key as (typeof NODE_KEYS)[number])) continue;
     if (e.key.toUpperCase() === 'SOA')
@@ -638,6 +704,16 @@ export function derivedSerial(hash: string): number {
   return parseInt(hash.slice(0, 8), 16) || 1;
 }
 
+/** JSON with every mapping's keys sorted: key order in the YAML does not change what is served. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+
 /**
  * The zone's records, one master-file-like line each. Canonical (for the serial): owners case-folded
  * and sorted, RRsets by type, records sorted within each RRset. Exact (for the fingerprint): owners
@@ -646,6 +722,7 @@ export function derivedSerial(hash: string): number {
 function zoneLines(drafts: Map<string, Draft>, canonical: boolean): string {
   const lines: string[] = [];
   for (const [key, d] of [...drafts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (d.dynamic) lines.push(`${canonical ? key : d.name} STEER ${d.dynamic.text}`);
     for (const [t, s] of [...d.rrsets].sort(([a], [b]) => a - b)) {
       const rrs = s.set.rdata.map(
         (r) =>

@@ -29,6 +29,12 @@ export const ProblemCode = {
   /** SOA or apex NS written under records: they come from soa: and nameservers:. */
   apexRecord: 'apex-record',
   unsupportedType: 'unsupported-type',
+  /** A record names a site that `sites:` does not declare. */
+  unknownSite: 'unknown-site',
+  /** A `steer:` stanza that does not make a usable policy (unknown policy, missing location...). */
+  badPolicy: 'bad-policy',
+  /** The same country, continent, subdivision or subnet in two rules of a geo policy. */
+  ruleConflict: 'rule-conflict',
   io: 'io-error',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];

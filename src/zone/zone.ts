@@ -1,3 +1,5 @@
+import type { DynamicRecord } from '../policy/record.js';
+import type { Site } from '../policy/site.js';
 import type { RRset } from '../wire/rr.js';
 
 /** One owner name in a compiled zone. Empty non-terminals are nodes with no RRsets. */
@@ -9,6 +11,8 @@ export interface ZoneNode {
   readonly cut: boolean;
   /** Below a delegation point: only glue lives here, never answered authoritatively. */
   readonly occluded: boolean;
+  /** A steered name: A/AAAA answers are picked per query by a policy (src/policy). */
+  readonly dynamic: DynamicRecord | null;
 }
 
 /**
@@ -26,6 +30,8 @@ export interface Zone {
   readonly negativeSoa: RRset;
   /** Case-folded owner name → node, including the apex and every empty non-terminal. */
   readonly nodes: ReadonlyMap<string, ZoneNode>;
+  /** The zone's datacenter sites, by name (`sites:`). */
+  readonly sites: ReadonlyMap<string, Site>;
   readonly hasCuts: boolean;
   /** Canonical text of the zone's content, used to detect what changed on reload. */
   readonly fingerprint: string;

@@ -130,3 +130,70 @@ function dataText(a: dnsPacket.Answer): string {
   if (typeof d === 'object' && d !== null) return JSON.stringify(d).toLowerCase();
   return String(d).toLowerCase();
 }
+
+// EDNS Client Subnet (RFC 7871 6), built and read here byte by byte rather than with dns-packet's
+// ECS codec, so tests can also send options that are malformed on purpose.
+
+export const ECS_OPTION_CODE = 8;
+
+/** Fields of an ECS option; `address` holds exactly the octets sent (or received). */
+export interface EcsFields {
+  family: number;
+  sourcePrefix: number;
+  scopePrefix: number;
+  address: Buffer;
+}
+
+/**
+ * The ECS option for a client subnet in CIDR text ("198.51.100.0/24", "2001:db8::/56"): FAMILY
+ * 1 or 2, the prefix as SOURCE PREFIX-LENGTH, and ceil(prefix/8) address octets. `patch` replaces
+ * any field, to build malformed options.
+ */
+export function ecsOption(subnet: string, patch: Partial<EcsFields> = {}): { code: number; data: Buffer } {
+  const [addr, len] = subnet.split('/') as [string, string | undefined];
+  const v6 = addr.includes(':');
+  const bytes = v6 ? ipv6Octets(addr) : Buffer.from(addr.split('.').map(Number));
+  const sourcePrefix = len === undefined ? bytes.length * 8 : Number(len);
+  const f: EcsFields = {
+    family: v6 ? 2 : 1,
+    sourcePrefix,
+    scopePrefix: 0,
+    address: bytes.subarray(0, Math.ceil(sourcePrefix / 8)),
+    ...patch,
+  };
+  return { code: ECS_OPTION_CODE, data: ecsData(f) };
+}
+
+/** The option data for exactly these fields. */
+export function ecsData(f: EcsFields): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt16BE(f.family, 0);
+  head[2] = f.sourcePrefix;
+  head[3] = f.scopePrefix;
+  return Buffer.concat([head, f.address]);
+}
+
+/** Every ECS option in a decoded reply's OPT record (RFC 7871 7.2.1: at most one is expected). */
+export function ecsEchoes(p: Packet): EcsFields[] {
+  const out: EcsFields[] = [];
+  for (const a of p.additionals ?? []) {
+    if (a.type !== 'OPT') continue;
+    for (const o of (a as unknown as { options: { code: number; data: Buffer }[] }).options ?? []) {
+      if (o.code !== ECS_OPTION_CODE || o.data.length < 4) continue;
+      out.push({ family: o.data.readUInt16BE(0), sourcePrefix: o.data[2]!, scopePrefix: o.data[3]!, address: Buffer.from(o.data.subarray(4)) });
+    }
+  }
+  return out;
+}
+
+/** RFC 4291 2.2 text to 16 octets ("::" expanded; no embedded IPv4). */
+function ipv6Octets(text: string): Buffer {
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const groups = (s: string | undefined) => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);
+  const h = groups(head);
+  const t = groups(tail);
+  const all = tail === undefined ? h : [...h, ...Array<number>(8 - h.length - t.length).fill(0), ...t];
+  const out = Buffer.alloc(16);
+  all.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  return out;
+}

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { GeosteerServer } from '../../src/server/server.js';
+import type { GeoLocator } from '../../src/geoip/types.js';
+import type { HealthTable } from '../../src/health/table.js';
 
 export interface TestServer {
   server: GeosteerServer;
@@ -16,7 +18,17 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(files: Record<string, string>, opts: { watch?: boolean; idleTimeoutMs?: number; maxConnections?: number } = {}): Promise<TestServer> {
+export interface StartOptions {
+  watch?: boolean;
+  idleTimeoutMs?: number;
+  maxConnections?: number;
+  /** Where clients are, for steered names (default: nowhere known). */
+  geo?: GeoLocator;
+  /** Site and address availability the test can change while the server runs. */
+  health?: HealthTable;
+}
+
+export async function startServer(files: Record<string, string>, opts: StartOptions = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'geosteer-test-'));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   const logs: Record<string, unknown>[] = [];
@@ -35,6 +47,8 @@ export async function startServer(files: Record<string, string>, opts: { watch?:
     watch: opts.watch ?? false,
     queryLog: false,
     log: pino({ level: 'debug' }, sink),
+    ...(opts.geo ? { geo: opts.geo } : {}),
+    ...(opts.health ? { health: opts.health } : {}),
   });
   return {
     server,

@@ -1,0 +1,31 @@
+import type { Location } from '../geoip/types.js';
+import type { RData } from '../wire/rr.js';
+import type { AdminState } from '../health/table.js';
+
+/** One VIP of a site, compiled: its record data ready for answers. */
+export interface SiteAddress {
+  /** Canonical text (RFC 5952 for IPv6); also the key in the health table. */
+  readonly address: string;
+  readonly family: 4 | 6;
+  readonly weight: number;
+  readonly rdata: RData;
+}
+
+/** A datacenter site as declared under `sites:` in a zone file. Immutable after compile. */
+export interface Site {
+  readonly name: string;
+  /** Index in the zone's site list; policies refer to sites by index at query time. */
+  readonly index: number;
+  readonly location: Location | null;
+  readonly country: string | null;
+  readonly continent: string | null;
+  readonly subdivision: string | null;
+  readonly weight: number;
+  readonly state: AdminState;
+  readonly v4: readonly SiteAddress[];
+  readonly v6: readonly SiteAddress[];
+}
+
+export function addressesOf(site: Site, family: 4 | 6): readonly SiteAddress[] {
+  return family === 4 ? site.v4 : site.v6;
+}

@@ -1,0 +1,251 @@
+import { isIP } from 'node:net';
+import { isCountry } from '../geoip/countries.js';
+import type { Location } from '../geoip/types.js';
+import type { AdminState } from '../health/table.js';
+import type { Site, SiteAddress } from '../policy/site.js';
+import { ProblemCode as C } from './errors.js';
+import { ipv4Bytes, ipv6Bytes, ipv6Text } from './rdata.js';
+import {
+  checkKeys,
+  describe,
+  isMap,
+  isScalar,
+  isSeq,
+  mapEntries,
+  type Node,
+  scalarInt,
+  scalarText,
+  type Source,
+} from './yaml-source.js';
+
+export const SITE_KEYS = [
+  'location',
+  'country',
+  'continent',
+  'subdivision',
+  'addresses',
+  'weight',
+  'state',
+] as const;
+export const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
+export const MAX_WEIGHT = 1000;
+
+/** A number scalar within [min, max], or a problem. */
+export function scalarNumber(
+  src: Source,
+  node: Node | null,
+  path: string,
+  min: number,
+  max: number,
+): number | null {
+  if (isScalar(node) && typeof node.value === 'number' && node.value >= min && node.value <= max)
+    return node.value;
+  src.report(node, path, C.badValue, `must be a number ${min} to ${max}, got ${describe(node)}`);
+  return null;
+}
+
+export function parseLocation(src: Source, node: Node | null, path: string): Location | null {
+  const entries = mapEntries(src, node, path);
+  if (!entries) return null;
+  checkKeys(src, entries, ['lat', 'lon'], path);
+  const lat = entries.find((e) => e.key === 'lat');
+  const lon = entries.find((e) => e.key === 'lon');
+  if (!lat || !lon) {
+    src.report(
+      node,
+      path,
+      C.missingKey,
+      'a location needs both lat and lon, e.g. { lat: 53.35, lon: -6.26 }',
+    );
+    return null;
+  }
+  const la = scalarNumber(src, lat.value, lat.path, -90, 90);
+  const lo = scalarNumber(src, lon.value, lon.path, -180, 180);
+  return la === null || lo === null ? null : { lat: la, lon: lo };
+}
+
+/** An ISO 3166-1 alpha-2 code that exists (so "UK" and "EU" are caught), in upper case. */
+export function parseCountry(src: Source, node: Node | null, path: string): string | null {
+  const t = scalarText(node);
+  if (t !== null && isCountry(t)) return t;
+  src.report(
+    node,
+    path,
+    C.badValue,
+    countryHint(t) ?? `must be an ISO 3166-1 alpha-2 country code (e.g. US), got ${describe(node)}`,
+  );
+  return null;
+}
+
+function countryHint(t: string | null): string | null {
+  if (t === 'UK') return 'UK is not an ISO 3166-1 country code: the United Kingdom is GB';
+  if (t !== null && t !== t.toUpperCase() && isCountry(t.toUpperCase()))
+    return `country codes are written in upper case: "${t.toUpperCase()}"`;
+  return null;
+}
+
+export function parseContinent(src: Source, node: Node | null, path: string): string | null {
+  const t = scalarText(node);
+  if (t !== null && (CONTINENTS as readonly string[]).includes(t)) return t;
+  src.report(
+    node,
+    path,
+    C.badValue,
+    `must be a continent code (${CONTINENTS.join(', ')}), got ${describe(node)}`,
+  );
+  return null;
+}
+
+/** ISO 3166-2: the country's alpha-2 code, '-', then one to three letters or digits (US-VA, GB-LND, FR-75). */
+export function parseSubdivision(src: Source, node: Node | null, path: string): string | null {
+  const t = scalarText(node);
+  const m = t === null ? null : /^([A-Z]{2})-[A-Z0-9]{1,3}$/.exec(t);
+  if (m && isCountry(m[1]!)) return t;
+  const why = m ? `: ${m[1]} is not a country code` : '';
+  src.report(
+    node,
+    path,
+    C.badValue,
+    `must be an ISO 3166-2 subdivision code in upper case (e.g. US-VA), got ${describe(node)}${why}`,
+  );
+  return null;
+}
+
+/** One address: "192.0.2.10" or { address: 192.0.2.10, weight: 2 }. */
+function parseAddress(src: Source, node: Node | null, path: string): SiteAddress | null {
+  let text: string | null;
+  let weight = 1;
+  let at: Node | null = node;
+  if (isMap(node)) {
+    const entries = mapEntries(src, node, path) ?? [];
+    checkKeys(src, entries, ['address', 'weight'], path);
+    const a = entries.find((e) => e.key === 'address');
+    if (!a) {
+      src.report(node, path, C.missingKey, 'missing "address"');
+      return null;
+    }
+    const w = entries.find((e) => e.key === 'weight');
+    if (w) weight = scalarInt(src, w.value, w.path, 1, MAX_WEIGHT) ?? 1;
+    text = scalarText(a.value);
+    at = a.value;
+  } else text = scalarText(node);
+  const b4 = text !== null ? ipv4Bytes(text) : null;
+  if (b4)
+    return { address: text!, family: 4, weight, rdata: { kind: 'a', address: text!, bytes: b4 } };
+  const b6 = text !== null && isIP(text) === 6 ? ipv6Bytes(text) : null;
+  if (b6) {
+    const canon = ipv6Text(b6);
+    return {
+      address: canon,
+      family: 6,
+      weight,
+      rdata: { kind: 'aaaa', address: canon, bytes: b6 },
+    };
+  }
+  src.report(at, path, C.badAddress, `not an IPv4 or IPv6 address: ${describe(at)}`);
+  return null;
+}
+
+/**
+ * Compile the `sites:` stanza. Every site gets an index (its position), which policies use at
+ * query time instead of names (names are resolved once, here and when records are compiled).
+ */
+export function compileSites(src: Source, node: Node | null, path: string): Map<string, Site> {
+  const sites = new Map<string, Site>();
+  for (const e of mapEntries(src, node, path) ?? []) {
+    // A badly named site is still compiled (records naming it are not also told it is unknown).
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(e.key))
+      src.report(
+        e.keyNode,
+        e.path,
+        C.badValue,
+        `site names use letters, digits, '-', '_' and '.', got "${e.key}"`,
+      );
+    const entries = mapEntries(src, e.value, e.path);
+    if (!entries) continue;
+    checkKeys(src, entries, SITE_KEYS, `site ${e.key}`);
+    const get = (k: string) => entries.find((x) => x.key === k);
+    const loc = get('location');
+    const country = get('country');
+    const continent = get('continent');
+    const subdivision = get('subdivision');
+    const weightE = get('weight');
+    const stateE = get('state');
+    const addrE = get('addresses');
+    let state: AdminState = 'enabled';
+    if (stateE) {
+      const t = scalarText(stateE.value);
+      if (t === 'enabled' || t === 'drain') state = t;
+      else
+        src.report(
+          stateE.value,
+          stateE.path,
+          C.badValue,
+          `must be "enabled" or "drain", got ${describe(stateE.value)}`,
+        );
+    }
+    const v4: SiteAddress[] = [];
+    const v6: SiteAddress[] = [];
+    if (!addrE)
+      src.report(
+        e.keyNode,
+        e.path,
+        C.missingKey,
+        `site ${e.key} needs "addresses" (its IPv4 and IPv6 VIPs)`,
+      );
+    else if (isSeq(addrE.value) && addrE.value.items.length === 0)
+      src.report(addrE.value, addrE.path, C.badValue, 'an empty list: give at least one address');
+    else if (!isSeq(addrE.value) && !(isScalar(addrE.value) && addrE.value.value !== null))
+      src.report(
+        addrE.value,
+        addrE.path,
+        C.wrongType,
+        `must be an address or a list of addresses, got ${describe(addrE.value)}`,
+      );
+    else {
+      // One address may be written without a list, as record values may.
+      const items = isSeq(addrE.value)
+        ? addrE.value.items.map((n, i) => ({ n: n as Node, p: `${addrE.path}[${i}]` }))
+        : [{ n: addrE.value as Node, p: addrE.path }];
+      const seen = new Map<string, string>();
+      for (const { n, p } of items) {
+        const a = parseAddress(src, n, p);
+        if (!a) continue;
+        const dup = seen.get(a.address);
+        if (dup) {
+          src.report(
+            n,
+            p,
+            C.badValue,
+            `duplicate of ${dup}: site ${e.key} lists address ${a.address} twice`,
+          );
+          continue;
+        }
+        seen.set(a.address, p);
+        (a.family === 4 ? v4 : v6).push(a);
+      }
+    }
+    const sub = subdivision ? parseSubdivision(src, subdivision.value, subdivision.path) : null;
+    const ctry = country ? parseCountry(src, country.value, country.path) : null;
+    if (sub && ctry && !sub.startsWith(`${ctry}-`))
+      src.report(
+        subdivision!.value,
+        subdivision!.path,
+        C.badValue,
+        `subdivision ${sub} is not in country ${ctry}`,
+      );
+    sites.set(e.key, {
+      name: e.key,
+      index: sites.size,
+      location: loc ? parseLocation(src, loc.value, loc.path) : null,
+      country: ctry,
+      continent: continent ? parseContinent(src, continent.value, continent.path) : null,
+      subdivision: sub,
+      weight: weightE ? (scalarInt(src, weightE.value, weightE.path, 1, MAX_WEIGHT) ?? 1) : 1,
+      state,
+      v4,
+      v6,
+    });
+  }
+  return sites;
+}
