@@ -3,6 +3,8 @@ import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
 import { type Config, DEFAULT_CONFIG, loadConfig, parseEndpoint } from './config.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
+import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
+import { explainCommand, type ExplainFlags } from './explain/command.js';
 import { GeosteerServer } from './server/server.js';
 import { formatProblem, ProblemsError } from './zone/errors.js';
 import { exportZone } from './zone/export.js';
@@ -82,8 +84,12 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
     return;
   }
+  let geo: WatchedGeoLocator | null = null;
   try {
+    geo = await openGeoLocator(cfg.geoip, { logger: log, watch: cfg.watch });
+    log.info({ databases: geo.databases.map((d) => `${d.file} (${d.schema})`) }, 'geoip databases open');
     const server = await GeosteerServer.start({
+      geo,
       listen: cfg.listen,
       udp: cfg.udp,
       tcp: cfg.tcp,
@@ -95,6 +101,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     });
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
+      geo?.close();
       void server.close().then(() => log.flush(() => process.exit(0)));
     };
     process.once('SIGINT', () => stop('SIGINT'));
@@ -102,8 +109,10 @@ async function serve(flags: ServeFlags): Promise<void> {
   } catch (err) {
     if (err instanceof ProblemsError) {
       for (const p of err.problems) log.fatal({ file: p.file, line: p.line, col: p.col, code: p.code }, formatProblem(p));
-      log.fatal(`not starting: ${err.problems.length} problem(s) in ${cfg.zones}`);
-    } else log.fatal({ err }, 'not starting');
+      const inZones = err.problems.every((p) => p.file.startsWith(cfg.zones));
+      log.fatal(`not starting: ${err.problems.length} problem(s)${inZones ? ` in ${cfg.zones}` : ''}`);
+    } else log.fatal({ err }, `not starting: ${err instanceof Error ? err.message : String(err)}`);
+    geo?.close();
     // The log stream is asynchronous: exit once it has written the problems, not after a guess.
     log.flush(() => process.exit(1));
   }
@@ -167,6 +176,20 @@ program
   .option('-z, --zones <dir>', 'zones directory', DEFAULT_CONFIG.zones)
   .action(async (zone: string, opts: { zones: string }) => {
     process.exitCode = await exportCmd(zone, opts);
+  });
+
+program
+  .command('explain')
+  .description('show how the server would answer a question for a client, without sending a query (docs/explain.md)')
+  .argument('<name>', 'the name asked, e.g. www.gslb.example.com')
+  .argument('[type]', 'the type asked: A, AAAA, CNAME, MX, ...', 'A')
+  .requiredOption('--client <addr[/prefix]>', 'the client, as the ECS subnet a resolver would send: 198.51.100.7, 198.51.100.0/24, 2001:db8::/48')
+  .option('-z, --zones <dir>', `zones directory (default from --config, else "${DEFAULT_CONFIG.zones}")`)
+  .option('-c, --config <file>', 'YAML configuration file: its geoip section and zones directory are used')
+  .option('--json', 'print the explanation as JSON')
+  .option('--trace', 'also print every line the resolver and the policies traced')
+  .action(async (name: string, type: string, flags: ExplainFlags) => {
+    process.exitCode = await explainCommand(name, type, flags);
   });
 
 program.parseAsync().catch((err: unknown) => {
