@@ -1,7 +1,13 @@
-// The printed report: one table row per scenario x transport x load x server, the ratio to Knot
-// from the same run, and the issue's target judged on those rows.
+// The printed report: one table row per scenario x transport x load x server, the ratios to Knot
+// and to the same server's static names from the same run, and the targets judged on those rows.
 import type { DnsperfResult } from './dnsperf.js';
-import { type Load, TARGET_LATENCY_S, TARGET_RATIO, type Transport } from './scenarios.js';
+import {
+  type Load,
+  type Scenario,
+  TARGET_LATENCY_S,
+  TARGET_RATIO,
+  type Transport,
+} from './scenarios.js';
 import type { ServerSpec } from './servers.js';
 
 export interface Row {
@@ -27,13 +33,14 @@ export function loadLabel(load: Load, rate?: number): string {
 
 export function formatTable(rows: Row[]): string[] {
   const header = ['scenario', 'transport', 'load', 'server', 'qps', 'lost', 'mean ms'];
-  header.push('stddev ms', 'geosteer/knot', 'cpu0 other');
-  const numeric = new Set([4, 5, 6, 7, 8, 9]);
+  header.push('stddev ms', 'geosteer/knot', 'x static', 'cpu0 other');
+  const numeric = new Set([4, 5, 6, 7, 8, 9, 10]);
   const table: string[][] = [header];
   const notes: string[] = [];
   for (const r of rows) {
     const knot = knotRow(rows, r);
     const ratio = r.server.kind === 'geosteer' && knot ? r.result.qps / knot.result.qps : null;
+    const base = r.scenario === STATIC ? undefined : staticRow(rows, r);
     table.push([
       r.scenario,
       r.transport,
@@ -44,6 +51,7 @@ export function formatTable(rows: Row[]): string[] {
       (r.result.latencyMean * 1000).toFixed(3),
       (r.result.latencyStdDev * 1000).toFixed(3),
       ratio === null ? '' : ratio.toFixed(2),
+      base ? (r.result.qps / base.result.qps).toFixed(2) : '',
       r.other === null ? '' : `${Math.round(r.other * 100)}%`,
     ]);
     if (knot && r !== knot && rcodeMix(r.result.rcodes) !== rcodeMix(knot.result.rcodes)) {
@@ -104,6 +112,57 @@ export function verdict(rows: Row[]): string[] {
     );
   }
   return lines;
+}
+
+/**
+ * The steered-name target: each judged scenario's geosteer qps at max load against geosteer's own
+ * static-name qps, same transport, same run. The others are printed beside it, unjudged.
+ */
+export function dynamicVerdict(rows: Row[], scenarios: Scenario[], target: number): string[] {
+  const dynamic = rows.filter(
+    (r) =>
+      r.server.kind === 'geosteer' &&
+      !r.server.indicative &&
+      r.load.name === 'max' &&
+      scenarios.some((s) => s.name === r.scenario && s.baseline === 'static'),
+  );
+  if (!dynamic.length) return [];
+  const lines = [
+    `target: >= ${target}x ${STATIC} (steered names: geosteer's qps / its own ${STATIC}-name qps, ` +
+      'same transport, same run)',
+  ];
+  for (const r of dynamic) {
+    const base = staticRow(rows, r);
+    const judged = scenarios.find((s) => s.name === r.scenario)?.judged ?? false;
+    const head = `  ${r.scenario} ${r.transport.toUpperCase()}: ${fmtInt(r.result.qps)} qps, mean ${(r.result.latencyMean * 1000).toFixed(3)} ms`;
+    if (!base) {
+      lines.push(`${head}: no ${STATIC} ${r.transport} row in this run to compare with`);
+      continue;
+    }
+    const x = r.result.qps / base.result.qps;
+    const against = `${x.toFixed(2)}x ${STATIC} (${fmtInt(base.result.qps)} qps)`;
+    const ok = x >= target && r.result.lost === 0;
+    lines.push(
+      `${head}, ${against}` +
+        (judged ? `: ${ok ? 'met' : 'NOT met'}` : ' (not judged)') +
+        (r.result.lost ? `, ${fmtInt(r.result.lost)} lost` : ''),
+    );
+  }
+  return lines;
+}
+
+const STATIC = 'static';
+
+/** The same server's static-name row at max load over the same transport. */
+function staticRow(rows: Row[], r: Row): Row | undefined {
+  if (r.load.name !== 'max') return undefined;
+  return rows.find(
+    (k) =>
+      k.server === r.server &&
+      k.scenario === STATIC &&
+      k.transport === r.transport &&
+      k.load.name === 'max',
+  );
 }
 
 function knotRow(rows: Row[], r: Row): Row | undefined {

@@ -1,6 +1,7 @@
 // `npm run bench`: geosteer and Knot DNS serve the same zone, dnsperf drives each in turn over
 // loopback for a fixed time, and the report gives qps, mean latency and its standard deviation as
-// dnsperf measures them, with the ratio geosteer / Knot from the same run.
+// dnsperf measures them, with the ratio geosteer / Knot from the same run. Steered names have no
+// Knot counterpart: they run on geosteer alone and are compared with its own static names.
 //
 // Servers run on CPU 0 and dnsperf on CPU 1 (taskset), so each server gets one core and the load
 // generator never competes with it. Environment:
@@ -15,11 +16,20 @@ import { access, constants, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { askAll, describeMix } from './answers.js';
 import { otherShare, sample } from './cpu.js';
 import { runDnsperf } from './dnsperf.js';
 import type { Proc } from './proc.js';
-import { formatTable, loadLabel, type Row, verdict } from './report.js';
-import { LOADS, type Load, SCENARIOS, type Scenario, TARGET_RATIO } from './scenarios.js';
+import { lineMessage } from './messages.js';
+import { dynamicVerdict, formatTable, loadLabel, type Row, verdict } from './report.js';
+import {
+  DYNAMIC_TARGET_RATIO,
+  LOADS,
+  type Load,
+  SCENARIOS,
+  type Scenario,
+  TARGET_RATIO,
+} from './scenarios.js';
 import { CLI, geosteer, knot, KNOTD, type RunningServer, startServer } from './servers.js';
 
 const ORIGIN = 'gslb.example.com';
@@ -168,8 +178,27 @@ async function main(): Promise<number> {
     }
 
     const rows: Row[] = [];
+    const checks: string[] = [];
     for (const scenario of cfg.scenarios) {
       const { file, args } = await writeQueries(scenario, work);
+      // Knot has no steering: steered scenarios run on geosteer alone, at max load.
+      const onKnot = scenario.baseline === 'knot';
+      const runOn = servers.filter((s) => onKnot || s.spec.kind === 'geosteer');
+      const loads = onKnot ? LOADS : LOADS.filter((l) => l.name === 'max');
+      if (scenario.check) {
+        const s = runOn.find((x) => !x.spec.indicative)!;
+        const messages = scenario.wire ?? (scenario.lines ?? []).map(lineMessage);
+        log(`checking ${s.spec.name}'s answers: ${scenario.name}`);
+        const mix = await askAll(s.port, messages, 600);
+        if (mix.unanswered) throw new Error(`${scenario.name}: ${describeMix(mix)}`);
+        if (scenario.check === 'located' && !(mix.scope && mix.scope.max > 0)) {
+          throw new Error(
+            `${scenario.name}: no answer depends on the client network (${describeMix(mix)}); ` +
+              'is the GeoIP database open?',
+          );
+        }
+        checks.push(`  ${scenario.name} on ${s.spec.name}, ${describeMix(mix)}`);
+      }
       for (const transport of scenario.transports) {
         const measure = async (s: RunningServer, load: Load, seconds: number, rate?: number) => {
           // Indicative servers run on several cores; their CPU share is not CPU 0's alone.
@@ -192,18 +221,16 @@ async function main(): Promise<number> {
           return { result, other: otherShare(before, probe()) };
         };
         if (cfg.warmup > 0) {
-          for (const s of servers) {
+          for (const s of runOn) {
             log(`warming up ${s.spec.name}: ${scenario.name} ${transport}`);
             await measure(s, LOADS[0]!, cfg.warmup);
           }
         }
         let knotMax = 0;
-        for (const load of LOADS) {
+        for (const load of loads) {
           const rate = load.name === 'paced' ? knotMax * load.fractionOfKnot : undefined;
           // A paced run of a server that shares dnsperf's core would say nothing.
-          const eligible = servers.filter(
-            (s) => load.name === 'max' || (rate && !s.spec.indicative),
-          );
+          const eligible = runOn.filter((s) => load.name === 'max' || (rate && !s.spec.indicative));
           const runs = new Map<RunningServer, Row[]>();
           for (let round = 0; round < cfg.rounds; round++) {
             for (const s of eligible) {
@@ -227,16 +254,23 @@ async function main(): Promise<number> {
     const out = [
       `geosteer bench: ${cfg.seconds} s per run after ${cfg.warmup} s warm-up${rounds}, 127.0.0.1`,
       `dnsperf ${dnsperfVersion()} on CPU ${DNSPERF_CPU}; max: fixed queries outstanding, ` +
-        `paced: -Q at ${TARGET_RATIO}x knot's max`,
+        `paced: -Q at ${TARGET_RATIO}x knot's max; x static: qps / the same server's static ` +
+        `max qps, same transport, this run`,
       ...specs.map(
         (s) => `  ${s.name.padEnd(13)} ${s.describe()}${s.indicative ? ' (indicative only)' : ''}`,
       ),
       '  knot has one worker thread per kind and one core, as geosteer has: a one-core comparison',
-      ...cfg.scenarios.map((sc) => `  scenario ${sc.name}: ${sc.description}`),
+      ...cfg.scenarios.map(
+        (sc) =>
+          `  scenario ${sc.name}: ${sc.description}` +
+          (sc.baseline === 'static' ? ' [geosteer only: knot has no steering]' : ''),
+      ),
+      ...(checks.length ? ['answers asked once before the load:', ...checks] : []),
       '',
       ...formatTable(rows),
       '',
       ...verdict(rows),
+      ...dynamicVerdict(rows, cfg.scenarios, DYNAMIC_TARGET_RATIO),
     ];
     process.stdout.write(out.join('\n') + '\n');
     return 0;

@@ -1,5 +1,6 @@
 // What the bench sends and how hard. Rows of the report are scenario x transport x load, so new
-// traffic (issue #3: weighted names, nearest with ECS from many subnets) is one more entry here.
+// traffic is one more entry here.
+import { ecs24, publicNetworks24, queryMessage } from './messages.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -12,11 +13,25 @@ export interface Scenario {
    * (ECS from many subnets) cannot be written this way; give `wire` instead.
    */
   lines?: string[];
-  /** Whole DNS messages, sent through dnsperf's binary input format (-B). */
-  wire?: Uint8Array[];
+  /** Whole DNS messages, sent through dnsperf's binary input format (-B); built when first read. */
+  readonly wire?: Uint8Array[];
   /** Extra dnsperf arguments for every run of this scenario, e.g. ['-e'] for EDNS. */
   dnsperfArgs?: string[];
   transports: Transport[];
+  /**
+   * What a geosteer row is compared with. `knot`: Knot serves the same names in the same run.
+   * `static`: Knot has no steering, so only geosteer runs, at max load, and its qps is compared
+   * with its own `static` row of the same transport from the same run.
+   */
+  baseline: 'knot' | 'static';
+  /** Judged against DYNAMIC_TARGET_RATIO (the others are there to explain the judged ones). */
+  judged?: boolean;
+  /**
+   * Before the load, each distinct message is asked once and the answers summarised in the
+   * report; `located` also requires that some answers depend on the client's network (ECS scope
+   * above /0), which they only do when the GeoIP database is open.
+   */
+  check?: 'answers' | 'located';
 }
 
 /**
@@ -31,8 +46,30 @@ export type Load =
 /** The target from the issue: geosteer at least this fraction of Knot's qps, UDP, static names. */
 export const TARGET_RATIO = 0.4;
 export const TARGET_LATENCY_S = 0.002;
+/** Steered names: geosteer at least this fraction of its own static-name qps from the same run. */
+export const DYNAMIC_TARGET_RATIO = 0.8;
 
 const ZONE = 'gslb.example.com';
+const A = 1;
+/**
+ * Client networks of the ECS scenarios. WARM: a few thousand, so after warm-up every cache per
+ * client network holds them all, as the resolvers of a real service mostly repeat. COLD: four
+ * times the GeoIP locator's 65,536-network cache (geoip.cache_size), sent in a cycle, so with
+ * oldest-first eviction every query misses every per-network cache: the worst case, not a target.
+ */
+const WARM_NETWORKS = 4096;
+const COLD_NETWORKS = 262_144;
+const SEED = 0x5eed;
+
+/** ECS queries for `name`, one per network, each network once. Built on first use. */
+function ecsQueries(name: string, count: number): () => Uint8Array[] {
+  let built: Uint8Array[] | null = null;
+  return () =>
+    (built ??= publicNetworks24(count, SEED).map((n) => queryMessage(name, A, { ecs: ecs24(n) })));
+}
+const warmWww = ecsQueries(`www.${ZONE}`, WARM_NETWORKS);
+const coldWww = ecsQueries(`www.${ZONE}`, COLD_NETWORKS);
+const warmStatic = ecsQueries(`static.${ZONE}`, WARM_NETWORKS);
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -47,6 +84,7 @@ export const SCENARIOS: Scenario[] = [
       `chain.${ZONE} A`,
     ],
     transports: ['udp', 'tcp'],
+    baseline: 'knot',
   },
   {
     name: 'static-edns',
@@ -61,8 +99,56 @@ export const SCENARIOS: Scenario[] = [
     ],
     dnsperfArgs: ['-D'],
     transports: ['udp'],
+    baseline: 'knot',
+  },
+  {
+    name: 'static-ecs',
+    description: `static.${ZONE} A with ECS from ${fmt(WARM_NETWORKS)} /24s: the cost of the ECS echo alone`,
+    get wire() {
+      return warmStatic();
+    },
+    transports: ['udp'],
+    baseline: 'static',
+    check: 'answers',
+  },
+  {
+    name: 'weighted',
+    description: `api.${ZONE} A (steer: weighted 3:2:1, one address per answer; no EDNS)`,
+    lines: [`api.${ZONE} A`],
+    transports: ['udp'],
+    baseline: 'static',
+    judged: true,
+    check: 'answers',
+  },
+  {
+    name: 'nearest-ecs',
+    description:
+      `www.${ZONE} A (steer: nearest) with ECS from ${fmt(WARM_NETWORKS)} /24s spread over ` +
+      'the public IPv4 space (seeded PRNG), each once per cycle; caches warm after warm-up',
+    get wire() {
+      return warmWww();
+    },
+    transports: ['udp'],
+    baseline: 'static',
+    judged: true,
+    check: 'located',
+  },
+  {
+    name: 'nearest-ecs-cold',
+    description:
+      `as nearest-ecs from ${fmt(COLD_NETWORKS)} /24s, 4x what the per-network caches hold: ` +
+      'every query misses them (worst case, not judged)',
+    get wire() {
+      return coldWww();
+    },
+    transports: ['udp'],
+    baseline: 'static',
   },
 ];
+
+function fmt(n: number): string {
+  return n.toLocaleString('en-US');
+}
 
 /** One client socket (or TCP connection) with 100 queries in flight keeps one core busy. */
 export const LOADS: Load[] = [
