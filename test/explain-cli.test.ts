@@ -23,10 +23,15 @@ interface Run {
 
 function cli(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', ...args],
+      { cwd: ROOT, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -82,19 +87,34 @@ describe.concurrent('geosteer explain: text', () => {
   it('names the override file and line that placed the client', async () => {
     const r = await cli('explain', `www.${ZONE}`, '--client', '10.20.0.0/16', '-c', config);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`location  override ${join(dir, 'overrides.yaml')}:2, network 10.20.0.0/16 (/16)\n          site eu-west\n`);
-    expect(r.stdout).toContain(`  decided by  override ${join(dir, 'overrides.yaml')}:2 names site eu-west\n`);
+    expect(r.stdout).toContain(
+      `location  override ${join(dir, 'overrides.yaml')}:2, network 10.20.0.0/16 (/16)\n          site eu-west\n`,
+    );
+    expect(r.stdout).toContain(
+      `  decided by  override ${join(dir, 'overrides.yaml')}:2 names site eu-west\n`,
+    );
   });
 
   it('for a weighted name, says the pick is from a fresh rotation', async () => {
     const r = await cli('explain', `api.${ZONE}`, 'A', '--client', '2a00:1000::/48', '-c', config);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/note {8}the pick of a fresh rotation .* 3:2:1 \(us-east, eu-west, ap-south\)\n/);
+    expect(r.stdout).toMatch(
+      /note {8}the pick of a fresh rotation .* 3:2:1 \(us-east, eu-west, ap-south\)\n/,
+    );
     expect(r.stdout).toContain('(not used: no policy on the way asked where the client is)');
   });
 
   it('--trace appends the resolver and policy trace', async () => {
-    const r = await cli('explain', `db.${ZONE}`, 'A', '--client', '81.0.1.7', '-c', config, '--trace');
+    const r = await cli(
+      'explain',
+      `db.${ZONE}`,
+      'A',
+      '--client',
+      '81.0.1.7',
+      '-c',
+      config,
+      '--trace',
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('\ntrace\n  site eu-old: drained\n');
   });
@@ -102,10 +122,25 @@ describe.concurrent('geosteer explain: text', () => {
   it('-z takes the zones from another directory than the config names', async () => {
     const other = join(dir, 'other-zones');
     await mkdir(other, { recursive: true });
-    await writeFile(join(other, 'other.test.yaml'), 'zone: other.test\nnameservers:\n  ns1.example.net.:\nrecords:\n  www:\n    A: [192.0.2.80]\n');
-    const r = await cli('explain', 'www.other.test', 'A', '--client', '81.0.1.7', '-c', config, '-z', other);
+    await writeFile(
+      join(other, 'other.test.yaml'),
+      'zone: other.test\nnameservers:\n  ns1.example.net.:\nrecords:\n  www:\n    A: [192.0.2.80]\n',
+    );
+    const r = await cli(
+      'explain',
+      'www.other.test',
+      'A',
+      '--client',
+      '81.0.1.7',
+      '-c',
+      config,
+      '-z',
+      other,
+    );
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('answer    NOERROR, ECS scope /0 (not steered: the same for every client)\n  www.other.test. 300 IN A 192.0.2.80\n');
+    expect(r.stdout).toContain(
+      'answer    NOERROR, ECS scope /0 (not steered: the same for every client)\n  www.other.test. 300 IN A 192.0.2.80\n',
+    );
   });
 });
 
@@ -130,22 +165,51 @@ describe.concurrent('geosteer explain: failures exit 1 with a message', () => {
     const r = await cli('explain', 'www.example.org', 'A', '--client', '81.0.1.7', '-c', config);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`explain: www.example.org is in no zone served from ${zonesDir} (zones: ${ZONE}); the server would answer REFUSED\n`);
+    expect(r.stderr).toBe(
+      `explain: www.example.org is in no zone served from ${zonesDir} (zones: ${ZONE}); the server would answer REFUSED\n`,
+    );
   });
 
   it('a broken zone directory: every problem, file:line:col', async () => {
     const broken = join(dir, 'broken-zones');
     await mkdir(broken, { recursive: true });
-    await writeFile(join(broken, 'b.test.yaml'), 'zone: b.test\nnameservers:\n  ns1.example.net.:\nrecords:\n  www:\n    steer: nearest\n    sites: [nowhere]\n');
-    const r = await cli('explain', 'www.b.test', 'A', '--client', '81.0.1.7', '-c', config, '-z', broken);
+    await writeFile(
+      join(broken, 'b.test.yaml'),
+      'zone: b.test\nnameservers:\n  ns1.example.net.:\nrecords:\n  www:\n    steer: nearest\n    sites: [nowhere]\n',
+    );
+    const r = await cli(
+      'explain',
+      'www.b.test',
+      'A',
+      '--client',
+      '81.0.1.7',
+      '-c',
+      config,
+      '-z',
+      broken,
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(new RegExp(`^${join(broken, 'b.test.yaml')}:7:13: records\\.www\\.sites\\[0\\]: unknown site "nowhere"`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^${join(broken, 'b.test.yaml')}:7:13: records\\.www\\.sites\\[0\\]: unknown site "nowhere"`,
+      ),
+    );
     expect(r.stderr).toMatch(/explain: 1 problem\(s\) in .*broken-zones; nothing explained\n$/);
   });
 
   it('a zones directory that does not exist', async () => {
-    const r = await cli('explain', `www.${ZONE}`, 'A', '--client', '81.0.1.7', '-c', config, '-z', join(dir, 'nope'));
+    const r = await cli(
+      'explain',
+      `www.${ZONE}`,
+      'A',
+      '--client',
+      '81.0.1.7',
+      '-c',
+      config,
+      '-z',
+      join(dir, 'nope'),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('ENOENT');
   });

@@ -122,7 +122,10 @@ export function locator(dir = '.'): GeoIpLocator {
   const { set, problems } = compileOverrides(join(dir, OVERRIDES_FILE), OVERRIDES_YAML);
   if (problems.length) throw new Error(problems.map(formatProblem).join('\n'));
   return new GeoIpLocator({
-    databases: [MmdbDatabase.fromBuffer(join(dir, DB_V4), v4), MmdbDatabase.fromBuffer(join(dir, DB_V6), v6)],
+    databases: [
+      MmdbDatabase.fromBuffer(join(dir, DB_V4), v4),
+      MmdbDatabase.fromBuffer(join(dir, DB_V6), v6),
+    ],
     overrides: set,
   });
 }

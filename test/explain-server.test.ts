@@ -65,7 +65,11 @@ const QUESTIONS: [string, string][] = [
 ];
 
 /** "name ttl TYPE data", names lower case without the final dot, so both sides read alike. */
-const fromExplain = (r: RecordView) => `${r.name.toLowerCase()} ${r.ttl} ${r.type} ${r.data.split(' ').map((w) => w.replace(/\.$/, '')).join(' ')}`;
+const fromExplain = (r: RecordView) =>
+  `${r.name.toLowerCase()} ${r.ttl} ${r.type} ${r.data
+    .split(' ')
+    .map((w) => w.replace(/\.$/, ''))
+    .join(' ')}`;
 function fromWire(a: dnsPacket.Answer): string {
   const d = (a as { data?: unknown }).data;
   let text: string;
@@ -78,14 +82,18 @@ function fromWire(a: dnsPacket.Answer): string {
   } else text = String(d);
   return `${a.name.toLowerCase()} ${'ttl' in a ? a.ttl : ''} ${a.type} ${text.toLowerCase()}`;
 }
-const wire = (rrs: dnsPacket.Answer[] | undefined) => (rrs ?? []).filter((a) => a.type !== 'OPT').map(fromWire);
+const wire = (rrs: dnsPacket.Answer[] | undefined) =>
+  (rrs ?? []).filter((a) => a.type !== 'OPT').map(fromWire);
 
 describe('explain answers as the server does', () => {
   it.each(CLIENTS)('for client %s, every question', async (client) => {
     for (const [name, type] of QUESTIONS) {
       const qname = name === '@' ? ZONE : `${name}.${ZONE}`;
       const x = explain(explainZones, geo, health, qname, type, client);
-      const raw = await udpExchange(t.port, buildQuery(qname, type, { edns: 1232, ednsOptions: [ecsOption(client)] }));
+      const raw = await udpExchange(
+        t.port,
+        buildQuery(qname, type, { edns: 1232, ednsOptions: [ecsOption(client)] }),
+      );
       if (!raw) throw new Error(`no reply to ${qname} ${type}`);
       const reply = dnsPacket.decode(raw) as dnsPacket.Packet & { rcode?: string };
       const what = `${qname} ${type} for ${client}`;
@@ -109,7 +117,8 @@ describe('explain answers as the server does', () => {
       for (const [name, type] of QUESTIONS) {
         const x = explain(z, geo, health, name === '@' ? ZONE : `${name}.${ZONE}`, type, client);
         seen.add(x.answer.outcome);
-        for (const c of x.chain) seen.add(c.steering ? `${c.steering.policy}/${c.steering.mode}` : c.kind);
+        for (const c of x.chain)
+          seen.add(c.steering ? `${c.steering.policy}/${c.steering.mode}` : c.kind);
       }
     expect([...seen].sort()).toEqual(
       [

@@ -1,10 +1,19 @@
 // explain(): the decision for a hypothetical client, as data, from the resolver's own code path.
 // Fixture (zone, City databases built in code, overrides): test/explain-fixture.ts.
 import { describe, expect, it } from 'vitest';
-import { explain, ExplainError, type Explanation, parseExplainClient, parseQueryType, type SteeringView } from '../src/explain/explain.js';
+import {
+  explain,
+  ExplainError,
+  type Explanation,
+  parseExplainClient,
+  parseQueryType,
+  type SteeringView,
+} from '../src/explain/explain.js';
 import { renderExplanation } from '../src/explain/render.js';
 import { HealthTable } from '../src/health/table.js';
 import { distanceKm } from '../src/policy/geo-math.js';
+import { compileText } from '../src/zone/load.js';
+import { ZoneSet } from '../src/zone/zone-set.js';
 import { CITY, DB_V4, DB_V6, locator, ZONE, zones } from './explain-fixture.js';
 
 const geo = locator();
@@ -16,7 +25,8 @@ const steering = (x: Explanation): SteeringView => {
   if (!s) throw new Error(`not steered: ${JSON.stringify(x.chain)}`);
   return s;
 };
-const answers = (x: Explanation) => x.answer.answer.map((r) => `${r.name} ${r.ttl} ${r.type} ${r.data}`);
+const answers = (x: Explanation) =>
+  x.answer.answer.map((r) => `${r.name} ${r.ttl} ${r.type} ${r.data}`);
 const site = (x: Explanation, name: string) => steering(x).sites.find((s) => s.name === name)!;
 
 describe('the client, as the server derives it from an ECS subnet', () => {
@@ -27,10 +37,13 @@ describe('the client, as the server derives it from an ECS subnet', () => {
     ['81.0.1.7/20', 4, 20, '81.0.0.0/20', 20], // host bits beyond the prefix are cleared
     ['2a00:1000::1', 6, 128, '2a00:1000::/56', 56],
     ['2a00:1000::/40', 6, 40, '2a00:1000::/40', 40],
-  ] as const)('%s: family %i, ECS source /%i, steered as %s (/%i)', (input, family, sourcePrefix, network, prefix) => {
-    const x = ask('www', 'A', input);
-    expect(x.client).toEqual({ input, family, sourcePrefix, network, prefix });
-  });
+  ] as const)(
+    '%s: family %i, ECS source /%i, steered as %s (/%i)',
+    (input, family, sourcePrefix, network, prefix) => {
+      const x = ask('www', 'A', input);
+      expect(x.client).toEqual({ input, family, sourcePrefix, network, prefix });
+    },
+  );
 
   it.each([
     ['nonsense', /not an address or network/],
@@ -61,9 +74,14 @@ describe('the question', () => {
     expect(answers(a)).toEqual([`WWW.${ZONE} 30 A 198.51.100.10`]);
   });
 
-  it.each(['a..b.gslb.test', '', `${'x'.repeat(64)}.gslb.test`])('rejects the name "%s"', (name) => {
-    expect(() => explain(zones(), geo, new HealthTable(), name, 'A', '81.0.1.7')).toThrow(ExplainError);
-  });
+  it.each(['a..b.gslb.test', '', `${'x'.repeat(64)}.gslb.test`])(
+    'rejects the name "%s"',
+    (name) => {
+      expect(() => explain(zones(), geo, new HealthTable(), name, 'A', '81.0.1.7')).toThrow(
+        ExplainError,
+      );
+    },
+  );
 });
 
 describe('steer: nearest', () => {
@@ -83,15 +101,35 @@ describe('steer: nearest', () => {
     });
     expect(x.zone).toEqual({ origin: ZONE, file: `${ZONE}.yaml` });
     const s = steering(x);
-    expect(s).toMatchObject({ record: `www.${ZONE}`, zone: ZONE, policy: 'nearest', family: 4, ttl: 30, mode: 'policy', chosen: ['eu-west'] });
+    expect(s).toMatchObject({
+      record: `www.${ZONE}`,
+      zone: ZONE,
+      policy: 'nearest',
+      family: 4,
+      ttl: 30,
+      mode: 'policy',
+      chosen: ['eu-west'],
+    });
     expect(s.decidedBy).toBe('distance: the nearest site');
     for (const v of s.sites) {
       expect(v.km).toBeCloseTo(distanceKm(CITY.paris, v.location!), 0);
       expect(v.withinSpread).toBeUndefined(); // no spread: every site is ranked, the nearest answers
     }
-    expect(site(x, 'eu-west')).toMatchObject({ state: 'enabled', open: true, available: true, chosen: true, addresses: [{ address: '198.51.100.10', weight: 1, up: true }] });
+    expect(site(x, 'eu-west')).toMatchObject({
+      state: 'enabled',
+      open: true,
+      available: true,
+      chosen: true,
+      addresses: [{ address: '198.51.100.10', weight: 1, up: true }],
+    });
     expect(answers(x)).toEqual([`www.${ZONE} 30 A 198.51.100.10`]);
-    expect(x.answer).toMatchObject({ rcode: 'NOERROR', outcome: 'answer', aa: true, steered: true, ecsScope: 16 });
+    expect(x.answer).toMatchObject({
+      rcode: 'NOERROR',
+      outcome: 'answer',
+      aa: true,
+      steered: true,
+      ecsScope: 16,
+    });
   });
 
   it('marks the sites within spread, and answers with all of them, nearest first', () => {
@@ -110,20 +148,38 @@ describe('steer: nearest', () => {
 
   it('names the override that places the client, with its file:line', () => {
     const x = ask('www', 'A', '10.30.0.1');
-    expect(x.location).toMatchObject({ source: 'override', origin: 'overrides.yaml:4', network: '10.30.0.0/16', country: 'DE' });
+    expect(x.location).toMatchObject({
+      source: 'override',
+      origin: 'overrides.yaml:4',
+      network: '10.30.0.0/16',
+      country: 'DE',
+    });
     expect(steering(x).chosen).toEqual(['eu-west']);
   });
 
   it('follows an override that names a site', () => {
     const x = ask('www', 'A', '10.20.9.9');
-    expect(x.location).toMatchObject({ source: 'override', origin: 'overrides.yaml:2', site: 'eu-west', location: null });
+    expect(x.location).toMatchObject({
+      source: 'override',
+      origin: 'overrides.yaml:2',
+      site: 'eu-west',
+      location: null,
+    });
     expect(steering(x).decidedBy).toBe('override overrides.yaml:2 names site eu-west');
   });
 
   it('says when nothing knows the client', () => {
     const x = ask('www', 'A', '100.64.1.1');
-    expect(x.location).toMatchObject({ source: 'none', origin: '', location: null, usedByPolicy: true });
-    expect(steering(x)).toMatchObject({ chosen: ['us-east'], decidedBy: 'client location unknown: the first site the record lists' });
+    expect(x.location).toMatchObject({
+      source: 'none',
+      origin: '',
+      location: null,
+      usedByPolicy: true,
+    });
+    expect(steering(x)).toMatchObject({
+      chosen: ['us-east'],
+      decidedBy: 'client location unknown: the first site the record lists',
+    });
   });
 
   it('for AAAA, ranks only the sites with IPv6 and locates IPv6 clients in the IPv6 file', () => {
@@ -156,7 +212,9 @@ describe('steer: weighted', () => {
 
   it('advances the rotation of the zones it is given, as a query does', () => {
     const z = zones();
-    const picks = [1, 2, 3, 4, 5, 6].map(() => steering(explain(z, geo, new HealthTable(), `api.${ZONE}`, 'A', '81.0.1.7')).chosen[0]);
+    const picks = [1, 2, 3, 4, 5, 6].map(
+      () => steering(explain(z, geo, new HealthTable(), `api.${ZONE}`, 'A', '81.0.1.7')).chosen[0],
+    );
     expect(picks).toEqual(['us-east', 'eu-west', 'us-east', 'ap-south', 'eu-west', 'us-east']);
   });
 });
@@ -215,7 +273,10 @@ describe('the chain of names', () => {
       [`www.${ZONE}`, 'steered', undefined],
     ]);
     expect(steering(x).chosen).toEqual(['eu-west']);
-    expect(answers(x)).toEqual([`alias.${ZONE} 300 CNAME www.${ZONE}.`, `www.${ZONE} 30 A 198.51.100.10`]);
+    expect(answers(x)).toEqual([
+      `alias.${ZONE} 300 CNAME www.${ZONE}.`,
+      `www.${ZONE} 30 A 198.51.100.10`,
+    ]);
   });
 
   it('a static name: not steered, ECS scope 0, location not used', () => {
@@ -236,6 +297,13 @@ describe('the chain of names', () => {
     expect(x.answer).toMatchObject({ rcode, outcome, answer: [] });
   });
 
+  it('a CNAME to a name without the type: the CNAME, then NODATA', () => {
+    const x = ask('alias', 'MX', '81.0.1.7');
+    expect(x.chain.map((c) => c.kind)).toEqual(['cname', 'nodata']);
+    expect(x.answer).toMatchObject({ rcode: 'NOERROR', outcome: 'nodata' });
+    expect(answers(x)).toEqual([`alias.${ZONE} 300 CNAME www.${ZONE}.`]);
+  });
+
   it('a steered name with no site of the family: NODATA, said as such', () => {
     const x = ask('mumbai', 'AAAA', '2a00:1000::1');
     expect(steering(x)).toMatchObject({ mode: 'no-family', chosen: [], addresses: [] });
@@ -251,7 +319,67 @@ describe('the chain of names', () => {
   });
 
   it('a zone transfer is refused, as the server refuses it', () => {
-    expect(ask('@', 'AXFR', '81.0.1.7').answer).toMatchObject({ rcode: 'REFUSED', outcome: 'refused' });
+    expect(ask('@', 'AXFR', '81.0.1.7').answer).toMatchObject({
+      rcode: 'REFUSED',
+      outcome: 'refused',
+    });
+  });
+});
+
+describe('the chain of names: CNAMEs out of the zone, loops, wildcards', () => {
+  const r = compileText(
+    'other.test.yaml',
+    `zone: other.test
+nameservers:
+  ns1.example.net.:
+records:
+  out:
+    CNAME: www.example.org.
+  loop1:
+    CNAME: loop2
+  loop2:
+    CNAME: loop1
+  '*.wild':
+    A: [192.0.2.7]
+  '*.steered':
+    steer: weighted
+    sites: [a, b]
+sites:
+  a:
+    addresses: [192.0.2.1]
+  b:
+    addresses: [192.0.2.2]
+`,
+  );
+  const other = new ZoneSet([r.zone!], 1);
+  const chain = (name: string) =>
+    explain(other, geo, new HealthTable(), `${name}.other.test`, 'A', '81.0.1.7').chain.map((c) => [
+      c.name,
+      c.kind,
+      c.wildcard,
+    ]);
+
+  it.each([
+    [
+      'out',
+      [
+        ['out.other.test', 'cname', false],
+        ['www.example.org', 'external', false],
+      ],
+    ],
+    [
+      'loop1',
+      [
+        ['loop1.other.test', 'cname', false],
+        ['loop2.other.test', 'cname', false],
+        ['loop1.other.test', 'loop', false],
+      ],
+    ],
+    ['x.wild', [['x.wild.other.test', 'static', true]]],
+    ['y.steered', [['y.steered.other.test', 'steered', true]]],
+  ])('%s', (name, expected) => {
+    expect(r.problems).toEqual([]);
+    expect(chain(name)).toEqual(expected);
   });
 });
 
@@ -260,7 +388,11 @@ describe('health', () => {
     const health = new HealthTable();
     health.setAddress(ZONE, 'eu-west', '198.51.100.10', false);
     const x = ask('www', 'A', '81.0.1.7', health);
-    expect(site(x, 'eu-west')).toMatchObject({ open: true, available: false, addresses: [{ address: '198.51.100.10', up: false }] });
+    expect(site(x, 'eu-west')).toMatchObject({
+      open: true,
+      available: false,
+      addresses: [{ address: '198.51.100.10', up: false }],
+    });
     expect(steering(x).chosen).toEqual(['us-east']);
   });
 
@@ -323,10 +455,18 @@ describe('the text form', () => {
       `zone      ${ZONE} (${ZONE}.yaml)`,
     ]);
     expect(lines).toContain(`alias.${ZONE}.  CNAME www.${ZONE}. (ttl 300): followed`);
-    expect(lines).toContain(`www.${ZONE}.  steer: nearest (IPv4, ttl 30, at most 8 addresses, when_all_down serve_all)`);
-    expect(lines).toContain('  eu-west   enabled  yes        198.51.100.10            781 km  <- answers');
+    expect(lines).toContain(
+      `www.${ZONE}.  steer: nearest (IPv4, ttl 30, at most 8 addresses, when_all_down serve_all)`,
+    );
+    expect(lines).toContain(
+      '  eu-west   enabled  yes        198.51.100.10            781 km  <- answers',
+    );
     expect(lines).toContain('  decided by  distance: the nearest site');
-    expect(text.endsWith(`answer    NOERROR, ECS scope /16\n  alias.${ZONE}. 300 IN CNAME www.${ZONE}.\n  www.${ZONE}. 30 IN A 198.51.100.10\n`)).toBe(true);
+    expect(
+      text.endsWith(
+        `answer    NOERROR, ECS scope /16\n  alias.${ZONE}. 300 IN CNAME www.${ZONE}.\n  www.${ZONE}. 30 IN A 198.51.100.10\n`,
+      ),
+    ).toBe(true);
   });
 
   it('appends the trace when asked', () => {

@@ -9,7 +9,13 @@ import { foldCase } from '../wire/name.js';
 import { formatProblem, ProblemsError } from '../zone/errors.js';
 import { loadZoneDir } from '../zone/load.js';
 import { ZoneSet } from '../zone/zone-set.js';
-import { explain, ExplainError, parseExplainClient, parseQueryName, parseQueryType } from './explain.js';
+import {
+  explain,
+  ExplainError,
+  parseExplainClient,
+  parseQueryName,
+  parseQueryType,
+} from './explain.js';
 import { renderExplanation } from './render.js';
 
 export interface ExplainFlags {
@@ -31,7 +37,12 @@ const STDIO: Io = {
 };
 
 /** Returns the exit status: 0 explained, 1 anything that stops it (each said on stderr). */
-export async function explainCommand(name: string, type: string, flags: ExplainFlags, io: Io = STDIO): Promise<number> {
+export async function explainCommand(
+  name: string,
+  type: string,
+  flags: ExplainFlags,
+  io: Io = STDIO,
+): Promise<number> {
   const fail = (msg: string) => {
     io.err(`explain: ${msg}\n`);
     return 1;
@@ -84,7 +95,12 @@ export async function explainCommand(name: string, type: string, flags: ExplainF
     if (flags.json) io.out(JSON.stringify(x, null, 2) + '\n');
     // Files under the working directory (the default overrides file is found from it) are shown
     // relative to it, as the zone files are; the JSON keeps them as they are.
-    else io.out(renderExplanation(x, { trace: flags.trace }).split(process.cwd() + sep).join(''));
+    else
+      io.out(
+        renderExplanation(x, { trace: flags.trace })
+          .split(process.cwd() + sep)
+          .join(''),
+      );
     return 0;
   } catch (e) {
     if (e instanceof ExplainError) return fail(e.message);

@@ -1,8 +1,8 @@
 // explain: how the server would answer a question for a hypothetical client, as data. The answer
 // comes from resolve() itself, with tracing on, so it cannot drift from what the server sends;
 // this module only adds the client as the handler derives it and arranges what resolve() and the
-// policies recorded. `geosteer explain` renders it as text or JSON (docs/explain.md); the admin
-// API serves the same structure.
+// policies recorded. `geosteer explain` renders it as text or JSON (docs/explain.md); the
+// structure is meant for the admin API's explain endpoint too.
 
 import { networkText, parseClientAddress } from '../geoip/address.js';
 import type { GeoLocator, GeoResult, GeoSource, Location } from '../geoip/types.js';
@@ -13,7 +13,14 @@ import type { ClientHint } from '../policy/types.js';
 import { type ExplainedStep, resolve, type SteerContext } from '../server/resolve.js';
 import { Rcode, Type, rcodeName, typeFromName, typeName } from '../wire/constants.js';
 import { MAX_STEERING_PREFIX, truncate } from '../wire/ecs.js';
-import { foldCase, isSubdomain, MAX_LABEL_OCTETS, nameToLabels, wireLength, MAX_NAME_OCTETS } from '../wire/name.js';
+import {
+  foldCase,
+  isSubdomain,
+  MAX_LABEL_OCTETS,
+  nameToLabels,
+  wireLength,
+  MAX_NAME_OCTETS,
+} from '../wire/name.js';
 import type { Answer, RRset } from '../wire/rr.js';
 import { rdataText } from '../zone/present.js';
 import type { ZoneSet } from '../zone/zone-set.js';
@@ -189,7 +196,10 @@ export interface ExplainClient {
 export function parseExplainClient(text: string): ExplainClient {
   const net = parseClientAddress(text);
   if (!net)
-    throw new ExplainError('bad-client', `not an address or network (e.g. 198.51.100.7, 198.51.100.0/24 or 2001:db8::/48): "${text}"`);
+    throw new ExplainError(
+      'bad-client',
+      `not an address or network (e.g. 198.51.100.7, 198.51.100.0/24 or 2001:db8::/48): "${text}"`,
+    );
   if (net.prefix === 0)
     throw new ExplainError(
       'bad-client',
@@ -197,7 +207,11 @@ export function parseExplainClient(text: string): ExplainClient {
     );
   const prefix = Math.min(net.prefix, MAX_STEERING_PREFIX[net.family]);
   const address = truncate(Uint8Array.from(net.bytes), prefix);
-  return { input: text.trim(), sourcePrefix: net.prefix, hint: { address, family: net.family, prefix, fromEcs: true } };
+  return {
+    input: text.trim(),
+    sourcePrefix: net.prefix,
+    hint: { address, family: net.family, prefix, fromEcs: true },
+  };
 }
 
 /** A query type by mnemonic ("AAAA") or RFC 3597 number ("TYPE65", "65"). */
@@ -206,20 +220,30 @@ export function parseQueryType(text: string): number {
   const n = /^(?:TYPE)?([0-9]{1,5})$/i.exec(t);
   const code = n ? Number(n[1]) : typeFromName(t);
   if (code === undefined || code < 1 || code > 65535)
-    throw new ExplainError('bad-type', `not a query type: "${text}" (e.g. A, AAAA, CNAME, MX, TXT, ANY, TYPE65)`);
-  if (code === Type.OPT) throw new ExplainError('bad-type', 'OPT is a pseudo-type (RFC 6891 6.1.1), not something to ask for');
+    throw new ExplainError(
+      'bad-type',
+      `not a query type: "${text}" (e.g. A, AAAA, CNAME, MX, TXT, ANY, TYPE65)`,
+    );
+  if (code === Type.OPT)
+    throw new ExplainError(
+      'bad-type',
+      'OPT is a pseudo-type (RFC 6891 6.1.1), not something to ask for',
+    );
   return code;
 }
 
 /** A name in presentation form; a trailing dot is optional. */
 export function parseQueryName(text: string): string {
   const name = text.trim().replace(/\.$/, '');
-  const bad = (why: string) => new ExplainError('bad-name', `not a domain name: "${text}" (${why})`);
+  const bad = (why: string) =>
+    new ExplainError('bad-name', `not a domain name: "${text}" (${why})`);
   if (name === '' || /\s/.test(name)) throw bad('empty or with spaces');
   const labels = nameToLabels(name);
   if (labels.some((l) => l.length === 0)) throw bad('an empty label');
-  if (labels.some((l) => l.length > MAX_LABEL_OCTETS)) throw bad(`a label over ${MAX_LABEL_OCTETS} octets`);
-  if (wireLength(name) > MAX_NAME_OCTETS) throw bad(`over ${MAX_NAME_OCTETS} octets (RFC 1035 2.3.4)`);
+  if (labels.some((l) => l.length > MAX_LABEL_OCTETS))
+    throw bad(`a label over ${MAX_LABEL_OCTETS} octets`);
+  if (wireLength(name) > MAX_NAME_OCTETS)
+    throw bad(`over ${MAX_NAME_OCTETS} octets (RFC 1035 2.3.4)`);
   return name;
 }
 
@@ -230,7 +254,8 @@ const ADDRESS_ROTATION_NOTE = (site: string, offered: number, answered: number) 
 const MODE_NOTE: Record<Exclude<DecisionMode, 'policy'>, string> = {
   serve_all:
     'no site was available: when_all_down is serve_all, so the policy chose as if every address were up (fail open; drained sites stay out unless every site is drained)',
-  fallback: 'no site was available: when_all_down is fallback, so the answer is the record\'s fallback addresses',
+  fallback:
+    "no site was available: when_all_down is fallback, so the answer is the record's fallback addresses",
   nodata: 'no site was available: when_all_down is nodata, so the answer is empty (NODATA)',
   'no-family': 'no site of this record has an address of this family: NODATA',
 };
@@ -246,7 +271,14 @@ const MODE_NOTE: Record<Exclude<DecisionMode, 'policy'>, string> = {
  *
  * Throws ExplainError when the name, type or client cannot be asked.
  */
-export function explain(zones: ZoneSet, geo: GeoLocator, health: HealthView, name: string, type: string, client: string): Explanation {
+export function explain(
+  zones: ZoneSet,
+  geo: GeoLocator,
+  health: HealthView,
+  name: string,
+  type: string,
+  client: string,
+): Explanation {
   const qname = parseQueryName(name);
   const qtype = parseQueryType(type);
   const c = parseExplainClient(client);
@@ -278,21 +310,32 @@ export function explain(zones: ZoneSet, geo: GeoLocator, health: HealthView, nam
 
   const chain: ChainStep[] = [];
   if (zone && ans.rcode !== Rcode.REFUSED) {
-    const isWild = (n: string) => isSubdomain(foldCase(n), zone.key) && !zone.nodes.has(foldCase(n));
+    const isWild = (n: string) =>
+      isSubdomain(foldCase(n), zone.key) && !zone.nodes.has(foldCase(n));
     let current = qname;
     const seen = new Set<string>([foldCase(qname)]);
     let looped = false;
     for (const set of ans.answer) {
       if (set.type !== Type.CNAME || qtype === Type.CNAME || qtype === Type.ANY) continue;
       const target = (set.rdata[0] as { name: string }).name;
-      chain.push({ name: set.name, kind: 'cname', wildcard: isWild(set.name), target, ttl: set.ttl });
+      chain.push({
+        name: set.name,
+        kind: 'cname',
+        wildcard: isWild(set.name),
+        target,
+        ttl: set.ttl,
+      });
       current = target;
       if (seen.has(foldCase(target))) looped = true;
       seen.add(foldCase(target));
     }
     const key = foldCase(current);
     const step = explained.find((s) => foldCase(s.owner) === key);
-    const own = ans.answer.find((s) => foldCase(s.name) === key && (s.type !== Type.CNAME || qtype === Type.CNAME || qtype === Type.ANY));
+    const own = ans.answer.find(
+      (s) =>
+        foldCase(s.name) === key &&
+        (s.type !== Type.CNAME || qtype === Type.CNAME || qtype === Type.ANY),
+    );
     let kind: ChainKind;
     if (step) kind = 'steered';
     else if (own) kind = 'static';
@@ -301,21 +344,27 @@ export function explain(zones: ZoneSet, geo: GeoLocator, health: HealthView, nam
     else if (ans.rcode === Rcode.NXDOMAIN) kind = 'nxdomain';
     else if (ans.authority.some((s) => s.type === Type.NS)) kind = 'referral';
     else kind = 'nodata';
-    const last: ChainStep = { name: own?.name ?? current, kind, wildcard: (kind === 'static' || kind === 'steered') && isWild(current) };
+    const last: ChainStep = {
+      name: own?.name ?? current,
+      kind,
+      wildcard: (kind === 'static' || kind === 'steered') && isWild(current),
+    };
     if (step) last.steering = steeringView(step, health);
     chain.push(last);
   }
 
+  // The outcome of the last name followed: a CNAME to a name without the type is NODATA too.
+  const end = chain.at(-1);
   const outcome: AnswerView['outcome'] =
     ans.rcode === Rcode.REFUSED
       ? 'refused'
       : ans.rcode === Rcode.NXDOMAIN
         ? 'nxdomain'
-        : ans.answer.length > 0
-          ? 'answer'
-          : ans.authority.some((s) => s.type === Type.NS)
-            ? 'referral'
-            : 'nodata';
+        : end?.kind === 'referral'
+          ? 'referral'
+          : end?.kind === 'nodata' || (end?.steering && end.steering.addresses.length === 0)
+            ? 'nodata'
+            : 'answer';
   return {
     question: { name: qname, type: typeName(qtype) },
     client: {
@@ -389,7 +438,13 @@ function steeringView(step: ExplainedStep, health: HealthView): SteeringView {
   if (decision.mode !== 'policy') notes.push(MODE_NOTE[decision.mode]);
   if (rec.kind === 'weighted' && (decision.mode === 'policy' || decision.mode === 'serve_all')) {
     const w = sites.filter((s) => s.weight !== undefined);
-    notes.push(WEIGHTED_NOTE(w.length > 1 ? `${w.map((s) => s.weight).join(':')} (${w.map((s) => s.name).join(', ')})` : 'by weight'));
+    notes.push(
+      WEIGHTED_NOTE(
+        w.length > 1
+          ? `${w.map((s) => s.weight).join(':')} (${w.map((s) => s.name).join(', ')})`
+          : 'by weight',
+      ),
+    );
   }
   // sticky keeps a client on the same addresses; every other policy takes turns among them.
   if (rec.kind !== 'sticky')
@@ -397,7 +452,8 @@ function steeringView(step: ExplainedStep, health: HealthView): SteeringView {
       if (!s.chosen) continue;
       const offered = s.addresses.filter((a) => a.up || decision.mode === 'serve_all');
       const inAnswer = offered.filter((a) => answered.has(a.address)).length;
-      if (inAnswer < offered.length) notes.push(ADDRESS_ROTATION_NOTE(s.name, offered.length, inAnswer));
+      if (inAnswer < offered.length)
+        notes.push(ADDRESS_ROTATION_NOTE(s.name, offered.length, inAnswer));
     }
   return {
     record: rec.name,
@@ -419,5 +475,7 @@ function steeringView(step: ExplainedStep, health: HealthView): SteeringView {
 }
 
 function records(sets: readonly RRset[]): RecordView[] {
-  return sets.flatMap((s) => s.rdata.map((r) => ({ name: s.name, ttl: s.ttl, type: typeName(s.type), data: rdataText(r) })));
+  return sets.flatMap((s) =>
+    s.rdata.map((r) => ({ name: s.name, ttl: s.ttl, type: typeName(s.type), data: rdataText(r) })),
+  );
 }

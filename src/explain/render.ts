@@ -19,15 +19,27 @@ export function renderExplanation(x: Explanation, opts: RenderOptions = {}): str
   out.push(label('question', `${fqdn(x.question.name)} ${x.question.type}`));
   const c = x.client;
   const full = c.family === 4 ? 32 : 128;
-  const given = c.sourcePrefix === full ? `${c.input} (ECS source /${full})` : `${c.input} (ECS source /${c.sourcePrefix})`;
+  const given =
+    c.sourcePrefix === full
+      ? `${c.input} (ECS source /${full})`
+      : `${c.input} (ECS source /${c.sourcePrefix})`;
   out.push(
     label(
       'client',
-      c.sourcePrefix > c.prefix ? `${given}, steered as ${c.network} (cut to /${c.prefix}, as the server cuts ECS)` : `${given}, steered as ${c.network}`,
+      c.sourcePrefix > c.prefix
+        ? `${given}, steered as ${c.network} (cut to /${c.prefix}, as the server cuts ECS)`
+        : `${given}, steered as ${c.network}`,
     ),
   );
   out.push(...locationLines(x.location));
-  out.push(label('zone', x.zone ? `${x.zone.origin} (${x.zone.file})` : 'none: no zone served holds this name, so the server refuses it'));
+  out.push(
+    label(
+      'zone',
+      x.zone
+        ? `${x.zone.origin} (${x.zone.file})`
+        : 'none: no zone served holds this name, so the server refuses it',
+    ),
+  );
 
   for (const step of x.chain) {
     out.push('');
@@ -36,8 +48,18 @@ export function renderExplanation(x: Explanation, opts: RenderOptions = {}): str
 
   out.push('');
   const a = x.answer;
-  const status = a.outcome === 'nodata' ? `${a.rcode} (NODATA)` : a.outcome === 'referral' ? `${a.rcode} (referral, not authoritative)` : a.rcode;
-  out.push(label('answer', `${status}, ECS scope /${a.ecsScope}${a.steered ? '' : ' (not steered: the same for every client)'}`));
+  const status =
+    a.outcome === 'nodata'
+      ? `${a.rcode} (NODATA)`
+      : a.outcome === 'referral'
+        ? `${a.rcode} (referral, not authoritative)`
+        : a.rcode;
+  out.push(
+    label(
+      'answer',
+      `${status}, ECS scope /${a.ecsScope}${a.steered ? '' : ' (not steered: the same for every client)'}`,
+    ),
+  );
   for (const r of a.answer) out.push(`  ${rr(r)}`);
   if (a.authority.length) out.push('authority', ...a.authority.map((r) => `  ${rr(r)}`));
   if (a.additional.length) out.push('additional', ...a.additional.map((r) => `  ${rr(r)}`));
@@ -50,7 +72,8 @@ export function renderExplanation(x: Explanation, opts: RenderOptions = {}): str
   return out.join('\n') + '\n';
 }
 
-const rr = (r: { name: string; ttl: number; type: string; data: string }) => `${fqdn(r.name)} ${r.ttl} IN ${r.type} ${r.data}`;
+const rr = (r: { name: string; ttl: number; type: string; data: string }) =>
+  `${fqdn(r.name)} ${r.ttl} IN ${r.type} ${r.data}`;
 
 function locationLines(l: LocationView): string[] {
   const out: string[] = [];
@@ -63,10 +86,14 @@ function locationLines(l: LocationView): string[] {
       out.push(label('location', `database ${l.origin}, network ${net}`));
       break;
     case 'default':
-      out.push(label('location', `default location (${l.origin}): nothing else knows ${l.network}`));
+      out.push(
+        label('location', `default location (${l.origin}): nothing else knows ${l.network}`),
+      );
       break;
     case 'none':
-      out.push(label('location', `none: no override, database or default location knows ${l.network}`));
+      out.push(
+        label('location', `none: no override, database or default location knows ${l.network}`),
+      );
       break;
   }
   const where: string[] = [];
@@ -87,13 +114,17 @@ function stepLines(s: ChainStep, qtype: string, where: LocationView): string[] {
     case 'cname':
       return [`${name}  CNAME ${fqdn(s.target ?? '')} (ttl ${s.ttl}${wild}): followed`];
     case 'static':
-      return [`${name}  static ${qtype} data${wild}: not steered, the same for every client (ECS scope /0)`];
+      return [
+        `${name}  static ${qtype} data${wild}: not steered, the same for every client (ECS scope /0)`,
+      ];
     case 'nodata':
       return [`${name}  has no ${qtype} data (NODATA)`];
     case 'nxdomain':
       return [`${name}  no such name (NXDOMAIN)`];
     case 'referral':
-      return [`${name}  below a delegation: the server refers the resolver to the child zone's nameservers`];
+      return [
+        `${name}  below a delegation: the server refers the resolver to the child zone's nameservers`,
+      ];
     case 'external':
       return [`${name}  outside the zone: the resolver follows the CNAME there`];
     case 'loop':
@@ -105,22 +136,54 @@ function stepLines(s: ChainStep, qtype: string, where: LocationView): string[] {
 
 function steeringLines(name: string, v: SteeringView, wild: string, where: LocationView): string[] {
   const fam = `IPv${v.family}`;
-  const out = [`${name}  steer: ${v.policy}${wild} (${fam}, ttl ${v.ttl}, at most ${v.answers} address${v.answers === 1 ? '' : 'es'}, when_all_down ${v.whenAllDown})`];
+  const out = [
+    `${name}  steer: ${v.policy}${wild} (${fam}, ttl ${v.ttl}, at most ${v.answers} address${v.answers === 1 ? '' : 'es'}, when_all_down ${v.whenAllDown})`,
+  ];
   const cols: { head: string; cell: (s: SiteView) => string; right?: boolean }[] = [
     { head: 'site', cell: (s) => s.name },
-    { head: 'state', cell: (s) => (s.state === 'drain' ? 'drain' : s.open ? 'enabled' : 'drained (health table)') },
+    {
+      head: 'state',
+      cell: (s) => (s.state === 'drain' ? 'drain' : s.open ? 'enabled' : 'drained (health table)'),
+    },
     { head: 'available', cell: (s) => (s.available ? 'yes' : 'no') },
     {
       head: `${fam} addresses`,
-      cell: (s) => (s.addresses.length ? s.addresses.map((a) => (a.up ? a.address : `${a.address} (down)`)).join(' ') : '(none)'),
+      cell: (s) =>
+        s.addresses.length
+          ? s.addresses.map((a) => (a.up ? a.address : `${a.address} (down)`)).join(' ')
+          : '(none)',
     },
   ];
   const has = (k: keyof SiteView) => v.sites.some((s) => s[k] !== undefined);
-  if (has('km')) cols.push({ head: 'distance', cell: (s) => (s.km === undefined ? '' : `${Math.round(s.km)} km`), right: true });
-  if (has('withinSpread')) cols.push({ head: 'spread', cell: (s) => (s.withinSpread === undefined ? '' : s.withinSpread ? 'within' : 'outside') });
-  if (has('weight')) cols.push({ head: 'weight', cell: (s) => (s.weight === undefined ? '' : String(s.weight)), right: true });
-  if (has('score')) cols.push({ head: 'score', cell: (s) => (s.score === undefined ? '' : s.score.toFixed(3)), right: true });
-  if (has('group')) cols.push({ head: 'group', cell: (s) => (s.group === undefined ? '' : String(s.group)), right: true });
+  if (has('km'))
+    cols.push({
+      head: 'distance',
+      cell: (s) => (s.km === undefined ? '' : `${Math.round(s.km)} km`),
+      right: true,
+    });
+  if (has('withinSpread'))
+    cols.push({
+      head: 'spread',
+      cell: (s) => (s.withinSpread === undefined ? '' : s.withinSpread ? 'within' : 'outside'),
+    });
+  if (has('weight'))
+    cols.push({
+      head: 'weight',
+      cell: (s) => (s.weight === undefined ? '' : String(s.weight)),
+      right: true,
+    });
+  if (has('score'))
+    cols.push({
+      head: 'score',
+      cell: (s) => (s.score === undefined ? '' : s.score.toFixed(3)),
+      right: true,
+    });
+  if (has('group'))
+    cols.push({
+      head: 'group',
+      cell: (s) => (s.group === undefined ? '' : String(s.group)),
+      right: true,
+    });
   cols.push({ head: '', cell: (s) => (s.chosen ? '<- answers' : '') });
   const rows = [cols.map((c) => c.head), ...v.sites.map((s) => cols.map((c) => c.cell(s)))];
   const widths = cols.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -134,7 +197,16 @@ function steeringLines(name: string, v: SteeringView, wild: string, where: Locat
   const detail = (l: string, val: string) => `  ${l.padEnd(12)}${val}`;
   if (v.decidedBy) out.push(detail('decided by', v.decidedBy));
   if (v.mode !== 'policy') out.push(detail('mode', v.mode));
-  out.push(detail('answer', v.chosen.length ? `${v.chosen.join(', ')}: ${v.addresses.join(' ')}` : v.addresses.length ? v.addresses.join(' ') : '(no addresses)'));
+  out.push(
+    detail(
+      'answer',
+      v.chosen.length
+        ? `${v.chosen.join(', ')}: ${v.addresses.join(' ')}`
+        : v.addresses.length
+          ? v.addresses.join(' ')
+          : '(no addresses)',
+    ),
+  );
   let why = '';
   if (v.scope === 0) why = ' (does not depend on the client)';
   else if (where.usedByPolicy && v.scope < where.prefixLength)

@@ -147,7 +147,10 @@ function steered(rec: DynamicRecord, owner: string, type: number, ans: Answer, s
   const mark = steer.trace?.length ?? 0;
   const d = steer.decided?.shift() ?? decide(rec, { ...steer, family, facts });
   steer.steps?.push({ rec, family });
-  if (facts) steer.explained?.push({ rec, family, owner, decision: d, facts, trace: steer.trace?.slice(mark) ?? [] });
+  if (facts) {
+    const trace = steer.trace?.slice(mark) ?? [];
+    steer.explained?.push({ rec, family, owner, decision: d, facts, trace });
+  }
   ans.steered = {
     scope: Math.max(ans.steered?.scope ?? 0, d.scope),
     key: (ans.steered ? `${ans.steered.key};` : '') + decisionKey(d),
