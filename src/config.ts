@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname, resolve as resolvePath } from 'node:path';
+import { type AdminConfig, parseAdminConfig } from './admin/config.js';
 import { defaultGeoipConfig, type GeoipConfig, parseGeoipConfig } from './geoip/config.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
-import { DEFAULT_TCP, type Endpoint } from './server/server.js';
+import { DEFAULT_COLD_START_MS, DEFAULT_TCP, type Endpoint } from './server/server.js';
+import { DEFAULT_CONCURRENCY } from './health/prober.js';
 import { ProblemCode as C, ProblemsError, sortProblems } from './zone/errors.js';
 import {
   checkKeys,
@@ -29,7 +31,21 @@ export interface Config {
   workers: number;
   /** GeoIP databases, overrides and default location (docs/geoip.md). */
   geoip: GeoipConfig;
+  /** Manual overrides kept across restarts (docs/health.md); null: DEFAULT_STATE_FILE. */
+  stateFile: string | null;
+  /** Most health probes in flight at once. */
+  probeConcurrency: number;
+  /** Longest wait for the first probe round before the listeners open, in ms. */
+  coldStartMs: number;
+  /**
+   * The admin API (docs/admin.md): absent when the file has no `admin:` (the default listener,
+   * 127.0.0.1:8053), false for `admin: false`.
+   */
+  admin?: AdminConfig | false;
 }
+
+/** Where overrides are kept by default: beside the config file, or in the working directory. */
+export const DEFAULT_STATE_FILE = '.state/geosteer-state.json';
 
 export const DEFAULT_CONFIG: Config = {
   listen: [
@@ -46,6 +62,9 @@ export const DEFAULT_CONFIG: Config = {
   tcpMaxConnections: DEFAULT_TCP.maxConnections,
   workers: 1,
   geoip: defaultGeoipConfig(),
+  stateFile: null,
+  probeConcurrency: DEFAULT_CONCURRENCY,
+  coldStartMs: DEFAULT_COLD_START_MS,
 };
 
 const KEYS = [
@@ -60,6 +79,10 @@ const KEYS = [
   'tcp_max_connections',
   'workers',
   'geoip',
+  'state_file',
+  'probe_concurrency',
+  'cold_start_ms',
+  'admin',
 ] as const;
 
 /**
@@ -147,6 +170,20 @@ export async function loadConfig(file: string): Promise<Config> {
           break;
         case 'geoip':
           cfg.geoip = parseGeoipConfig(src, e.value, e.path, dirname(file));
+          break;
+        case 'state_file': {
+          const s = scalarString(src, e.value, e.path);
+          if (s !== null) cfg.stateFile = resolvePath(dirname(file), s);
+          break;
+        }
+        case 'probe_concurrency':
+          cfg.probeConcurrency = scalarInt(src, e.value, e.path, 1, 10_000) ?? cfg.probeConcurrency;
+          break;
+        case 'cold_start_ms':
+          cfg.coldStartMs = scalarInt(src, e.value, e.path, 0, 600_000) ?? cfg.coldStartMs;
+          break;
+        case 'admin':
+          cfg.admin = parseAdminConfig(src, e.value, e.path, dirname(file));
           break;
       }
     }

@@ -92,6 +92,9 @@ describe('loadConfig', () => {
         'tcp_idle_timeout_ms: 2500',
         'tcp_max_connections: 16',
         'workers: 4',
+        'state_file: state/overrides.json',
+        'probe_concurrency: 8',
+        'cold_start_ms: 1500',
       ].join('\n'),
     );
     expect(await loadConfig(file)).toEqual({
@@ -110,6 +113,9 @@ describe('loadConfig', () => {
       tcpMaxConnections: 16,
       workers: 4,
       geoip: defaultGeoipConfig(dirname(file)),
+      stateFile: join(dirname(file), 'state/overrides.json'),
+      probeConcurrency: 8,
+      coldStartMs: 1500,
     });
   });
 

@@ -893,7 +893,7 @@ const rows: Row[] = [
     name: 'unknown keys in a site',
     lines: [...SITES, '  fra:', '    addresses: [192.0.2.1]', '    wieght: 2'],
     want: [
-      `${at(7, 5)} sites.fra.wieght: unknown key "wieght" in site fra (expected one of: location, country, continent, subdivision, addresses, weight, state) [unknown-key]`,
+      `${at(7, 5)} sites.fra.wieght: unknown key "wieght" in site fra (expected one of: location, country, continent, subdivision, addresses, weight, state, probe, min_healthy) [unknown-key]`,
     ],
     at: ['wieght'],
   },

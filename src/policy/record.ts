@@ -91,9 +91,32 @@ export function upAddresses(
   return addressesOf(site, family).filter((a) => health.addressUp(rec.zone, site.name, a.address));
 }
 
-/** Not drained, in the zone file or in the health table. */
+/**
+ * Available: not drained in the zone file, and available in the health table (not drained, not
+ * forced down, at least min_healthy addresses up: docs/health.md).
+ */
 export function siteAvailable(rec: DynamicRecord, site: Site, health: HealthView): boolean {
   return site.state === 'enabled' && health.siteAvailable(rec.zone, site.name);
+}
+
+/** Not drained (zone file, health table): failing open ignores health, never a drain. */
+export function siteOpen(rec: DynamicRecord, site: Site, health: HealthView): boolean {
+  return site.state === 'enabled' && !health.siteDrained(rec.zone, site.name);
+}
+
+/** Each member's TTL cap near trouble, in seconds, Infinity for none (docs/health.md). */
+function ttlCaps(rec: DynamicRecord, health: HealthView): number[] {
+  return rec.members.map((s) => health.ttlCap(rec.zone, s.name));
+}
+
+/** The record's TTL, lowered to the smallest cap among `sites` (member indexes). */
+function cappedTtl(rec: DynamicRecord, caps: readonly number[], sites: Iterable<number>): number {
+  let ttl = rec.ttl;
+  for (const i of sites) {
+    const c = caps[i]!;
+    if (c < ttl) ttl = c;
+  }
+  return ttl;
 }
 
 /**
@@ -130,38 +153,50 @@ export function decide(rec: DynamicRecord, ctx: DecideContext): Decision {
     facts: ctx.facts ?? null,
   };
   if (known && known.available.length > 0)
-    return answer(rec, pctx, known.available, known.ups, 'policy');
+    return answer(rec, pctx, known.available, known.ups, 'policy', known.caps);
   const available: number[] = [];
   const ups = new Map<number, readonly SiteAddress[]>();
   for (let i = 0; i < rec.members.length; i++) {
     const site = rec.members[i]!;
     const open = siteAvailable(rec, site, ctx.health);
     const up = open ? upAddresses(rec, site, fam, ctx.health) : [];
-    if (ctx.facts) Object.assign(siteFacts(ctx.facts, site.name), { open, up: up.map((a) => a.address) });
+    if (ctx.facts)
+      Object.assign(siteFacts(ctx.facts, site.name), { open, up: up.map((a) => a.address) });
     if (up.length) {
       available.push(i);
       ups.set(i, up);
     }
     trace?.push(
-      `site ${site.name}: ${!open ? 'drained' : up.length ? `available, ${up.length} IPv${fam} address(es) up` : `no IPv${fam} address up`}`,
+      `site ${site.name}: ${!open ? (siteOpen(rec, site, ctx.health) ? 'unavailable (health)' : 'drained') : up.length ? `available, ${up.length} IPv${fam} address(es) up` : `no IPv${fam} address up`}`,
     );
   }
-  if (available.length > 0) return answer(rec, pctx, available, ups, 'policy');
+  const caps = known ? known.caps : ttlCaps(rec, ctx.health);
+  if (available.length > 0) return answer(rec, pctx, available, ups, 'policy', caps);
 
   trace?.push(`no site available: when_all_down is ${rec.whenAllDown}`);
   if (rec.whenAllDown === 'serve_all') {
     // Fail open, as gdnsd and PowerDNS's ifportup do: when every site looks down the probes are
     // more likely wrong than every datacenter, so answer as if all were up. The policy still
     // picks, so a weighted name keeps its proportions and a nearest one its nearest site.
+    // Health is ignored here (probe verdicts, forced down); drains are not, and a drained address
+    // is never answered.
     const withFamily = rec.members.flatMap((s, i) => (addressesOf(s, fam).length ? [i] : []));
-    const enabled = withFamily.filter((i) => siteAvailable(rec, rec.members[i]!, ctx.health));
-    const candidates = enabled.length ? enabled : withFamily;
-    const all = new Map(candidates.map((i) => [i, addressesOf(rec.members[i]!, fam)]));
-    return answer(rec, pctx, candidates, all, 'serve_all');
+    const enabled = withFamily.filter((i) => siteOpen(rec, rec.members[i]!, ctx.health));
+    const all = new Map<number, readonly SiteAddress[]>();
+    for (const i of enabled.length ? enabled : withFamily) {
+      const site = rec.members[i]!;
+      const open = addressesOf(site, fam).filter(
+        (a) => !ctx.health.addressDrained(rec.zone, site.name, a.address),
+      );
+      if (open.length) all.set(i, open);
+    }
+    if (all.size) return answer(rec, pctx, [...all.keys()], all, 'serve_all', caps);
   }
+  // Nothing can answer until health changes: the TTL says how soon it might (docs/health.md).
+  const ttl = cappedTtl(rec, caps, rec.members.keys());
   if (rec.whenAllDown === 'fallback')
-    return { rdata: rec.fallback[fam], ttl: rec.ttl, scope: 0, sites: [], mode: 'fallback' };
-  return { rdata: [], ttl: rec.ttl, scope: 0, sites: [], mode: 'nodata' };
+    return { rdata: rec.fallback[fam], ttl, scope: 0, sites: [], mode: 'fallback' };
+  return { rdata: [], ttl, scope: 0, sites: [], mode: 'nodata' };
 }
 
 /**
@@ -176,6 +211,8 @@ interface Survey {
   /** Frozen: policies receive it as their `available` and must not change it. */
   readonly available: readonly number[];
   readonly ups: ReadonlyMap<number, readonly SiteAddress[]>;
+  /** Each member's TTL cap (ttlCaps), as of this version. */
+  readonly caps: readonly number[];
 }
 
 /** Per record, one survey per family; compiled records are never mutated, so they live here. */
@@ -199,7 +236,8 @@ function survey(rec: DynamicRecord, fam: 4 | 6, health: HealthView): Survey {
     }
   }
   const noFamily = !rec.members.some((s) => addressesOf(s, fam).length > 0);
-  const made = { health, version, noFamily, available: Object.freeze(available), ups };
+  const caps = ttlCaps(rec, health);
+  const made = { health, version, noFamily, available: Object.freeze(available), ups, caps };
   byFamily[fam] = made;
   return made;
 }
@@ -231,31 +269,37 @@ function answer(
   candidates: readonly number[],
   ups: ReadonlyMap<number, readonly SiteAddress[]>,
   mode: 'policy' | 'serve_all',
+  caps: readonly number[],
 ): Decision {
   const verdict = rec.policy.pick(ctx, candidates);
   const out: RData[] = [];
   const chosen: string[] = [];
+  let ttl = rec.ttl;
   // Two sites may share a VIP; RFC 2181 5 wants each record once in an RRset.
-  const seen = new Set<string>();
+  // With one site there is nothing to repeat (and no Set to make per query).
+  const seen = verdict.sites.length > 1 ? new Set<string>() : null;
   for (const i of verdict.sites) {
     if (out.length >= rec.answers) break;
     const site = rec.members[i]!;
-    let addrs = (ups.get(i) ?? []).filter((a) => !seen.has(a.address));
+    const up = ups.get(i) ?? [];
+    let addrs: readonly SiteAddress[] = seen ? up.filter((a) => !seen.has(a.address)) : up;
     if (addrs.length === 0) continue;
     const room = rec.answers - out.length;
     if (addrs.length > room)
       addrs =
         rec.policy.pickAddresses?.(ctx, addrs, room) ?? rotate(rec, site, ctx.family, addrs, room);
     for (const a of addrs) {
-      seen.add(a.address);
+      seen?.add(a.address);
       out.push(a.rdata);
     }
     chosen.push(site.name);
+    // TTL near trouble: a site whose health may soon change is cached no longer than that.
+    if (caps[i]! < ttl) ttl = caps[i]!;
   }
   ctx.trace?.push(
     `answer: ${chosen.join(', ')} (${out.length} address(es)), ECS scope /${verdict.scope}`,
   );
-  return { rdata: out, ttl: rec.ttl, scope: verdict.scope, sites: chosen, mode };
+  return { rdata: out, ttl, scope: verdict.scope, sites: chosen, mode };
 }
 
 /** Pick `room` addresses of a site by smooth weighted round robin over the address weights. */

@@ -1,6 +1,7 @@
 import type { Location } from '../geoip/types.js';
 import type { RData } from '../wire/rr.js';
 import type { AdminState } from '../health/table.js';
+import type { ProbeSpec } from '../health/spec.js';
 
 /** One VIP of a site, compiled: its record data ready for answers. */
 export interface SiteAddress {
@@ -9,6 +10,8 @@ export interface SiteAddress {
   readonly family: 4 | 6;
   readonly weight: number;
   readonly rdata: RData;
+  /** Its health probe: its own `probe:`, else its site's, else `none` (docs/health.md). */
+  readonly probe: ProbeSpec;
 }
 
 /** A datacenter site as declared under `sites:` in a zone file. Immutable after compile. */
@@ -22,6 +25,8 @@ export interface Site {
   readonly subdivision: string | null;
   readonly weight: number;
   readonly state: AdminState;
+  /** Up addresses (both families) the site needs to be available (docs/health.md). */
+  readonly minHealthy: number;
   readonly v4: readonly SiteAddress[];
   readonly v6: readonly SiteAddress[];
 }

@@ -18,6 +18,7 @@ export class Reloader {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<ReloadOutcome> | null = null;
   private queued: Promise<ReloadOutcome> | null = null;
+  private readonly observers = new Set<(outcome: ReloadOutcome, reason: string) => void>();
 
   constructor(
     private readonly dir: string,
@@ -48,10 +49,31 @@ export class Reloader {
     return queued;
   }
 
+  /**
+   * Call `fn` with the outcome of every reload run (once per run, however many requests share it:
+   * the admin API's metrics count them); returns the function that stops it.
+   */
+  onOutcome(fn: (outcome: ReloadOutcome, reason: string) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
+
   private start(reason: string): Promise<ReloadOutcome> {
-    const run = this.run(reason).finally(() => {
-      if (this.running === run) this.running = null;
-    });
+    const run = this.run(reason)
+      .then((outcome) => {
+        for (const fn of this.observers) {
+          try {
+            fn(outcome, reason);
+          } catch (err) {
+            // An observer (a metric) must not turn a reload into a failed one.
+            this.log.error({ err }, 'reload observer failed');
+          }
+        }
+        return outcome;
+      })
+      .finally(() => {
+        if (this.running === run) this.running = null;
+      });
     this.running = run;
     return run;
   }

@@ -1,11 +1,14 @@
 import type { Socket as UdpSocket } from 'node:dgram';
+import { Admin, type AdminOptions } from '../admin/index.js';
 import type { Logger } from '../log.js';
 import { typeName, rcodeName } from '../wire/constants.js';
 import { ProblemsError } from '../zone/errors.js';
 import { loadZoneDir } from '../zone/load.js';
 import { ZoneSet } from '../zone/zone-set.js';
 import type { GeoLocator } from '../geoip/types.js';
-import type { HealthTable } from '../health/table.js';
+import { logTransitions } from '../health/log.js';
+import { Prober, type ProberOptions } from '../health/prober.js';
+import { HealthTable } from '../health/table.js';
 import { QueryHandler } from './handler.js';
 import { Reloader } from './reloader.js';
 import { listenTcp, type TcpListener, type TcpOptions } from './tcp.js';
@@ -29,9 +32,23 @@ export interface ServerOptions {
   log: Logger;
   /** Where clients are (steering policies); default: nowhere known. */
   geo?: GeoLocator;
-  /** Site and address availability; default: a table where only drained sites are unavailable. */
+  /** Site and address availability; default: a new table. The server's probes write into it. */
   health?: HealthTable;
+  /** Keep manual overrides here across restarts (docs/health.md); none: they end with the process. */
+  stateFile?: string | null;
+  /** Probing: concurrency, the cold-start wait, and (tests) injected rng, clock and runner. */
+  probes?: ProbeOptions;
+  /** The admin API and metrics (docs/admin.md); none: neither. */
+  admin?: AdminOptions | null;
 }
+
+export interface ProbeOptions extends ProberOptions {
+  /** Longest wait for the first probe round before the listeners open (docs/health.md#cold-start). */
+  coldStartMs?: number;
+}
+
+/** Ten seconds: past that, serving with some addresses still unknown beats not serving. */
+export const DEFAULT_COLD_START_MS = 10_000;
 
 export interface Listener {
   transport: 'udp' | 'tcp';
@@ -52,6 +69,12 @@ export class GeosteerServer {
     readonly handler: QueryHandler,
     readonly reloader: Reloader,
     private readonly opts: ServerOptions,
+    /** What the probes found and the overrides say (the admin API reads and writes it). */
+    readonly health: HealthTable,
+    readonly prober: Prober,
+    private readonly unlog: () => void,
+    /** The admin API, when configured; `admin.address` says where it listens. */
+    readonly admin: Admin | null,
   ) {}
 
   /** Load and validate the zones, then open the listeners. Throws ProblemsError on bad zones. */
@@ -63,9 +86,37 @@ export class GeosteerServer {
     const { zones, problems } = await loadZoneDir(opts.zonesDir);
     if (problems.length) throw new ProblemsError(problems);
     const set = new ZoneSet(zones, 1);
-    const handler = new QueryHandler(set, { geo: opts.geo, health: opts.health });
-    const reloader = new Reloader(opts.zonesDir, set, (z) => handler.setZones(z), opts.log);
-    const server = new GeosteerServer(handler, reloader, opts);
+    // Before the prober, so the cold-start round's probes are counted; it reads the token file.
+    const admin = opts.admin ? await Admin.create(opts.admin, opts.log) : null;
+    const health = opts.health ?? new HealthTable();
+    const unlog = logTransitions(health, opts.log);
+    const prober = new Prober(health, admin ? admin.instrument(health, opts.probes) : opts.probes);
+    try {
+      // Overrides first, so a site drained before a restart never answers after it.
+      if (opts.stateFile) await health.useStateFile(opts.stateFile);
+      // Cold start: one probe round before the listeners open (docs/health.md#cold-start).
+      const round = await prober.start(zones, opts.probes?.coldStartMs ?? DEFAULT_COLD_START_MS);
+      if (round.checks > 0)
+        opts.log[round.complete ? 'info' : 'warn'](
+          { ...round, stateFile: opts.stateFile ?? null },
+          round.complete
+            ? `health: first probe round done in ${round.elapsedMs} ms (${round.checks} checks)`
+            : `health: first probe round cut short after ${round.elapsedMs} ms: ${round.pending} of ${round.checks} checks have not reported; their addresses stay unknown (not up) until they do`,
+        );
+    } catch (err) {
+      await prober.stop();
+      unlog();
+      await admin?.close();
+      throw err;
+    }
+    const handler = new QueryHandler(set, { geo: opts.geo, health });
+    // A reload registers the new sites with the prober before the handler answers from them.
+    const install = (z: ZoneSet) => {
+      prober.sync(z.zones);
+      handler.setZones(z);
+    };
+    const reloader = new Reloader(opts.zonesDir, set, install, opts.log);
+    const server = new GeosteerServer(handler, reloader, opts, health, prober, unlog, admin);
     if (opts.queryLog) {
       handler.onQuery = (e) =>
         opts.log.info(
@@ -81,6 +132,8 @@ export class GeosteerServer {
     }
     try {
       for (const ep of opts.listen) await server.open(ep);
+      const stateFile = opts.stateFile ?? null;
+      await admin?.open({ handler, health, prober, reloader, zonesDir: opts.zonesDir, stateFile });
     } catch (err) {
       await server.close();
       throw err;
@@ -143,8 +196,12 @@ export class GeosteerServer {
   }
 
   async close(): Promise<void> {
+    await this.admin?.close();
     process.off('SIGHUP', this.onHup);
     this.reloader.close();
+    await this.prober.stop();
+    this.unlog();
+    await this.health.flush();
     await Promise.all([
       ...this.udp.map((s) => new Promise<void>((r) => s.close(() => r()))),
       ...this.tcp.map((t) => t.close()),

@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import { isCountry } from '../geoip/countries.js';
 import type { Location } from '../geoip/types.js';
+import { compileProbe } from '../health/config.js';
+import { NO_PROBE, type ProbeSpec } from '../health/spec.js';
 import type { AdminState } from '../health/table.js';
 import type { Site, SiteAddress } from '../policy/site.js';
 import { ProblemCode as C } from './errors.js';
@@ -26,7 +28,11 @@ export const SITE_KEYS = [
   'addresses',
   'weight',
   'state',
+  'probe',
+  'min_healthy',
 ] as const;
+/** Keys of an address written as a mapping. */
+export const ADDRESS_KEYS = ['address', 'weight', 'probe'] as const;
 export const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
 export const MAX_WEIGHT = 1000;
 
@@ -111,14 +117,23 @@ export function parseSubdivision(src: Source, node: Node | null, path: string): 
   return null;
 }
 
-/** One address: "192.0.2.10" or { address: 192.0.2.10, weight: 2 }. */
-function parseAddress(src: Source, node: Node | null, path: string): SiteAddress | null {
+/**
+ * One address: "192.0.2.10" or { address: 192.0.2.10, weight: 2, probe: {...} }. Its own probe
+ * replaces the site's (`siteProbe`) entirely; nothing is merged.
+ */
+function parseAddress(
+  src: Source,
+  node: Node | null,
+  path: string,
+  siteProbe: ProbeSpec,
+): SiteAddress | null {
   let text: string | null;
   let weight = 1;
+  let probe = siteProbe;
   let at: Node | null = node;
   if (isMap(node)) {
     const entries = mapEntries(src, node, path) ?? [];
-    checkKeys(src, entries, ['address', 'weight'], path);
+    checkKeys(src, entries, ADDRESS_KEYS, path);
     const a = entries.find((e) => e.key === 'address');
     if (!a) {
       src.report(node, path, C.missingKey, 'missing "address"');
@@ -126,12 +141,20 @@ function parseAddress(src: Source, node: Node | null, path: string): SiteAddress
     }
     const w = entries.find((e) => e.key === 'weight');
     if (w) weight = scalarInt(src, w.value, w.path, 1, MAX_WEIGHT) ?? 1;
+    const p = entries.find((e) => e.key === 'probe');
+    if (p) probe = compileProbe(src, p.value, p.path) ?? NO_PROBE;
     text = scalarText(a.value);
     at = a.value;
   } else text = scalarText(node);
   const b4 = text !== null ? ipv4Bytes(text) : null;
   if (b4)
-    return { address: text!, family: 4, weight, rdata: { kind: 'a', address: text!, bytes: b4 } };
+    return {
+      address: text!,
+      family: 4,
+      weight,
+      rdata: { kind: 'a', address: text!, bytes: b4 },
+      probe,
+    };
   const b6 = text !== null && isIP(text) === 6 ? ipv6Bytes(text) : null;
   if (b6) {
     const canon = ipv6Text(b6);
@@ -140,6 +163,7 @@ function parseAddress(src: Source, node: Node | null, path: string): SiteAddress
       family: 6,
       weight,
       rdata: { kind: 'aaaa', address: canon, bytes: b6 },
+      probe,
     };
   }
   src.report(at, path, C.badAddress, `not an IPv4 or IPv6 address: ${describe(at)}`);
@@ -172,6 +196,12 @@ export function compileSites(src: Source, node: Node | null, path: string): Map<
     const weightE = get('weight');
     const stateE = get('state');
     const addrE = get('addresses');
+    const probeE = get('probe');
+    const minE = get('min_healthy');
+    // Without a probe an address is always up (docs/health.md: no probe means type none).
+    const siteProbe = probeE
+      ? (compileProbe(src, probeE.value, probeE.path) ?? NO_PROBE)
+      : NO_PROBE;
     let state: AdminState = 'enabled';
     if (stateE) {
       const t = scalarText(stateE.value);
@@ -209,7 +239,7 @@ export function compileSites(src: Source, node: Node | null, path: string): Map<
         : [{ n: addrE.value as Node, p: addrE.path }];
       const seen = new Map<string, string>();
       for (const { n, p } of items) {
-        const a = parseAddress(src, n, p);
+        const a = parseAddress(src, n, p, siteProbe);
         if (!a) continue;
         const dup = seen.get(a.address);
         if (dup) {
@@ -224,6 +254,19 @@ export function compileSites(src: Source, node: Node | null, path: string): Map<
         seen.set(a.address, p);
         (a.family === 4 ? v4 : v6).push(a);
       }
+    }
+    let minHealthy = 1;
+    if (minE) {
+      const n = scalarInt(src, minE.value, minE.path, 1, 1000);
+      const count = v4.length + v6.length;
+      if (n !== null && count > 0 && n > count)
+        src.report(
+          minE.value,
+          minE.path,
+          C.badValue,
+          `min_healthy ${n} is more than the ${count} address(es) site ${e.key} has, so it could never be available`,
+        );
+      else if (n !== null) minHealthy = n;
     }
     const sub = subdivision ? parseSubdivision(src, subdivision.value, subdivision.path) : null;
     const ctry = country ? parseCountry(src, country.value, country.path) : null;
@@ -243,6 +286,7 @@ export function compileSites(src: Source, node: Node | null, path: string): Map<
       subdivision: sub,
       weight: weightE ? (scalarInt(src, weightE.value, weightE.path, 1, MAX_WEIGHT) ?? 1) : 1,
       state,
+      minHealthy,
       v4,
       v6,
     });

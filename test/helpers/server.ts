@@ -7,6 +7,8 @@ import { Writable } from 'node:stream';
 import { GeosteerServer } from '../../src/server/server.js';
 import type { GeoLocator } from '../../src/geoip/types.js';
 import type { HealthTable } from '../../src/health/table.js';
+import type { ProbeOptions } from '../../src/server/server.js';
+import type { AdminOptions } from '../../src/admin/index.js';
 
 export interface TestServer {
   server: GeosteerServer;
@@ -26,6 +28,12 @@ export interface StartOptions {
   geo?: GeoLocator;
   /** Site and address availability the test can change while the server runs. */
   health?: HealthTable;
+  /** Keep health overrides in this file (survives stop and start). */
+  stateFile?: string;
+  /** Probe concurrency, cold-start wait, injected rng/clock/runner. */
+  probes?: ProbeOptions;
+  /** Start the admin API too (listen on 127.0.0.1 port 0; `server.admin.address` has the port). */
+  admin?: AdminOptions;
 }
 
 export async function startServer(files: Record<string, string>, opts: StartOptions = {}): Promise<TestServer> {
@@ -49,6 +57,9 @@ export async function startServer(files: Record<string, string>, opts: StartOpti
     log: pino({ level: 'debug' }, sink),
     ...(opts.geo ? { geo: opts.geo } : {}),
     ...(opts.health ? { health: opts.health } : {}),
+    ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
+    ...(opts.probes ? { probes: opts.probes } : {}),
+    ...(opts.admin ? { admin: opts.admin } : {}),
   });
   return {
     server,
