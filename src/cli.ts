@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
-import { type Config, DEFAULT_CONFIG, loadConfig, parseEndpoint } from './config.js';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { type Config, DEFAULT_CONFIG, DEFAULT_STATE_FILE, loadConfig, parseEndpoint } from './config.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
+import { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT } from './admin/index.js';
 import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
 import { explainCommand, type ExplainFlags } from './explain/command.js';
 import { GeosteerServer } from './server/server.js';
@@ -21,6 +23,9 @@ interface ServeFlags {
   queryLog?: boolean;
   watch: boolean;
   workers?: string;
+  stateFile?: string;
+  /** --admin ADDR, or false for --no-admin. */
+  admin?: string | false;
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -39,9 +44,26 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (flags.logLevel) cfg.logLevel = flags.logLevel;
   if (flags.queryLog) cfg.queryLog = true;
   if (flags.workers) cfg.workers = Number(flags.workers);
+  if (flags.stateFile) cfg.stateFile = resolvePath(flags.stateFile);
+  // Overrides are kept beside the config file by default (docs/health.md#overrides).
+  const stateFile = cfg.stateFile ?? resolvePath(flags.config ? dirname(flags.config) : '.', DEFAULT_STATE_FILE);
+  if (flags.admin === false) cfg.admin = false;
+  else if (flags.admin !== undefined) {
+    const ep = parseEndpoint(flags.admin, DEFAULT_ADMIN_PORT);
+    if (!ep) throw new Error(`--admin: not an address with optional port: "${flags.admin}"`);
+    cfg.admin = { ...(cfg.admin || DEFAULT_ADMIN), listen: ep };
+  }
+  // Each worker has its own health table: an override sent to one would not reach the others.
+  if (cfg.workers > 1 && cfg.admin)
+    throw new Error(
+      `the admin API needs workers: 1 (each of the ${cfg.workers} workers has its own health table); set admin: false or --no-admin to run workers`,
+    );
+  const admin = cfg.workers > 1 || cfg.admin === false ? null : (cfg.admin ?? DEFAULT_ADMIN);
   const log = createLogger(cfg.logLevel);
 
   if (cfg.workers > 1 && cluster.isPrimary) {
+    if (cfg.admin === undefined)
+      log.warn({ workers: cfg.workers }, 'admin API off: it serves one process, and --workers starts several (docs/admin.md)');
     // node:cluster: TCP connections are handed out round robin by the primary; the UDP socket is
     // shared and the kernel wakes one worker per datagram. Each worker loads and watches zones.
     log.info({ workers: cfg.workers }, 'starting worker processes');
@@ -98,6 +120,9 @@ async function serve(flags: ServeFlags): Promise<void> {
       watch: cfg.watch,
       queryLog: cfg.queryLog,
       log,
+      stateFile,
+      probes: { concurrency: cfg.probeConcurrency, coldStartMs: cfg.coldStartMs },
+      admin,
     });
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
@@ -158,6 +183,9 @@ program
   .option('--query-log', 'log every query')
   .option('--no-watch', 'do not reload when zone files change (SIGHUP still reloads)')
   .option('-w, --workers <n>', 'worker processes sharing the listeners (node:cluster)')
+  .option('--state-file <file>', `where manual health overrides are kept (default "${DEFAULT_STATE_FILE}" beside the config file)`)
+  .option('--admin <addr>', `admin API address: status, metrics, overrides, explain (default 127.0.0.1:${DEFAULT_ADMIN_PORT}; docs/admin.md)`)
+  .option('--no-admin', 'no admin API and no metrics')
   .action((flags: ServeFlags) => serve(flags));
 
 program

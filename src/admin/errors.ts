@@ -1,0 +1,72 @@
+// One catalogue of admin API errors. Codes are stable: scripts and docs/admin.md rely on them.
+// Every error is JSON: {"error": {"code": "...", "message": "..."}} with the status below.
+
+export const AdminErrorCode = {
+  /** No `Authorization: Bearer <token>`, or the wrong token (401, with WWW-Authenticate). */
+  unauthorized: 'unauthorized',
+  /** No such route (404). */
+  notFound: 'not-found',
+  /** The route exists but not for this method (405, with Allow). */
+  methodNotAllowed: 'method-not-allowed',
+  /** A required query parameter is missing (400). */
+  missingParam: 'missing-param',
+  /** A query parameter has a value the route cannot use (400). */
+  badParam: 'bad-param',
+  /** explain: not a domain name, query type or client address (400; the same codes as the CLI). */
+  badName: 'bad-name',
+  badType: 'bad-type',
+  badClient: 'bad-client',
+  /** `?zone=` names no zone being served (404). */
+  unknownZone: 'unknown-zone',
+  /** No zone being served (or not the one named) has the site (404). */
+  unknownSite: 'unknown-site',
+  /** The site has no such address (404). */
+  unknownAddress: 'unknown-address',
+  /**
+   * explain: the zone files on disk differ from the generation being served (edited, not reloaded
+   * yet), so an explanation from them would not be the server's (409).
+   */
+  zonesChanged: 'zones-changed',
+  /**
+   * The override took effect but could not be written to the state file: it lasts until the
+   * process exits, not across a restart (500).
+   */
+  notPersisted: 'not-persisted',
+  /** A bug; logged with its stack (500). */
+  internal: 'internal',
+} as const;
+export type AdminErrorCode = (typeof AdminErrorCode)[keyof typeof AdminErrorCode];
+
+export const STATUS: Record<AdminErrorCode, number> = {
+  unauthorized: 401,
+  'not-found': 404,
+  'method-not-allowed': 405,
+  'missing-param': 400,
+  'bad-param': 400,
+  'bad-name': 400,
+  'bad-type': 400,
+  'bad-client': 400,
+  'unknown-zone': 404,
+  'unknown-site': 404,
+  'unknown-address': 404,
+  'zones-changed': 409,
+  'not-persisted': 500,
+  internal: 500,
+};
+
+/** Thrown by a route; the server turns it into the JSON error with its status. */
+export class AdminError extends Error {
+  constructor(
+    readonly code: AdminErrorCode,
+    message: string,
+    /** More JSON-able detail (e.g. what an override did before the state file failed). */
+    readonly detail?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'AdminError';
+  }
+
+  get status(): number {
+    return STATUS[this.code];
+  }
+}

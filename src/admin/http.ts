@@ -1,0 +1,174 @@
+// The admin API's HTTP listener: node:http and a table of routes. Five routes and no body
+// parsing do not need a framework, and node:http keeps the dependency list and the attack
+// surface of an admin port small. Every response is JSON except /metrics (Prometheus text) and
+// /explain?format=text; every error is {"error": {"code", "message"}} (src/admin/errors.ts).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../log.js';
+import { bearerCheck } from './auth.js';
+import { AdminError, AdminErrorCode as E } from './errors.js';
+
+export type Method = 'GET' | 'POST';
+
+/** What a route returns: JSON (any JSON-able value) or text with its content type. */
+export type Reply =
+  { json: unknown; status?: number } | { text: string; contentType: string; status?: number };
+
+export interface Request {
+  /** Path segments after the route's literal ones, URL-decoded: ['fra'] for /sites/fra/drain. */
+  params: string[];
+  query: URLSearchParams;
+  /** The client's address, for the log and override reasons. */
+  remote: string;
+}
+
+export interface Route {
+  method: Method;
+  /** Literal segments and `*` for a parameter: ['sites', '*', 'drain']. */
+  pattern: string[];
+  handle(req: Request): Promise<Reply> | Reply;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export class AdminHttp {
+  private constructor(
+    private readonly server: Server,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  /** Listen on host:port (port 0: any free port). Rejects when the address cannot be bound. */
+  static async listen(
+    host: string,
+    port: number,
+    token: string | null,
+    routes: readonly Route[],
+    log: Logger,
+  ): Promise<AdminHttp> {
+    const authorized = bearerCheck(token);
+    const server = createServer((req, res) => void serve(req, res, routes, authorized, log));
+    // Slow or idle clients must not hold sockets open on an admin port for long.
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port, exclusive: true }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => log.error({ err }, 'admin API listener error'));
+    return new AdminHttp(server, host, (server.address() as AddressInfo).port);
+  }
+
+  get url(): string {
+    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: readonly Route[],
+  authorized: (header: string | undefined) => boolean,
+  log: Logger,
+): Promise<void> {
+  // No route reads a body: whatever was sent is read and dropped.
+  req.resume();
+  const remote = req.socket.remoteAddress ?? '';
+  try {
+    // Before routing, so that without the token not even the list of routes is seen.
+    if (!authorized(req.headers.authorization)) {
+      log.warn(
+        { remote, method: req.method, url: req.url },
+        'admin API: request without the right bearer token',
+      );
+      res.setHeader('WWW-Authenticate', 'Bearer realm="geosteer admin"');
+      throw new AdminError(E.unauthorized, 'this admin API needs Authorization: Bearer <token>');
+    }
+    const url = new URL(req.url ?? '/', 'http://admin.invalid');
+    let segments: string[];
+    try {
+      segments = url.pathname
+        .replace(/\/+$/, '')
+        .split('/')
+        .slice(1)
+        .map((s) => decodeURIComponent(s));
+    } catch {
+      throw new AdminError(E.badParam, `the path ${url.pathname} is not validly percent-encoded`);
+    }
+    const matching = routes
+      .map((r) => ({ r, params: match(r.pattern, segments) }))
+      .filter((m) => m.params !== null);
+    if (!matching.length)
+      throw new AdminError(
+        E.notFound,
+        `no route ${url.pathname} (routes: GET /status, GET /metrics, GET /explain, POST /sites/{site}/{drain|undrain|force-down|clear}, POST /sites/{site}/addresses/{address}/{force-down|force-up|clear})`,
+      );
+    // HEAD is GET without the body (node:http leaves the body out).
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const hit = matching.find((m) => m.r.method === method);
+    if (!hit) {
+      const allow = [...new Set(matching.map((m) => m.r.method))];
+      res.setHeader(
+        'Allow',
+        allow.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', '),
+      );
+      throw new AdminError(
+        E.methodNotAllowed,
+        `${url.pathname} takes ${allow.join(' or ')}, not ${req.method}`,
+      );
+    }
+    const reply = await hit.r.handle({ params: hit.params!, query: url.searchParams, remote });
+    if ('json' in reply) send(res, reply.status ?? 200, JSON_TYPE, json(reply.json));
+    else send(res, reply.status ?? 200, reply.contentType, reply.text);
+  } catch (err) {
+    const e =
+      err instanceof AdminError
+        ? err
+        : new AdminError(E.internal, `internal error: ${(err as Error).message}`);
+    if (e.code === E.internal)
+      log.error({ err, method: req.method, url: req.url }, 'admin API request failed');
+    send(
+      res,
+      e.status,
+      JSON_TYPE,
+      json({ error: { code: e.code, message: e.message, ...e.detail } }),
+    );
+  }
+}
+
+/** The parameters of `segments` under `pattern`, or null when it does not match. */
+function match(pattern: readonly string[], segments: readonly string[]): string[] | null {
+  if (pattern.length !== segments.length) return null;
+  const params: string[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === '*') {
+      if (segments[i] === '') return null;
+      params.push(segments[i]!);
+    } else if (pattern[i] !== segments[i]) return null;
+  }
+  return params;
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  if (res.headersSent) return;
+  res.statusCode = status;
+  res.setHeader('Content-Type', type);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}

@@ -1,0 +1,216 @@
+// The admin API (docs/admin.md): an HTTP listener, on loopback by default, serving /status,
+// /metrics, /explain and the site and address overrides. GeosteerServer starts it after its DNS
+// listeners and stops it first; the metrics start counting before the cold-start probe round.
+//
+// It must not import src/config.ts (see src/admin/config.ts).
+import type { ProberOptions } from '../health/prober.js';
+import type { HealthTable } from '../health/table.js';
+import { runProbe } from '../health/probes/index.js';
+import type { Logger } from '../log.js';
+import { AdminError, AdminErrorCode as E } from './errors.js';
+import { LiveExplainer } from './explain.js';
+import { AdminHttp, type Request, type Route } from './http.js';
+import { Metrics, type MetricsSource, reloadResult } from './metrics.js';
+import { resolveToken, type AdminOptions } from './options.js';
+import {
+  ADDRESS_ACTIONS,
+  addressAction,
+  type OverrideRequest,
+  SITE_ACTIONS,
+  siteAction,
+} from './overrides.js';
+import { buildStatus, ZoneGenerations } from './status.js';
+
+export { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT, type AdminOptions } from './options.js';
+
+/** What the admin API reads and changes in the running server. */
+export interface AdminContext extends MetricsSource {
+  readonly zonesDir: string;
+  readonly stateFile: string | null;
+}
+
+export class Admin {
+  readonly metrics = new Metrics();
+  private http: AdminHttp | null = null;
+  private readonly generations = new ZoneGenerations();
+  private readonly startedAt = Date.now();
+  private stopGenerations: (() => void) | null = null;
+
+  private constructor(
+    readonly options: AdminOptions,
+    private readonly token: string | null,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Check the options and read the token, before anything else starts: a missing token file or
+   * a non-loopback address without a token stops start-up at once.
+   */
+  static async create(options: AdminOptions, log: Logger): Promise<Admin> {
+    return new Admin(options, await resolveToken(options), log);
+  }
+
+  /**
+   * Start counting `health`'s transitions, and return probe options whose runner is timed and
+   * counted: called before the state file is read and the cold-start round runs, so both count.
+   */
+  instrument<T extends ProberOptions>(health: HealthTable, probes: T | undefined): T {
+    this.metrics.observe(health);
+    return { ...(probes as T), run: this.metrics.instrument(probes?.run ?? runProbe) };
+  }
+
+  /** Start serving. Rejects (and serves nothing) when the address cannot be bound. */
+  async open(ctx: AdminContext): Promise<void> {
+    this.metrics.attach(ctx);
+    this.generations.note(ctx.handler.zoneSet);
+    this.stopGenerations = ctx.reloader.onOutcome((o) => {
+      if (reloadResult(o) === 'changed') this.generations.note(ctx.handler.zoneSet);
+    });
+    const explainer = new LiveExplainer({
+      zonesDir: ctx.zonesDir,
+      zones: () => ctx.handler.zoneSet,
+      geo: ctx.handler.geo,
+      health: ctx.health,
+    });
+    const { host, port } = this.options.listen;
+    try {
+      this.http = await AdminHttp.listen(
+        host,
+        port,
+        this.token,
+        this.routes(ctx, explainer),
+        this.log,
+      );
+    } catch (err) {
+      this.detach();
+      throw new Error(`admin API: cannot listen on ${host}:${port}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    this.log.info(
+      { admin: this.http.url, token: this.token !== null },
+      `admin API listening on ${this.http.url}${this.token !== null ? ' (bearer token required)' : ''}`,
+    );
+  }
+
+  /** Where it listens, once open (port 0 in the options: the port picked). */
+  get address(): { host: string; port: number; url: string } | null {
+    return this.http && { host: this.http.host, port: this.http.port, url: this.http.url };
+  }
+
+  async close(): Promise<void> {
+    this.detach();
+    await this.http?.close();
+    this.http = null;
+  }
+
+  private detach(): void {
+    this.metrics.detach();
+    this.stopGenerations?.();
+    this.stopGenerations = null;
+  }
+
+  private routes(ctx: AdminContext, explainer: LiveExplainer): Route[] {
+    const overrideRequest = (req: Request): OverrideRequest => {
+      const reason = req.query.get('reason');
+      return {
+        site: req.params[0]!,
+        zone: optional(req, 'zone'),
+        reason: reason ? `${reason} (admin API, ${req.remote})` : `admin API (${req.remote})`,
+      };
+    };
+    const routes: Route[] = [
+      {
+        method: 'GET',
+        pattern: ['status'],
+        handle: () => ({
+          json: buildStatus({
+            zones: ctx.handler.zoneSet,
+            generations: this.generations,
+            health: ctx.health,
+            probes: ctx.prober.stats(),
+            stateFile: ctx.stateFile,
+            startedAt: this.startedAt,
+            now: Date.now(),
+          }),
+        }),
+      },
+      {
+        method: 'GET',
+        pattern: ['metrics'],
+        handle: async () => ({
+          text: await this.metrics.text(),
+          contentType: this.metrics.contentType,
+        }),
+      },
+      {
+        method: 'GET',
+        pattern: ['explain'],
+        handle: async (req) => {
+          const format = req.query.get('format') ?? 'json';
+          if (format !== 'json' && format !== 'text')
+            throw new AdminError(E.badParam, `format must be json or text, got "${format}"`);
+          const x = await explainer.explain({
+            name: required(req, 'name'),
+            type: req.query.get('type') || 'A',
+            client: required(req, 'client'),
+          });
+          if (format === 'json') return { json: x };
+          const trace = ['', '1', 'true'].includes(req.query.get('trace') ?? 'false');
+          return { text: LiveExplainer.text(x, trace), contentType: 'text/plain; charset=utf-8' };
+        },
+      },
+    ];
+    for (const action of SITE_ACTIONS)
+      routes.push({
+        method: 'POST',
+        pattern: ['sites', '*', action],
+        handle: async (req) => {
+          const r = overrideRequest(req);
+          const json = await siteAction(ctx.health, ctx.handler.zoneSet, action, r, ctx.stateFile);
+          this.log.info(
+            { action, site: r.site, zone: r.zone, remote: req.remote },
+            `admin API: ${action} site ${r.site}`,
+          );
+          return { json };
+        },
+      });
+    for (const action of ADDRESS_ACTIONS)
+      routes.push({
+        method: 'POST',
+        pattern: ['sites', '*', 'addresses', '*', action],
+        handle: async (req) => {
+          const r = overrideRequest(req);
+          const address = req.params[1]!;
+          const json = await addressAction(
+            ctx.health,
+            ctx.handler.zoneSet,
+            action,
+            address,
+            r,
+            ctx.stateFile,
+          );
+          this.log.info(
+            { action, site: r.site, address: json.address, zone: r.zone, remote: req.remote },
+            `admin API: ${action} ${json.address} of site ${r.site}`,
+          );
+          return { json };
+        },
+      });
+    return routes;
+  }
+}
+
+function required(req: Request, name: string): string {
+  const v = req.query.get(name);
+  if (v === null || v.trim() === '')
+    throw new AdminError(E.missingParam, `the query parameter ${name} is required`);
+  return v;
+}
+
+function optional(req: Request, name: string): string | null {
+  const v = req.query.get(name);
+  if (v === null) return null;
+  if (v.trim() === '') throw new AdminError(E.badParam, `the query parameter ${name} is empty`);
+  return v;
+}
