@@ -16,8 +16,14 @@ export interface AnswerMix {
 
 /** At most this many queries in flight, well within any socket buffer. */
 const WINDOW = 64;
+/** A network seen for the first time can take milliseconds (GeoIP lookups), more on a busy machine. */
+const TIMEOUT_MS = 3000;
+const ATTEMPTS = 3;
 
-/** Send each message once (cycling until at least `atLeast`), over UDP to 127.0.0.1:`port`. */
+/**
+ * Send each message once (cycling until at least `atLeast`), over UDP to 127.0.0.1:`port`; a
+ * query unanswered after TIMEOUT_MS is sent again, up to ATTEMPTS times in all.
+ */
 export async function askAll(
   port: number,
   messages: Uint8Array[],
@@ -27,16 +33,27 @@ export async function askAll(
   const mix: AnswerMix = { queries: total, answers: new Map(), scope: null, unanswered: 0 };
   const sock = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-  const pending = new Map<number, NodeJS.Timeout>();
+  const pending = new Map<number, { timer: NodeJS.Timeout; msg: Buffer; tries: number }>();
   let next = 0;
   let done = 0;
   try {
     await new Promise<void>((resolve) => {
       const finish = (id: number) => {
-        clearTimeout(pending.get(id));
+        clearTimeout(pending.get(id)?.timer);
         pending.delete(id);
         if (++done === total) resolve();
         else send();
+      };
+      const transmit = (id: number, msg: Buffer, tries: number) => {
+        const timer = setTimeout(() => {
+          if (tries < ATTEMPTS) transmit(id, msg, tries + 1);
+          else {
+            mix.unanswered++;
+            finish(id);
+          }
+        }, TIMEOUT_MS);
+        pending.set(id, { timer, msg, tries });
+        sock.send(msg, port, '127.0.0.1');
       };
       const send = () => {
         while (next < total && pending.size < WINDOW) {
@@ -45,14 +62,7 @@ export async function askAll(
           const msg = Buffer.from(messages[next % messages.length]!);
           msg.writeUInt16BE(id, 0);
           next++;
-          pending.set(
-            id,
-            setTimeout(() => {
-              mix.unanswered++;
-              finish(id);
-            }, 2000),
-          );
-          sock.send(msg, port, '127.0.0.1');
+          transmit(id, msg, 1);
         }
       };
       sock.on('message', (reply) => {
@@ -64,7 +74,7 @@ export async function askAll(
       send();
     });
   } finally {
-    for (const t of pending.values()) clearTimeout(t);
+    for (const p of pending.values()) clearTimeout(p.timer);
     sock.close();
   }
   return mix;

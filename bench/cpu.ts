@@ -1,5 +1,5 @@
-// How much of the server's core went to other processes during a run. On a shared machine a
-// busy neighbour lowers one server's figure and not the other's; this says when that happened.
+// How much of the server's core, and of dnsperf's, went to other processes during a run. On a
+// shared machine a busy neighbour lowers one figure and not another; this says when it happened.
 import { readFileSync } from 'node:fs';
 
 const TICK_MS = 10; // USER_HZ is 100 on every Linux that matters
@@ -12,7 +12,7 @@ export interface CpuSample {
   procBusy: number;
 }
 
-export function sample(cpu: number, pid: number): CpuSample | null {
+export function sample(cpu: number, pid: number, field = 11): CpuSample | null {
   try {
     const line = readFileSync('/proc/stat', 'utf8')
       .split('\n')
@@ -20,15 +20,25 @@ export function sample(cpu: number, pid: number): CpuSample | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     if (!line) return null;
     const c = line.trim().split(/\s+/).map(Number);
-    // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th.
+    // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th,
+    // cutime and cstime (reaped children) the 14th and 15th; `field` is the first of a pair.
     const p = stat
       .slice(stat.lastIndexOf(')') + 2)
       .split(' ')
       .map(Number);
-    return { at: Date.now(), cpuBusy: c[1]! + c[2]! + c[3]!, procBusy: p[11]! + p[12]! };
+    return { at: Date.now(), cpuBusy: c[1]! + c[2]! + c[3]!, procBusy: p[field]! + p[field + 1]! };
   } catch {
     return null;
   }
+}
+
+/**
+ * The same for the load generator's CPU, whose process has exited by the end of the run: its
+ * ticks are counted as this process's reaped children (cutime + cstime; taskset execs dnsperf,
+ * so the child is dnsperf). No other child of the bench exits during a run.
+ */
+export function sampleChildren(cpu: number): CpuSample | null {
+  return sample(cpu, process.pid, 13);
 }
 
 /** Share of wall time the CPU spent on processes other than the server, 0-1. */

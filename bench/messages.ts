@@ -74,9 +74,10 @@ function ipv4Number(text: string): number {
 }
 
 function isPublic(network: number): boolean {
-  return NOT_PUBLIC.every(
-    ([net, len]) => Math.floor(network / 2 ** (32 - len)) !== net / 2 ** (32 - len),
-  );
+  for (const [net, len] of NOT_PUBLIC) {
+    if (network >>> (32 - len) === net >>> (32 - len)) return false;
+  }
+  return true;
 }
 
 /**

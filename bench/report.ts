@@ -20,6 +20,8 @@ export interface Row {
   result: DnsperfResult;
   /** Share of the server's core taken by other processes during the run; null if unknown. */
   other: number | null;
+  /** The same for dnsperf's core. */
+  loadOther: number | null;
 }
 
 /** The scenario and transport the target is judged on. */
@@ -33,8 +35,8 @@ export function loadLabel(load: Load, rate?: number): string {
 
 export function formatTable(rows: Row[]): string[] {
   const header = ['scenario', 'transport', 'load', 'server', 'qps', 'lost', 'mean ms'];
-  header.push('stddev ms', 'geosteer/knot', 'x static', 'cpu0 other');
-  const numeric = new Set([4, 5, 6, 7, 8, 9, 10]);
+  header.push('stddev ms', 'geosteer/knot', 'x static', 'cpu0 other', 'cpu1 other');
+  const numeric = new Set([4, 5, 6, 7, 8, 9, 10, 11]);
   const table: string[][] = [header];
   const notes: string[] = [];
   for (const r of rows) {
@@ -52,7 +54,8 @@ export function formatTable(rows: Row[]): string[] {
       (r.result.latencyStdDev * 1000).toFixed(3),
       ratio === null ? '' : ratio.toFixed(2),
       base ? (r.result.qps / base.result.qps).toFixed(2) : '',
-      r.other === null ? '' : `${Math.round(r.other * 100)}%`,
+      pct(r.other),
+      pct(r.loadOther),
     ]);
     if (knot && r !== knot && rcodeMix(r.result.rcodes) !== rcodeMix(knot.result.rcodes)) {
       notes.push(
@@ -72,7 +75,8 @@ export function formatTable(rows: Row[]): string[] {
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...table.slice(1).map(line),
     '',
-    'cpu0 other: share of CPU 0 taken by other processes during the run (a busy machine lowers that row)',
+    'cpu0 / cpu1 other: share of CPU 0 (servers) / CPU 1 (dnsperf) taken by other processes during',
+    '  the run: a busy machine lowers that row',
     ...notes,
   ];
 }
@@ -180,6 +184,10 @@ function rcodeMix(rcodes: string): string {
   return [...rcodes.matchAll(/([A-Z]+) \d+ \(([0-9.]+)%\)/g)]
     .map((m) => `${m[1]} ${Math.round(Number(m[2]))}%`)
     .join(', ');
+}
+
+function pct(share: number | null): string {
+  return share === null ? '' : `${Math.round(share * 100)}%`;
 }
 
 export function fmtInt(n: number): string {

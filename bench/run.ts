@@ -17,7 +17,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { askAll, describeMix } from './answers.js';
-import { otherShare, sample } from './cpu.js';
+import { otherShare, sample, sampleChildren } from './cpu.js';
 import { runDnsperf } from './dnsperf.js';
 import type { Proc } from './proc.js';
 import { lineMessage } from './messages.js';
@@ -204,6 +204,7 @@ async function main(): Promise<number> {
           // Indicative servers run on several cores; their CPU share is not CPU 0's alone.
           const probe = () => (s.spec.indicative ? null : sample(SERVER_CPU, s.proc.pid));
           const before = probe();
+          const loadBefore = sampleChildren(DNSPERF_CPU);
           const result = await runDnsperf(
             {
               port: s.port,
@@ -218,9 +219,14 @@ async function main(): Promise<number> {
             },
             cleanup.track,
           );
-          return { result, other: otherShare(before, probe()) };
+          return {
+            result,
+            other: otherShare(before, probe()),
+            loadOther: otherShare(loadBefore, sampleChildren(DNSPERF_CPU)),
+          };
         };
-        if (cfg.warmup > 0) {
+        const seconds = Math.min(cfg.seconds, scenario.maxSeconds ?? cfg.seconds);
+        if (cfg.warmup > 0 && scenario.warmup !== false) {
           for (const s of runOn) {
             log(`warming up ${s.spec.name}: ${scenario.name} ${transport}`);
             await measure(s, LOADS[0]!, cfg.warmup);
@@ -235,7 +241,7 @@ async function main(): Promise<number> {
           for (let round = 0; round < cfg.rounds; round++) {
             for (const s of eligible) {
               log(`${scenario.name} ${transport} ${loadLabel(load, rate)}: ${s.spec.name}`);
-              const m = await measure(s, load, cfg.seconds, rate);
+              const m = await measure(s, load, seconds, rate);
               const row: Row = { scenario: scenario.name, transport, load, server: s.spec, ...m };
               runs.set(s, [...(runs.get(s) ?? []), rate ? { ...row, rate } : row]);
             }
@@ -263,7 +269,11 @@ async function main(): Promise<number> {
       ...cfg.scenarios.map(
         (sc) =>
           `  scenario ${sc.name}: ${sc.description}` +
-          (sc.baseline === 'static' ? ' [geosteer only: knot has no steering]' : ''),
+          (sc.baseline === 'static' ? ' [geosteer only: knot has no steering]' : '') +
+          (sc.warmup === false ? ' [no warm-up]' : '') +
+          (sc.maxSeconds !== undefined && sc.maxSeconds < cfg.seconds
+            ? ` [${sc.maxSeconds} s runs]`
+            : ''),
       ),
       ...(checks.length ? ['answers asked once before the load:', ...checks] : []),
       '',

@@ -35,10 +35,14 @@ export interface RunningServer {
 
 export function geosteer(opts: { zonesDir: string; cpus: string; workers?: number }): ServerSpec {
   const workers = opts.workers ?? 1;
-  const args = (port: number) => [
+  // Otherwise the default config, GeoIP included (serve opens the database before it listens, so
+  // an answer means it is open). The admin API takes a free port rather than 8053, which another
+  // geosteer may hold, and manual health overrides are kept in the scratch directory. The admin
+  // API serves one process, so with workers there is none.
+  const args = (port: number, dir: string) => [
     ...[CLI, 'serve', '--zones', opts.zonesDir, '--listen', `127.0.0.1:${port}`],
-    ...['--no-watch', '--log-level', 'warn'],
-    ...(workers > 1 ? ['--workers', String(workers)] : []),
+    ...['--no-watch', '--log-level', 'warn', '--state-file', join(dir, 'state.json')],
+    ...(workers > 1 ? ['--workers', String(workers), '--no-admin'] : ['--admin', '127.0.0.1:0']),
   ];
   return {
     name: workers > 1 ? `geosteer -w${workers}` : 'geosteer',
@@ -47,8 +51,8 @@ export function geosteer(opts: { zonesDir: string; cpus: string; workers?: numbe
     indicative: workers > 1,
     describe: () =>
       `node ${process.version}, ${workers > 1 ? `--workers ${workers} (node:cluster)` : 'one process'}, CPU ${opts.cpus}`,
-    spawn: async (_dir, port) =>
-      Proc.spawn('geosteer', 'taskset', ['-c', opts.cpus, process.execPath, ...args(port)]),
+    spawn: async (dir, port) =>
+      Proc.spawn('geosteer', 'taskset', ['-c', opts.cpus, process.execPath, ...args(port, dir)]),
   };
 }
 

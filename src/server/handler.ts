@@ -1,9 +1,9 @@
-import { Class, EDNS_UDP_PAYLOAD, Rcode, Type } from '../wire/constants.js';
+import { Class, EDNS_UDP_PAYLOAD, Rcode, Type, typeName } from '../wire/constants.js';
 import { encodeReply, type EdnsReply, udpLimit } from '../wire/encode.js';
 import { foldCase, readName } from '../wire/name.js';
 import { type Edns, parseQuery, type Query } from '../wire/query.js';
 import { EdnsShape, type PlainQuery, replyKey, scanPlainQuery } from '../wire/query-key.js';
-import type { Answer } from '../wire/rr.js';
+import type { Answer, RData } from '../wire/rr.js';
 import type { ZoneSet } from '../zone/zone-set.js';
 import { ECS_OPTION, MAX_STEERING_PREFIX, parseEcs, truncate } from '../wire/ecs.js';
 import type { GeoLocator, GeoResult } from '../geoip/types.js';
@@ -22,8 +22,30 @@ export interface QueryEvent {
   qtype: number;
   rcode: number;
   zone: string | null;
+  /** The steering policy that chose the answer (weighted, nearest, ...), null when none did. */
+  policy: string | null;
+  /** The sites whose addresses are in the answer, in answer order (empty when not steered). */
+  sites: readonly string[];
   size: number;
   cached: boolean;
+}
+
+/**
+ * Answered queries of one kind, counted since start: the metrics (src/admin/metrics.ts) read
+ * them at scrape time. One per (zone, qtype, rcode, policy, sites), made when a reply is first
+ * encoded; a memoised reply holds its tally, so counting a query costs one increment.
+ */
+export interface AnswerTally {
+  /** The zone holding the name, or null (REFUSED: in no zone; FORMERR, NOTIMP). */
+  readonly zone: string | null;
+  /** The type asked; -1 for a type geosteer has no name for (counted together, so unbounded). */
+  readonly qtype: number;
+  /** With the extended bits (BADVERS is 16). */
+  readonly rcode: number;
+  readonly policy: string | null;
+  readonly sites: readonly string[];
+  udp: number;
+  tcp: number;
 }
 
 /** Bound on memoised replies per zone generation: a random-subdomain flood must not grow memory. */
@@ -56,14 +78,26 @@ interface SteeredEntry {
    * decisions, the geo lookup and the decision key. Null when a step rotates per query.
    */
   readonly byNetwork: Map<number | string, NetworkReply> | null;
+  /**
+   * For a question with one steered name, the reply for each one-address decision by that
+   * address's record data (a rotation's answers: weighted's default), found without building the
+   * decision key. Holds at most one entry per address of the record.
+   */
+  readonly byAddress: Map<RData, { readonly ttl: number; readonly hit: Encoded }>;
 }
-type MemoEntry = Buffer | SteeredEntry;
+/** A reply encoded once, and the tally its queries count into. */
+interface Encoded {
+  readonly reply: Buffer;
+  readonly tally: AnswerTally;
+}
+type MemoEntry = Encoded | SteeredEntry;
 
 /** A memoised reply as replay found it for one client network, valid for these data versions. */
 interface NetworkReply {
   readonly health: number;
   readonly geo: number;
   readonly reply: Buffer;
+  readonly tally: AnswerTally;
   readonly scope: number;
 }
 
@@ -91,6 +125,8 @@ export class QueryHandler {
   /** NetworkReply entries in the memo's SteeredEntries: they go when the memo does. */
   private networkReplies = 0;
   private readonly clients = new Map<string, ClientHint>();
+  /** Every AnswerTally, by what it counts; bounded by zones x named types x rcodes x choices. */
+  private readonly tallies = new Map<string, AnswerTally>();
   private readonly scan: PlainQuery = { qnameEnd: 0, edns: EdnsShape.None, udpSize: 0, ecsAt: -1, ecsLen: 0 };
   readonly health: HealthView;
   readonly geo: GeoLocator;
@@ -104,6 +140,11 @@ export class QueryHandler {
 
   get zoneSet(): ZoneSet {
     return this.zones;
+  }
+
+  /** What was answered since start, by kind (queries dropped unanswered are not counted). */
+  answered(): IterableIterator<AnswerTally> {
+    return this.tallies.values();
   }
 
   setZones(zones: ZoneSet): void {
@@ -121,26 +162,27 @@ export class QueryHandler {
     if (scanPlainQuery(msg, s)) {
       const limit = transport === 'tcp' ? TCP_LIMIT : udpLimit(s.edns === EdnsShape.None ? null : s.udpSize);
       const ecs = s.ecsAt >= 0 ? { at: s.ecsAt, len: s.ecsLen } : null;
-      const key = memoKey(replyKey(msg, s.qnameEnd, limit, s.edns, 0), ecs);
+      const key = replyKey(msg, s.qnameEnd, limit, s.edns, 0, s.ecsAt >= 0 ? s.ecsLen : -1);
       // A malformed ECS option gets FORMERR from the full path (RFC 7871 7.1.1), never a memoised
-      // answer: the memo key holds only the option's length.
-      const entry = ecs && !parseEcs(msg.subarray(ecs.at, ecs.at + ecs.len)) ? undefined : this.memo.get(key);
-      if (entry instanceof Buffer) return this.patch(entry, msg, s.qnameEnd, transport, ecs, 0);
+      // answer (the memo key holds only the option's length): scanPlainQuery declines it.
+      const entry = this.memo.get(key);
+      if (entry !== undefined && 'reply' in entry)
+        return this.patch(entry.reply, msg, s.qnameEnd, transport, ecs, 0, entry.tally);
       if (entry && 'steps' in entry) {
         const nets = entry.byNetwork;
         const net = nets ? this.networkKey(msg, ecs, remote) : null;
         if (net !== null) {
           const r = nets!.get(net);
           if (r && r.health === this.health.version && r.geo === this.geo.version)
-            return this.patch(r.reply, msg, s.qnameEnd, transport, ecs, r.scope);
+            return this.patch(r.reply, msg, s.qnameEnd, transport, ecs, r.scope, r.tally);
         }
         const client = this.client(msg, ecs, remote);
         if (client) {
-          const { dkey, scope, decisions } = this.replay(entry, client);
-          const hit = this.memo.get(`${key}\u0001${dkey}`);
-          if (hit instanceof Buffer) {
+          const { scope, decisions } = this.replay(entry, client);
+          const hit = this.replyFor(entry, key, decisions);
+          if (hit) {
             if (net !== null) this.remember(nets!, net, hit, scope);
-            return this.patch(hit, msg, s.qnameEnd, transport, ecs, scope);
+            return this.patch(hit.reply, msg, s.qnameEnd, transport, ecs, scope, hit.tally);
           }
           // A decision not seen before: the full path encodes it, reusing these decisions.
           decided = decisions;
@@ -153,6 +195,8 @@ export class QueryHandler {
       if (parsed.action === 'drop') return null;
       const rcode = parsed.action === 'formerr' ? Rcode.FORMERR : Rcode.NOTIMP;
       const q = parsed.question;
+      // The type is the question's last four octets but two, when a question could be read.
+      this.count(this.tally(null, q ? (msg[q.end - 4]! << 8) | msg[q.end - 3]! : -1, rcode, null, NO_SITES), transport);
       return encodeReply(
         { id: parsed.id, queryFlags: parsed.flags },
         q ? { message: msg, start: q.start, end: q.end, qname: '' } : null,
@@ -167,14 +211,18 @@ export class QueryHandler {
     let ecs: EcsInQuery | null = null;
     for (const o of q.edns?.options ?? []) {
       if (o.code !== ECS_OPTION) continue;
-      if (ecs || !parseEcs(o.data)) return this.formerr(msg, q);
+      if (ecs || !parseEcs(o.data)) return this.formerr(msg, q, transport);
       ecs = { at: o.data.byteOffset - msg.byteOffset, len: o.data.length };
     }
     if (q.edns && q.edns.version > 0) ecs = null; // BADVERS carries no ECS
-    const key = memoKey(replyKey(msg, q.qnameEnd, limit, ednsShape(q.edns), q.edns?.version ?? 0), ecs);
+    const key = replyKey(msg, q.qnameEnd, limit, ednsShape(q.edns), q.edns?.version ?? 0, ecs ? ecs.len : -1);
     const steps: SteerStep[] = [];
+    const made: Decision[] = [];
     const client = this.client(msg, ecs, remote)!;
-    const { answer, ednsReply, zone } = this.answer(q, { ...this.context(client, steps), decided });
+    const { answer, ednsReply, zone } = this.answer(q, { ...this.context(client, steps), decided, decisions: made });
+    const sites = made.length === 0 ? NO_SITES : made.length === 1 ? made[0]!.sites : made.flatMap((d) => d.sites);
+    const rcode = answer.rcode | ((ednsReply?.extendedRcode ?? 0) << 4);
+    const tally = this.tally(zone, q.qtype, rcode, steps[0]?.rec.kind ?? null, sites);
     // The ECS echo is appended per query (below), so the encoding leaves room for it.
     const room = ecs ? 4 + ecs.len : 0;
     const out = encodeReply(
@@ -192,18 +240,35 @@ export class QueryHandler {
     if (answer.steered) {
       // A new decision for a memoised question keeps its entry, and with it the replies per network.
       const prev = this.memo.get(key);
-      if (!prev || prev instanceof Buffer) {
+      if (!prev || !('steps' in prev)) {
         const perNetwork = steps.every((st) => decidedPerNetwork(st.rec, st.family));
-        this.memo.set(key, { steps, byNetwork: perNetwork ? new Map() : null });
+        this.memo.set(key, { steps, byNetwork: perNetwork ? new Map() : null, byAddress: new Map() });
       }
-      this.memo.set(`${key}\u0001${answer.steered.key}`, out);
+      this.memo.set(`${key}\u0001${answer.steered.key}`, { reply: out, tally });
       scope = clampScope(answer.steered.scope, client);
-    } else this.memo.set(key, out);
-    this.onQuery?.({ transport, qname: q.qname, qtype: q.qtype, rcode: answer.rcode, zone, size: out.length + room, cached: false });
-    return room ? this.patch(out, msg, q.qnameEnd, null, ecs, scope) : out;
+    } else this.memo.set(key, { reply: out, tally });
+    this.count(tally, transport);
+    this.onQuery?.({ transport, qname: q.qname, qtype: q.qtype, rcode: answer.rcode, zone, policy: tally.policy, sites, size: out.length + room, cached: false });
+    return room ? this.patch(out, msg, q.qnameEnd, null, ecs, scope, tally) : out;
   }
 
-  private formerr(msg: Buffer, q: Query): Buffer {
+  private count(tally: AnswerTally, transport: Transport): void {
+    if (transport === 'udp') tally.udp++;
+    else tally.tcp++;
+  }
+
+  /** The tally for answers of this kind, made on first use (slow path only: it builds a key). */
+  private tally(zone: string | null, qtype: number, rcode: number, policy: string | null, sites: readonly string[]): AnswerTally {
+    // Types without a name are counted together: random qtypes must not grow the table.
+    const t = qtype < 0 || typeName(qtype).startsWith('TYPE') ? -1 : qtype;
+    const k = `${zone ?? ''}\u0000${t}\u0000${rcode}\u0000${policy ?? ''}\u0000${sites.join('\u0000')}`;
+    let tally = this.tallies.get(k);
+    if (!tally) this.tallies.set(k, (tally = { zone, qtype: t, rcode, policy, sites: [...sites], udp: 0, tcp: 0 }));
+    return tally;
+  }
+
+  private formerr(msg: Buffer, q: Query, transport: Transport): Buffer {
+    this.count(this.tally(null, q.qtype, Rcode.FORMERR, null, NO_SITES), transport);
     return encodeReply(
       { id: q.id, queryFlags: q.flags },
       { message: msg, start: q.questionStart, end: q.questionEnd, qname: q.qname },
@@ -226,48 +291,66 @@ export class QueryHandler {
     };
   }
 
-  /** Decide again for each steered name of a memoised question; the key says what was chosen. */
-  private replay(entry: SteeredEntry, client: ClientHint): { dkey: string; scope: number; decisions: Decision[] } {
+  /** Decide again for each steered name of a memoised question. */
+  private replay(entry: SteeredEntry, client: ClientHint): { scope: number; decisions: Decision[] } {
     const { health, geo } = this;
     let where: GeoResult | null = null;
     const locate = () => (where ??= geo.locate(client.address, client.prefix));
-    let dkey = '';
     let scope = 0;
     const decisions: Decision[] = [];
     for (const step of entry.steps) {
       // The context is built field by field: a spread per query shows in the profile.
       const d = decide(step.rec, { family: step.family, client, health, geo, locate, trace: null });
       decisions.push(d);
-      dkey = dkey ? `${dkey};${decisionKey(d)}` : decisionKey(d);
       if (d.scope > scope) scope = d.scope;
     }
-    return { dkey, scope: clampScope(scope, client), decisions };
+    return { scope: clampScope(scope, client), decisions };
+  }
+
+  /**
+   * The memoised reply for these decisions of a memoised question (memo key + decision key), or
+   * undefined when they were never encoded.
+   */
+  private replyFor(entry: SteeredEntry, key: string, decisions: Decision[]): Encoded | undefined {
+    // One decision of one address: the decision key is its TTL and that address, so the record
+    // data object (one per address of the record) and the TTL find the same reply.
+    const one = decisions.length === 1 && decisions[0]!.rdata.length === 1 ? decisions[0]! : null;
+    const rd = one?.rdata[0];
+    if (rd) {
+      const r = entry.byAddress.get(rd);
+      if (r && r.ttl === one!.ttl) return r.hit;
+    }
+    let dkey = '';
+    for (const d of decisions) dkey = dkey ? `${dkey};${decisionKey(d)}` : decisionKey(d);
+    const hit = this.memo.get(`${key}\u0001${dkey}`);
+    if (hit === undefined || !('reply' in hit)) return undefined;
+    if (rd) entry.byAddress.set(rd, { ttl: one!.ttl, hit });
+    return hit;
   }
 
   /** Keep a replayed reply for its client network; when too many are kept, the memo starts over. */
-  private remember(nets: Map<number | string, NetworkReply>, net: number | string, reply: Buffer, scope: number): void {
+  private remember(nets: Map<number | string, NetworkReply>, net: number | string, hit: Encoded, scope: number): void {
     if (this.networkReplies >= NETWORK_REPLY_LIMIT) {
       this.memo = new Map();
       this.networkReplies = 0;
       return;
     }
     if (!nets.has(net)) this.networkReplies++;
-    nets.set(net, { health: this.health.version, geo: this.geo.version, reply, scope });
+    nets.set(net, { health: this.health.version, geo: this.geo.version, reply: hit.reply, tally: hit.tally, scope });
   }
 
   /**
    * The key of the client network `client` would return (equal keys, equal ClientHints), or null
    * when the ECS option is malformed. An IPv4 ECS subnet, what resolvers send most, is keyed
-   * straight from the option's bytes without building the ClientHint.
+   * straight from the option's bytes (well formed: scanPlainQuery checked) without a ClientHint.
    */
   private networkKey(msg: Buffer, ecs: EcsInQuery | null, remote: Remote | undefined): number | string | null {
     if (ecs) {
-      const k = ecsIpv4Key(msg, ecs.at, ecs.len);
-      if (k !== NOT_IPV4) return k;
-      const c = this.client(msg, ecs, remote);
-      return c ? hintKey(c) : null;
+      const k = ecsIpv4Key(msg, ecs.at);
+      if (k !== null) return k;
     }
-    return hintKey(this.client(msg, null, remote)!);
+    const c = this.client(msg, ecs, remote);
+    return c ? hintKey(c) : null;
   }
 
   /**
@@ -301,9 +384,9 @@ export class QueryHandler {
   /**
    * A memoised reply given this query's ID, RD bit and question letter case, and for an ECS query
    * the ECS echo (RFC 7871 7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as sent, and our
-   * SCOPE PREFIX-LENGTH). `transport` null: not a memo hit (the event was already reported).
+   * SCOPE PREFIX-LENGTH). `transport` null: not a memo hit (the query was already counted).
    */
-  private patch(hit: Buffer, msg: Buffer, qnameEnd: number, transport: Transport | null, ecs: EcsInQuery | null, scope: number): Buffer {
+  private patch(hit: Buffer, msg: Buffer, qnameEnd: number, transport: Transport | null, ecs: EcsInQuery | null, scope: number, tally: AnswerTally): Buffer {
     const extra = ecs ? 4 + ecs.len : 0;
     const out = Buffer.allocUnsafe(hit.length + extra);
     hit.copy(out);
@@ -321,12 +404,15 @@ export class QueryHandler {
       out[hit.length + 7] = msg[ecs.at + 2] === 0 ? 0 : scope; // source /0: scope /0 (RFC 7871 7.2.1)
     }
     if (transport === null) return out;
+    this.count(tally, transport);
     this.onQuery?.({
       transport,
       qname: readName(msg, 12, false)?.name ?? '',
       qtype: (msg[qnameEnd]! << 8) | msg[qnameEnd + 1]!,
       rcode: hit[3]! & 0xf,
-      zone: null,
+      zone: tally.zone,
+      policy: tally.policy,
+      sites: tally.sites,
       size: out.length,
       cached: true,
     });
@@ -350,51 +436,40 @@ export class QueryHandler {
 }
 
 /**
- * A ClientHint as a Map key. IPv4 is a number: the network's 32 bits, then its prefix length and
+ * A ClientHint as a Map key. An IPv4 network of /24 or wider (all the handler makes) is a small
+ * integer, which V8 hashes without allocating: its first 24 bits, then its prefix length and
  * whether it came from ECS (an equal network from the packet source is another hint).
  */
 function hintKey(c: ClientHint): number | string {
   const a = c.address;
   const from = c.fromEcs ? 1 : 0;
-  if (c.family === 4) return (((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0) * 128 + c.prefix * 2 + from;
+  if (c.family === 4 && c.prefix <= 24) return ((a[0]! << 16) | (a[1]! << 8) | a[2]!) * 64 + c.prefix * 2 + from;
   return `${Buffer.from(a.buffer, a.byteOffset, a.length).toString('latin1')}/${c.prefix}/${from}`;
 }
 
-/** ecsIpv4Key: the option is not an IPv4 subnet with a source prefix above 0 (or is malformed). */
-const NOT_IPV4 = -1;
-/** ecsIpv4Key: the option is malformed. */
-const MALFORMED = null;
-
 /**
- * hintKey of the client `client` builds from an IPv4 ECS option, read from the bytes: the same
- * checks as parseEcs (RFC 7871 6), so MALFORMED exactly when parseEcs says null; NOT_IPV4 when
- * the option is IPv4 with source /0 (the packet source is steered for) or not IPv4 at all.
+ * hintKey of the client `client` builds from a well-formed ECS option (ecsWellFormed), read
+ * from its bytes; null unless it is an IPv4 subnet with a source prefix above /0 (RFC 7871
+ * 7.1.2: a /0 source steers by the packet's source instead).
  */
-function ecsIpv4Key(msg: Buffer, at: number, len: number): number | typeof NOT_IPV4 | typeof MALFORMED {
-  if (len < 4 || msg[at] !== 0 || msg[at + 1] !== 1) return NOT_IPV4;
+function ecsIpv4Key(msg: Buffer, at: number): number | null {
   const source = msg[at + 2]!;
-  if (msg[at + 3] !== 0 || source > 32) return MALFORMED;
+  if (msg[at] !== 0 || msg[at + 1] !== 1 || source === 0) return null;
   const octets = (source + 7) >> 3;
-  if (len !== 4 + octets) return MALFORMED;
-  if (source === 0) return NOT_IPV4;
+  // The first 24 bits (MAX_STEERING_PREFIX): the fourth octet is never part of the network.
   let a = 0;
-  for (let i = 0; i < 4; i++) a = a * 256 + (i < octets ? msg[at + 4 + i]! : 0);
-  // Bits beyond SOURCE PREFIX-LENGTH must be zero (RFC 7871 6).
-  if (source % 8 !== 0 && (msg[at + 3 + octets]! & (0xff >> (source % 8))) !== 0) return MALFORMED;
+  for (let i = 0; i < 3; i++) a = (a << 8) | (i < octets ? msg[at + 4 + i]! : 0);
   const prefix = Math.min(source, MAX_STEERING_PREFIX[4]);
-  const mask = (0xffffffff << (32 - prefix)) >>> 0;
-  return ((a & mask) >>> 0) * 128 + prefix * 2 + 1;
-}
-
-function memoKey(base: string, ecs: EcsInQuery | null): string {
-  // ECS queries get their own entries: the reply is encoded leaving room for the echo.
-  return ecs ? `${base}\u0002${ecs.len}` : base;
+  const mask = (0xffffff << (24 - prefix)) & 0xffffff;
+  return (a & mask) * 64 + prefix * 2 + 1;
 }
 
 /** The scope never claims more than the /24 or /56 granularity clients are steered at. */
 function clampScope(scope: number, client: ClientHint): number {
   return Math.min(scope, MAX_STEERING_PREFIX[client.family]);
 }
+
+const NO_SITES: readonly string[] = Object.freeze([]);
 
 function ednsShape(edns: Edns | null): EdnsShape {
   if (!edns) return EdnsShape.None;

@@ -109,6 +109,11 @@ export interface SteerContext {
    * deciding again, so a rotation advances once per query.
    */
   readonly decided?: Decision[];
+  /**
+   * When set, each decision put in the answer (made here or taken from `decided`) is appended, in
+   * order: the handler counts the sites chosen.
+   */
+  readonly decisions?: Decision[];
   /** When set (explain), each decision is recorded here with what it weighed. */
   readonly explained?: ExplainedStep[];
 }
@@ -146,6 +151,7 @@ function steered(rec: DynamicRecord, owner: string, type: number, ans: Answer, s
   const facts = steer.explained ? emptyFacts() : null;
   const mark = steer.trace?.length ?? 0;
   const d = steer.decided?.shift() ?? decide(rec, { ...steer, family, facts });
+  steer.decisions?.push(d);
   steer.steps?.push({ rec, family });
   if (facts) {
     const trace = steer.trace?.slice(mark) ?? [];

@@ -59,11 +59,13 @@ export function scanPlainQuery(msg: Uint8Array, out: PlainQuery): boolean {
   const rdEnd = pos + 11 + ((msg[pos + 9]! << 8) | msg[pos + 10]!);
   if (rdEnd !== len) return false;
   // Options must be well formed (else FORMERR). Only ECS changes the answer; the rest are ignored.
-  for (let o = pos + 11; o < rdEnd; ) {
+  for (let o = pos + 11; o < rdEnd;) {
     if (o + 4 > rdEnd) return false;
     const optLen = (msg[o + 2]! << 8) | msg[o + 3]!;
     if (msg[o] === 0 && msg[o + 1] === 8) {
       if (out.ecsAt >= 0) return false; // two ECS options: FORMERR from the full path
+      // A malformed one too (RFC 7871 7.1.1), so an ECS the fast path sees is well formed.
+      if (o + 4 + optLen > rdEnd || !ecsWellFormed(msg, o + 4, optLen)) return false;
       out.ecsAt = o + 4;
       out.ecsLen = optLen;
     }
@@ -75,14 +77,32 @@ export function scanPlainQuery(msg: Uint8Array, out: PlainQuery): boolean {
   return true;
 }
 
+/**
+ * parseEcs's checks (RFC 7871 6) on the option data at msg[at, at + len), without building the
+ * subnet: a known FAMILY, SOURCE PREFIX-LENGTH within the address, SCOPE PREFIX-LENGTH 0 in a
+ * query, exactly the octets the source prefix needs, and no bits set beyond it.
+ */
+export function ecsWellFormed(msg: Uint8Array, at: number, len: number): boolean {
+  if (len < 4) return false;
+  const fam = (msg[at]! << 8) | msg[at + 1]!;
+  const source = msg[at + 2]!;
+  if ((fam !== 1 && fam !== 2) || msg[at + 3] !== 0) return false;
+  if (source > (fam === 1 ? 32 : 128)) return false;
+  const octets = (source + 7) >> 3;
+  if (len !== 4 + octets) return false;
+  return source % 8 === 0 || (msg[at + 3 + octets]! & (0xff >> (source % 8))) === 0;
+}
+
 /** Scratch for building keys: filled and read within one replyKey call, never shared. */
-const keyScratch = Buffer.allocUnsafe(4 + MAX_NAME_OCTETS + 4);
+const keyScratch = Buffer.allocUnsafe(4 + MAX_NAME_OCTETS + 4 + 3);
 
 /**
  * The key under which a reply is memoised: everything in the query that can change the reply
  * bytes apart from the ID, RD and the letter case of the question (patched per query). That is
  * the size limit, the EDNS shape and version, and the question with its name's ASCII letters
- * folded (RFC 4343: other octets are compared exactly, so only A-Z are folded).
+ * folded (RFC 4343: other octets are compared exactly, so only A-Z are folded). A query with an
+ * ECS option (`ecsLen` >= 0, the option data's length) has its own key: its reply is encoded
+ * leaving room for the echo, which is appended per query.
  */
 export function replyKey(
   msg: Uint8Array,
@@ -90,6 +110,7 @@ export function replyKey(
   limit: number,
   edns: EdnsShape,
   ednsVersion: number,
+  ecsLen = -1,
 ): string {
   const k = keyScratch;
   k[0] = limit >> 8;
@@ -107,5 +128,11 @@ export function replyKey(
   k[n++] = msg[qnameEnd + 1]!;
   k[n++] = msg[qnameEnd + 2]!;
   k[n++] = msg[qnameEnd + 3]!;
+  // The question name delimits itself, so these three octets cannot be mistaken for its end.
+  if (ecsLen >= 0) {
+    k[n++] = 0x02;
+    k[n++] = ecsLen >> 8;
+    k[n++] = ecsLen & 0xff;
+  }
   return k.toString('latin1', 0, n);
 }
