@@ -26,6 +26,8 @@ interface ServeFlags {
   stateFile?: string;
   /** --admin ADDR, or false for --no-admin. */
   admin?: string | false;
+  /** --site NAME: also serve as that site's nameserver (docs/delegation.md). */
+  site?: string;
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -45,6 +47,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (flags.queryLog) cfg.queryLog = true;
   if (flags.workers) cfg.workers = Number(flags.workers);
   if (flags.stateFile) cfg.stateFile = resolvePath(flags.stateFile);
+  if (flags.site) cfg.site = flags.site;
   // Overrides are kept beside the config file by default (docs/health.md#overrides).
   const stateFile = cfg.stateFile ?? resolvePath(flags.config ? dirname(flags.config) : '.', DEFAULT_STATE_FILE);
   if (flags.admin === false) cfg.admin = false;
@@ -123,6 +126,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       stateFile,
       probes: { concurrency: cfg.probeConcurrency, coldStartMs: cfg.coldStartMs },
       admin,
+      site: cfg.site,
     });
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
@@ -186,6 +190,7 @@ program
   .option('--state-file <file>', `where manual health overrides are kept (default "${DEFAULT_STATE_FILE}" beside the config file)`)
   .option('--admin <addr>', `admin API address: status, metrics, overrides, explain (default 127.0.0.1:${DEFAULT_ADMIN_PORT}; docs/admin.md)`)
   .option('--no-admin', 'no admin API and no metrics')
+  .option('--site <name>', 'also serve as this site\'s nameserver: the child zones of steer: delegate names that list it (docs/delegation.md)')
   .action((flags: ServeFlags) => serve(flags));
 
 program

@@ -42,6 +42,11 @@ export interface Config {
    * 127.0.0.1:8053), false for `admin: false`.
    */
   admin?: AdminConfig | false;
+  /**
+   * Also serve as this site's nameserver: the child zones of the `steer: delegate` names that list
+   * it (docs/delegation.md). Null: the parent role only.
+   */
+  site: string | null;
 }
 
 /** Where overrides are kept by default: beside the config file, or in the working directory. */
@@ -65,6 +70,7 @@ export const DEFAULT_CONFIG: Config = {
   stateFile: null,
   probeConcurrency: DEFAULT_CONCURRENCY,
   coldStartMs: DEFAULT_COLD_START_MS,
+  site: null,
 };
 
 const KEYS = [
@@ -83,6 +89,7 @@ const KEYS = [
   'probe_concurrency',
   'cold_start_ms',
   'admin',
+  'site',
 ] as const;
 
 /**
@@ -185,6 +192,19 @@ export async function loadConfig(file: string): Promise<Config> {
         case 'admin':
           cfg.admin = parseAdminConfig(src, e.value, e.path, dirname(file));
           break;
+        case 'site': {
+          // Whether a zone declares it is checked when the zones load (GeosteerServer.start).
+          const s = scalarString(src, e.value, e.path);
+          if (s !== null && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(s)) cfg.site = s;
+          else if (s !== null)
+            src.report(
+              e.value,
+              e.path,
+              C.badValue,
+              `site names use letters, digits, '-', '_' and '.', got "${s}"`,
+            );
+          break;
+        }
       }
     }
   }

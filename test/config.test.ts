@@ -95,6 +95,7 @@ describe('loadConfig', () => {
         'state_file: state/overrides.json',
         'probe_concurrency: 8',
         'cold_start_ms: 1500',
+        'site: us-east',
       ].join('\n'),
     );
     expect(await loadConfig(file)).toEqual({
@@ -116,6 +117,7 @@ describe('loadConfig', () => {
       stateFile: join(dirname(file), 'state/overrides.json'),
       probeConcurrency: 8,
       coldStartMs: 1500,
+      site: 'us-east',
     });
   });
 

@@ -8,12 +8,14 @@ import { explain, ExplainError, type Explanation } from '../explain/explain.js';
 import { renderExplanation } from '../explain/render.js';
 import type { GeoLocator } from '../geoip/types.js';
 import type { HealthView } from '../health/table.js';
-import { loadZoneDir } from '../zone/load.js';
+import { type LoadResult, loadZoneDir } from '../zone/load.js';
 import { ZoneSet } from '../zone/zone-set.js';
 import { AdminError, AdminErrorCode as E } from './errors.js';
 
 export interface ExplainSource {
   readonly zonesDir: string;
+  /** Load the zones directory as the server does (a site's child zones too); default loadZoneDir. */
+  readonly load?: (dir: string) => Promise<LoadResult>;
   /** The zones being served now. */
   zones(): ZoneSet;
   readonly geo: GeoLocator;
@@ -47,7 +49,7 @@ export class LiveExplainer {
 
   private async run(q: ExplainQuery): Promise<Explanation> {
     const live = this.src.zones();
-    const { zones, problems } = await loadZoneDir(this.src.zonesDir);
+    const { zones, problems } = await (this.src.load ?? loadZoneDir)(this.src.zonesDir);
     const changed = problems.length
       ? `${problems.length} problem(s)`
       : differences(

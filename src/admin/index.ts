@@ -68,6 +68,7 @@ export class Admin {
     });
     const explainer = new LiveExplainer({
       zonesDir: ctx.zonesDir,
+      load: ctx.reloader.loadZones,
       zones: () => ctx.handler.zoneSet,
       geo: ctx.handler.geo,
       health: ctx.health,

@@ -74,10 +74,14 @@ export interface DecideContext {
   readonly facts?: PolicyFacts | null;
 }
 
-/** Identifies what a decision put in the answer, so equal decisions can share one encoded reply. */
+/**
+ * Identifies what a decision put in the answer, so equal decisions can share one encoded reply:
+ * its addresses, or a referral's nameserver names (src/policy/delegate.ts).
+ */
 export function decisionKey(d: Decision): string {
   let k = `${d.ttl}:`;
-  for (const r of d.rdata) k += `${(r as { address: string }).address},`;
+  for (const r of d.rdata)
+    k += `${r.kind === 'name' ? r.name : (r as { address: string }).address},`;
   return k;
 }
 

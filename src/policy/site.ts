@@ -29,6 +29,19 @@ export interface Site {
   readonly minHealthy: number;
   readonly v4: readonly SiteAddress[];
   readonly v6: readonly SiteAddress[];
+  /** The site's own nameserver (`nameserver:`), which `steer: delegate` refers to; absent: none. */
+  readonly nameserver?: SiteNameserver | null;
+}
+
+/**
+ * A geosteer instance running inside a site (docs/delegation.md). Like an apex nameserver, a
+ * name inside the zone carries its addresses (glue); one outside it carries none.
+ */
+export interface SiteNameserver {
+  /** Absolute, as written, no trailing dot. */
+  readonly name: string;
+  /** A and AAAA record data, in the order written; empty for a name outside the zone. */
+  readonly addresses: readonly RData[];
 }
 
 export function addressesOf(site: Site, family: 4 | 6): readonly SiteAddress[] {

@@ -9,6 +9,7 @@ import { ECS_OPTION, MAX_STEERING_PREFIX, parseEcs, truncate } from '../wire/ecs
 import type { GeoLocator, GeoResult } from '../geoip/types.js';
 import { HealthTable, type HealthView } from '../health/table.js';
 import { type Decision, decide, decidedPerNetwork, decisionKey } from '../policy/record.js';
+import { decideReferral } from '../policy/delegate.js';
 import type { ClientHint } from '../policy/types.js';
 import { ipv4Bytes, ipv6Bytes } from '../zone/rdata.js';
 import { NO_CLIENT, resolve, type SteerContext, type SteerStep } from './resolve.js';
@@ -300,7 +301,10 @@ export class QueryHandler {
     const decisions: Decision[] = [];
     for (const step of entry.steps) {
       // The context is built field by field: a spread per query shows in the profile.
-      const d = decide(step.rec, { family: step.family, client, health, geo, locate, trace: null });
+      // A steer: delegate referral's decision is its nameservers (resolve.ts, delegated).
+      const d = step.referral
+        ? decideReferral(step.referral, health)
+        : decide(step.rec, { family: step.family, client, health, geo, locate, trace: null });
       decisions.push(d);
       if (d.scope > scope) scope = d.scope;
     }

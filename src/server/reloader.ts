@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import type { Logger } from '../log.js';
 import { formatProblem, type Problem, ProblemCode } from '../zone/errors.js';
-import { loadZoneDir } from '../zone/load.js';
+import { type LoadResult, loadZoneDir } from '../zone/load.js';
 import { ZoneSet } from '../zone/zone-set.js';
 
 export type ReloadOutcome =
@@ -27,6 +27,11 @@ export class Reloader {
     private readonly log: Logger,
     /** Quiet period after a file event: editors write a file in several steps. */
     private readonly debounceMs = 200,
+    /**
+     * How the directory becomes zones: the server's (loadServedZones) adds a site's child zones
+     * and checks the site (docs/delegation.md). The admin API's explain loads the same way.
+     */
+    readonly loadZones: (dir: string) => Promise<LoadResult> = loadZoneDir,
   ) {}
 
   get zones(): ZoneSet {
@@ -100,7 +105,7 @@ export class Reloader {
   }
 
   private async load(reason: string): Promise<ReloadOutcome> {
-    const { zones, problems } = await loadZoneDir(this.dir);
+    const { zones, problems } = await this.loadZones(this.dir);
     if (problems.length) {
       for (const p of problems)
         this.log.error(

@@ -6,6 +6,7 @@ import type { Zone, ZoneNode } from '../zone/zone.js';
 import type { GeoLocator, GeoResult } from '../geoip/types.js';
 import { HealthTable, type HealthView } from '../health/table.js';
 import { type Decision, decide, decisionKey, type DynamicRecord } from '../policy/record.js';
+import { decideReferral, type Delegation } from '../policy/delegate.js';
 import { emptyFacts, type PolicyFacts } from '../policy/facts.js';
 import type { ClientHint } from '../policy/types.js';
 import type { ZoneSet } from '../zone/zone-set.js';
@@ -56,7 +57,8 @@ function answerName(
     const cut = findCut(zone, key);
     if (cut && !(qtype === Type.DS && foldCase(cut.name) === key)) {
       // Reached through a CNAME, the answer stays authoritative for the CNAME it holds.
-      referral(zone, cut, ans, first);
+      if (cut.delegation) delegated(zone, cut, cut.delegation, ans, first, steer);
+      else referral(zone, cut, ans, first);
       return null;
     }
   }
@@ -122,6 +124,11 @@ export interface SteerContext {
 export interface SteerStep {
   readonly rec: DynamicRecord;
   readonly family: 4 | 6;
+  /**
+   * Set for a `steer: delegate` referral (rec is this delegation): the decision is the referral's
+   * nameservers, made by decideReferral rather than decide, for either family.
+   */
+  readonly referral?: Delegation;
 }
 
 /** For explain: a steered name met on the way, the decision made for it, and what it weighed. */
@@ -192,8 +199,29 @@ function wildcardFor(zone: Zone, key: string): ZoneNode | undefined {
   return undefined;
 }
 
-function referral(zone: Zone, cut: ZoneNode, ans: Answer, clearAa: boolean): void {
-  const ns = cut.rrsets.get(Type.NS)!;
+/**
+ * A referral for a `steer: delegate` name (docs/delegation.md): NS of the sites available now,
+ * with their glue. It changes with health, so it is a steered answer: recorded as a step with
+ * its decision, so the handler's memo replays it (decideReferral) and keys the reply by it.
+ * With no site available and `when_all_down: nodata`, the parent answers NODATA itself (an NS
+ * RRset cannot be empty): NOERROR, AA, its SOA.
+ */
+function delegated(zone: Zone, cut: ZoneNode, del: Delegation, ans: Answer, first: boolean, steer: SteerContext): void {
+  const d = steer.decided?.shift() ?? decideReferral(del, steer.health, steer.trace);
+  steer.decisions?.push(d);
+  steer.steps?.push({ rec: del, family: 4, referral: del });
+  ans.steered = {
+    scope: Math.max(ans.steered?.scope ?? 0, d.scope),
+    key: (ans.steered ? `${ans.steered.key};` : '') + decisionKey(d),
+  };
+  if (d.rdata.length === 0) {
+    ans.authority.push(zone.negativeSoa);
+    return;
+  }
+  referral(zone, cut, ans, first, { name: cut.name, type: Type.NS, ttl: d.ttl, rdata: d.rdata });
+}
+
+function referral(zone: Zone, cut: ZoneNode, ans: Answer, clearAa: boolean, ns: RRset = cut.rrsets.get(Type.NS)!): void {
   if (clearAa) ans.aa = false;
   ans.authority.push(ns);
   // RFC 9471 3.1: glue for nameservers inside the delegated zone must fit, or the reply is

@@ -3,7 +3,8 @@ import { Admin, type AdminOptions } from '../admin/index.js';
 import type { Logger } from '../log.js';
 import { typeName, rcodeName } from '../wire/constants.js';
 import { ProblemsError } from '../zone/errors.js';
-import { loadZoneDir } from '../zone/load.js';
+import { type LoadResult, loadZoneDir } from '../zone/load.js';
+import { siteZones } from '../policy/delegate.js';
 import { ZoneSet } from '../zone/zone-set.js';
 import type { GeoLocator } from '../geoip/types.js';
 import { logTransitions } from '../health/log.js';
@@ -40,6 +41,23 @@ export interface ServerOptions {
   probes?: ProbeOptions;
   /** The admin API and metrics (docs/admin.md); none: neither. */
   admin?: AdminOptions | null;
+  /**
+   * Serve as this site's nameserver too (docs/delegation.md): the child zone of every
+   * `steer: delegate` name that lists the site, authoritatively. None: the parent role only.
+   */
+  site?: string | null;
+}
+
+/**
+ * Load the zones directory as the server serves it: with a site, plus the child zones that site's
+ * nameserver serves, and a problem when no zone declares the site (at start-up and on reload).
+ */
+export async function loadServedZones(dir: string, site: string | null): Promise<LoadResult> {
+  const r = await loadZoneDir(dir);
+  if (r.problems.length || site === null) return r;
+  const children = siteZones(r.zones, site, dir);
+  if (children.problems.length) return { zones: [], problems: children.problems };
+  return { zones: [...r.zones, ...children.zones], problems: [] };
 }
 
 export interface ProbeOptions extends ProberOptions {
@@ -83,7 +101,9 @@ export class GeosteerServer {
     if ((!opts.udp && !opts.tcp) || opts.listen.length === 0) {
       throw new Error('nothing to listen on: give at least one address and leave UDP or TCP on');
     }
-    const { zones, problems } = await loadZoneDir(opts.zonesDir);
+    const site = opts.site ?? null;
+    const load = (dir: string) => loadServedZones(dir, site);
+    const { zones, problems } = await load(opts.zonesDir);
     if (problems.length) throw new ProblemsError(problems);
     const set = new ZoneSet(zones, 1);
     // Before the prober, so the cold-start round's probes are counted; it reads the token file.
@@ -115,7 +135,7 @@ export class GeosteerServer {
       prober.sync(z.zones);
       handler.setZones(z);
     };
-    const reloader = new Reloader(opts.zonesDir, set, install, opts.log);
+    const reloader = new Reloader(opts.zonesDir, set, install, opts.log, undefined, load);
     const server = new GeosteerServer(handler, reloader, opts, health, prober, unlog, admin);
     if (opts.queryLog) {
       handler.onQuery = (e) =>
@@ -147,6 +167,7 @@ export class GeosteerServer {
         ),
         zones: zones.map((z) => z.origin),
         generation: 1,
+        ...(site !== null ? { site } : {}),
       },
       `geosteer listening; serving ${zones.length} zone(s)`,
     );

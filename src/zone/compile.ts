@@ -9,6 +9,7 @@ import { ipv4Bytes, ipv6Bytes, ipv6Text, parseRData } from './rdata.js';
 import {
   checkKeys,
   describe,
+  type Entry,
   isMap,
   isScalar,
   isSeq,
@@ -21,10 +22,11 @@ import {
   type Source,
 } from './yaml-source.js';
 import type { Zone, ZoneNode } from './zone.js';
+import { compileDelegation, DELEGATE, type Delegation } from '../policy/delegate.js';
 import { compileDynamic, type DynamicRecord } from '../policy/record.js';
 import { POLICIES } from '../policy/registry.js';
 import type { Site } from '../policy/site.js';
-import { compileSites } from './sites.js';
+import { compileSites, type NameserverGlue } from './sites.js';
 
 /** RFC 2181 8: TTLs are unsigned 31-bit values. */
 export const MAX_TTL = 2147483647;
@@ -65,9 +67,14 @@ interface Draft {
   tainted: boolean;
   /** A steered name: its A/AAAA answers come from a policy. */
   dynamic?: { record: DynamicRecord; node: Node | null; path: string; text: string };
+  /**
+   * A `steer: delegate` name: a cut whose NS come from its sites' nameservers. `record` is null
+   * when the stanza had problems; the name is still a cut, so what lies below it is checked.
+   */
+  delegation?: { record: Delegation | null; text: string };
 }
 
-type Section = 'nameservers' | 'records';
+type Section = 'nameservers' | 'records' | 'sites';
 
 /**
  * Compile one zone file into an immutable Zone. Problems are added to `src.problems`; the result
@@ -296,7 +303,23 @@ export function compileZone(src: Source): Zone | null {
 
   // sites: compiled first, since steered records refer to them by name.
   const sitesEntry = get('sites');
-  const zoneSites = sitesEntry ? compileSites(src, sitesEntry.value, 'sites') : new Map<string, Site>();
+  const siteGlue: NameserverGlue[] = [];
+  const zoneSites = sitesEntry
+    ? compileSites(src, sitesEntry.value, 'sites', origin, siteGlue)
+    : new Map<string, Site>();
+  // A site's nameserver inside the zone: its addresses are the zone's records at that name, as
+  // an apex nameserver's are (docs/delegation.md).
+  for (const g of siteGlue) {
+    if (!claim(g.name, g.nameNode, g.namePath, 'sites')) continue;
+    const d = draftFor(g.name);
+    if (g.tainted) d.tainted = true;
+    for (const [type, rdata] of [
+      [Type.A, g.v4],
+      [Type.AAAA, g.v6],
+    ] as const)
+      if (rdata.length)
+        addSet(d, type, defaultTtl, [...rdata], g.addressesNode, g.addressesPath, []);
+  }
   // Hashed into the serial only when present, so zones without sites keep the serials they had.
   const sitesLine = sitesEntry?.value ? `SITES ${canonicalJson(sitesEntry.value.toJSON())}\n` : '';
 
@@ -318,7 +341,7 @@ export function compileZone(src: Source): Zone | null {
       ? draftFor(r.name)
       : { name: r.name, rrsets: new Map(), tainted: true };
     const mark = src.problems.length;
-    const steered = compileSteer(src, d, e.value, e.path, origin, zoneSites);
+    const steered = compileSteer(src, d, e.value, e.path, origin, originKey, zoneSites);
     compileNode(src, d, e.value, e.path, origin, originKey, defaultTtl, addSet, steered);
     if (src.problems.length > mark) d.tainted = true;
   }
@@ -349,7 +372,8 @@ export function compileZone(src: Source): Zone | null {
   }
   const cuts = new Set<string>();
   for (const [key, d] of drafts)
-    if (key !== originKey && !key.startsWith('*.') && d.rrsets.has(Type.NS)) cuts.add(key);
+    if (key !== originKey && !key.startsWith('*.') && (d.rrsets.has(Type.NS) || d.delegation))
+      cuts.add(key);
   const cutAbove = (key: string): string | null => {
     let found: string | null = null;
     for (
@@ -364,8 +388,12 @@ export function compileZone(src: Source): Zone | null {
   // names (a delegation's, or the apex's own when they sit inside a child zone).
   const nsTargets = new Set<string>(nsNames.map((r) => foldCase((r as { name: string }).name)));
   for (const cut of cuts)
-    for (const r of drafts.get(cut)!.rrsets.get(Type.NS)!.set.rdata)
+    for (const r of drafts.get(cut)!.rrsets.get(Type.NS)?.set.rdata ?? [])
       nsTargets.add(foldCase((r as { name: string }).name));
+  // A steer: delegate stanza with problems names no nameservers: its sites' may be below it, and
+  // are not reported as occluded on top of the stanza's own problems.
+  if ([...drafts.values()].some((d) => d.delegation && !d.delegation.record))
+    for (const g of siteGlue) nsTargets.add(foldCase(g.name));
   const isGlue = (key: string, t: number) =>
     (t === Type.A || t === Type.AAAA) && nsTargets.has(key);
   for (const [key, d] of drafts) {
@@ -409,7 +437,9 @@ export function compileZone(src: Source): Zone | null {
     }
   }
   // Glue: every in-zone nameserver of a delegation needs an address (RFC 1034 4.2.1, RFC 9471).
+  // A steer: delegate cut's come from its sites' nameserver: stanzas, which compileSites checked.
   for (const cut of cuts) {
+    if (drafts.get(cut)!.delegation) continue;
     const ns = drafts.get(cut)!.rrsets.get(Type.NS)!;
     ns.set.rdata.forEach((t, i) => {
       const name = (t as { name: string }).name;
@@ -458,6 +488,7 @@ export function compileZone(src: Source): Zone | null {
       cut: cuts.has(key),
       occluded: cutAbove(key) !== null,
       dynamic: d.dynamic?.record ?? null,
+      delegation: d.delegation?.record ?? null,
     });
   }
   for (const [key, d] of drafts) {
@@ -475,6 +506,7 @@ export function compileZone(src: Source): Zone | null {
           cut: false,
           occluded: cutAbove(p) !== null,
           dynamic: null,
+          delegation: null,
         });
     }
   }
@@ -505,11 +537,15 @@ function compileSteer(
   value: Node | null,
   path: string,
   origin: string,
+  originKey: string,
   zoneSites: ReadonlyMap<string, Site>,
 ): readonly string[] {
   if (!isMap(value) || !value.items.some((p) => scalarText(p.key as Node) === 'steer')) return [];
   const entries = mapEntries(src, value, path) ?? [];
   const isType = (k: string) => /^[A-Z][A-Z0-9]*$/.test(k);
+  const steerE = entries.find((e) => e.key === 'steer');
+  if (steerE && scalarText(steerE.value) === DELEGATE)
+    return compileDelegate(src, d, entries, value, path, origin, originKey, zoneSites);
   for (const e of entries) {
     if (e.key === 'A' || e.key === 'AAAA')
       src.report(e.keyNode, e.path, C.badValue, `${d.name} is steered: its ${e.key} answers come from its sites, so it cannot also have static ${e.key} records`);
@@ -520,6 +556,57 @@ function compileSteer(
   const record = compileDynamic(src, stanza, value, path, origin, d.name, zoneSites, POLICIES);
   if (record) d.dynamic = { record, node: value, path, text: canonicalJson(value.toJSON()) };
   return [...stanza.map((e) => e.key), 'A', 'AAAA', 'CNAME'];
+}
+
+/**
+ * `steer: delegate`: the name is a zone cut whose NS records are its sites' nameservers
+ * (docs/delegation.md). Every key under the name is the stanza's: a record type there would be
+ * occluded by the cut, and is rejected as such.
+ */
+function compileDelegate(
+  src: Source,
+  d: Draft,
+  entries: Entry[],
+  value: Node,
+  path: string,
+  origin: string,
+  originKey: string,
+  zoneSites: ReadonlyMap<string, Site>,
+): readonly string[] {
+  const isType = (k: string) => /^[A-Z][A-Z0-9]*$/.test(k);
+  const key = foldCase(d.name);
+  const steerE = entries.find((e) => e.key === 'steer')!;
+  let placed = true;
+  if (key === originKey) {
+    src.report(
+      steerE.value,
+      steerE.path,
+      C.badValue,
+      `the apex cannot be delegated: steer: delegate makes a child zone below ${origin}, e.g. edge.${origin}`,
+    );
+    placed = false;
+  } else if (key.startsWith('*.')) {
+    src.report(
+      steerE.value,
+      steerE.path,
+      C.badValue,
+      'a wildcard cannot be delegated: it cannot own NS records (RFC 4592 4.2)',
+    );
+    placed = false;
+  }
+  for (const e of entries)
+    if (isType(e.key))
+      src.report(
+        e.keyNode,
+        e.path,
+        C.occluded,
+        `${d.name} is delegated (steer: delegate), so its ${e.key} records would never be served`,
+      );
+  const stanza = entries.filter((e) => !isType(e.key));
+  const record = compileDelegation(src, stanza, value, path, origin, d.name, zoneSites);
+  if (placed) d.delegation = { record, text: canonicalJson(value.toJSON()) };
+  if (record && placed) d.rrsets.set(Type.NS, { set: record.ns, node: value, path, values: [] });
+  return entries.map((e) => e.key);
 }
 
 type AddSet = (
@@ -723,6 +810,7 @@ function zoneLines(drafts: Map<string, Draft>, canonical: boolean): string {
   const lines: string[] = [];
   for (const [key, d] of [...drafts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (d.dynamic) lines.push(`${canonical ? key : d.name} STEER ${d.dynamic.text}`);
+    if (d.delegation) lines.push(`${canonical ? key : d.name} DELEGATE ${d.delegation.text}`);
     for (const [t, s] of [...d.rrsets].sort(([a], [b]) => a - b)) {
       const rrs = s.set.rdata.map(
         (r) =>

@@ -1,11 +1,15 @@
 import { isIP } from 'node:net';
 import { isCountry } from '../geoip/countries.js';
+import { foldCase, isSubdomain } from '../wire/name.js';
+import type { RData } from '../wire/rr.js';
 import type { Location } from '../geoip/types.js';
 import { compileProbe } from '../health/config.js';
 import { NO_PROBE, type ProbeSpec } from '../health/spec.js';
 import type { AdminState } from '../health/table.js';
-import type { Site, SiteAddress } from '../policy/site.js';
+import type { Site, SiteAddress, SiteNameserver } from '../policy/site.js';
 import { ProblemCode as C } from './errors.js';
+import { resolveName } from './names.js';
+import { rdataText } from './present.js';
 import { ipv4Bytes, ipv6Bytes, ipv6Text } from './rdata.js';
 import {
   checkKeys,
@@ -13,6 +17,7 @@ import {
   isMap,
   isScalar,
   isSeq,
+  listOf,
   mapEntries,
   type Node,
   scalarInt,
@@ -30,11 +35,30 @@ export const SITE_KEYS = [
   'state',
   'probe',
   'min_healthy',
+  'nameserver',
 ] as const;
 /** Keys of an address written as a mapping. */
 export const ADDRESS_KEYS = ['address', 'weight', 'probe'] as const;
+/** Keys of a site's `nameserver:` (docs/delegation.md). */
+export const NAMESERVER_KEYS = ['name', 'addresses'] as const;
 export const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
 export const MAX_WEIGHT = 1000;
+
+/**
+ * A site's nameserver inside the zone, as written: compileZone makes its addresses the zone's A
+ * and AAAA records at that name (glue), with positions for the problems that needs.
+ */
+export interface NameserverGlue {
+  readonly name: string;
+  readonly nameNode: Node | null;
+  readonly namePath: string;
+  readonly addressesNode: Node | null;
+  readonly addressesPath: string;
+  readonly v4: readonly RData[];
+  readonly v6: readonly RData[];
+  /** An address had a problem, so the glue is incomplete: checks that need it stay quiet. */
+  readonly tainted: boolean;
+}
 
 /** A number scalar within [min, max], or a problem. */
 export function scalarNumber(
@@ -171,11 +195,150 @@ function parseAddress(
 }
 
 /**
+ * A site's `nameserver: { name, addresses }`, under the rules of the zone's own `nameservers:`: a
+ * name inside the zone needs its addresses (glue), one outside it takes none. A nameserver with
+ * problems is still returned (they are reported), so a `steer: delegate` record naming its site
+ * is not also told the site has none.
+ */
+function parseNameserver(
+  src: Source,
+  node: Node | null,
+  path: string,
+  origin: string,
+  site: string,
+  taken: Map<string, { site: string; path: string }>,
+  glue: NameserverGlue[] | undefined,
+): SiteNameserver {
+  if (!isMap(node)) {
+    src.report(
+      node,
+      path,
+      C.wrongType,
+      `must be a mapping { name, addresses }, got ${describe(node)}`,
+    );
+    return { name: '', addresses: [] };
+  }
+  const entries = mapEntries(src, node, path) ?? [];
+  checkKeys(src, entries, NAMESERVER_KEYS, path);
+  const nameE = entries.find((x) => x.key === 'name');
+  if (!nameE) {
+    src.report(
+      node,
+      path,
+      C.missingKey,
+      'missing "name" (the nameserver\'s name, e.g. { name: ns.fra, addresses: [192.0.2.53] })',
+    );
+    return { name: '', addresses: [] };
+  }
+  const text = scalarText(nameE.value);
+  const r = text === null ? null : resolveName(text, origin);
+  if (!r || !r.ok) {
+    if (!r)
+      src.report(
+        nameE.value,
+        nameE.path,
+        C.wrongType,
+        `must be a name, got ${describe(nameE.value)}`,
+      );
+    else src.report(nameE.value, nameE.path, C.badName, r.message);
+    return { name: text ?? '', addresses: [] };
+  }
+  const prev = taken.get(foldCase(r.name));
+  if (prev) {
+    src.report(
+      nameE.value,
+      nameE.path,
+      C.badValue,
+      `nameserver ${r.name} is already site ${prev.site}'s (${prev.path}): each site needs a nameserver of its own, so that a referral can leave a site out`,
+    );
+    return { name: r.name, addresses: [] };
+  }
+  taken.set(foldCase(r.name), { site, path: nameE.path });
+  const inZone = isSubdomain(foldCase(r.name), foldCase(origin));
+  const addrE = entries.find((x) => x.key === 'addresses');
+  const none =
+    !addrE ||
+    (isScalar(addrE.value) && addrE.value.value === null) ||
+    (isSeq(addrE.value) && addrE.value.items.length === 0);
+  const mark = src.problems.length;
+  const items = none ? [] : listOf(src, addrE!.value, addrE!.path);
+  if (items.length === 0 && src.problems.length > mark) return { name: r.name, addresses: [] };
+  if (!inZone && items.length) {
+    src.report(
+      addrE!.value,
+      addrE!.path,
+      C.outOfZone,
+      `${r.name} is outside zone ${origin}: its addresses are not served here; give only its name`,
+    );
+    return { name: r.name, addresses: [] };
+  }
+  if (inZone && items.length === 0) {
+    src.report(
+      nameE.value,
+      nameE.path,
+      C.missingGlue,
+      `${r.name} is inside zone ${origin}, so it needs its addresses (glue), e.g. addresses: [192.0.2.53]`,
+    );
+    return { name: r.name, addresses: [] };
+  }
+  const v4: RData[] = [];
+  const v6: RData[] = [];
+  const seen = new Map<string, string>();
+  for (const a of items) {
+    const b4 = a.text === null ? null : ipv4Bytes(a.text);
+    const b6 = a.text === null || b4 ? null : ipv6Bytes(a.text);
+    const rd: RData | null = b4
+      ? { kind: 'a', address: a.text!, bytes: b4 }
+      : b6
+        ? { kind: 'aaaa', address: ipv6Text(b6), bytes: b6 }
+        : null;
+    if (!rd) {
+      src.report(a.node, a.path, C.badAddress, `not an IPv4 or IPv6 address: ${describe(a.node)}`);
+      continue;
+    }
+    const dup = seen.get(rdataText(rd));
+    if (dup) {
+      src.report(
+        a.node,
+        a.path,
+        C.badValue,
+        `duplicate of ${dup}: an RRset holds each record once (RFC 2181 5)`,
+      );
+      continue;
+    }
+    seen.set(rdataText(rd), a.path);
+    (rd.kind === 'a' ? v4 : v6).push(rd);
+  }
+  if (inZone)
+    glue?.push({
+      name: r.name,
+      nameNode: nameE.value,
+      namePath: nameE.path,
+      addressesNode: addrE!.value,
+      addressesPath: addrE!.path,
+      v4,
+      v6,
+      tainted: v4.length + v6.length < items.length,
+    });
+  return { name: r.name, addresses: [...v4, ...v6] };
+}
+
+/**
  * Compile the `sites:` stanza. Every site gets an index (its position), which policies use at
  * query time instead of names (names are resolved once, here and when records are compiled).
+ * Names in it (site nameservers) are resolved against `origin`; the in-zone nameservers are added
+ * to `glue` for compileZone.
  */
-export function compileSites(src: Source, node: Node | null, path: string): Map<string, Site> {
+export function compileSites(
+  src: Source,
+  node: Node | null,
+  path: string,
+  origin: string,
+  glue?: NameserverGlue[],
+): Map<string, Site> {
   const sites = new Map<string, Site>();
+  /** Nameserver names in use, case-folded: each site needs its own (docs/delegation.md). */
+  const nameservers = new Map<string, { site: string; path: string }>();
   for (const e of mapEntries(src, node, path) ?? []) {
     // A badly named site is still compiled (records naming it are not also told it is unknown).
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(e.key))
@@ -198,6 +361,7 @@ export function compileSites(src: Source, node: Node | null, path: string): Map<
     const addrE = get('addresses');
     const probeE = get('probe');
     const minE = get('min_healthy');
+    const nsE = get('nameserver');
     // Without a probe an address is always up (docs/health.md: no probe means type none).
     const siteProbe = probeE
       ? (compileProbe(src, probeE.value, probeE.path) ?? NO_PROBE)
@@ -277,6 +441,9 @@ export function compileSites(src: Source, node: Node | null, path: string): Map<
         C.badValue,
         `subdivision ${sub} is not in country ${ctry}`,
       );
+    const nameserver = nsE
+      ? parseNameserver(src, nsE.value, nsE.path, origin, e.key, nameservers, glue)
+      : null;
     sites.set(e.key, {
       name: e.key,
       index: sites.size,
@@ -289,6 +456,7 @@ export function compileSites(src: Source, node: Node | null, path: string): Map<
       minHealthy,
       v4,
       v6,
+      nameserver,
     });
   }
   return sites;

@@ -1,3 +1,4 @@
+import type { Delegation } from '../policy/delegate.js';
 import type { DynamicRecord } from '../policy/record.js';
 import type { Site } from '../policy/site.js';
 import type { RRset } from '../wire/rr.js';
@@ -13,6 +14,11 @@ export interface ZoneNode {
   readonly occluded: boolean;
   /** A steered name: A/AAAA answers are picked per query by a policy (src/policy). */
   readonly dynamic: DynamicRecord | null;
+  /**
+   * A `steer: delegate` name (a cut): its referral names the nameservers of the sites available
+   * now (docs/delegation.md). Absent or null for every other node.
+   */
+  readonly delegation?: Delegation | null;
 }
 
 /**

@@ -34,6 +34,8 @@ export interface StartOptions {
   probes?: ProbeOptions;
   /** Start the admin API too (listen on 127.0.0.1 port 0; `server.admin.address` has the port). */
   admin?: AdminOptions;
+  /** Serve as this site's nameserver too (--site: the child zones of steer: delegate names). */
+  site?: string;
 }
 
 export async function startServer(files: Record<string, string>, opts: StartOptions = {}): Promise<TestServer> {
@@ -60,6 +62,7 @@ export async function startServer(files: Record<string, string>, opts: StartOpti
     ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
     ...(opts.probes ? { probes: opts.probes } : {}),
     ...(opts.admin ? { admin: opts.admin } : {}),
+    ...(opts.site !== undefined ? { site: opts.site } : {}),
   });
   return {
     server,

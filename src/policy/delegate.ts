@@ -1,0 +1,378 @@
+// `steer: delegate` (docs/delegation.md): a name that is a child zone served by its sites' own
+// nameservers. The parent role refers resolvers to the nameservers of the sites available now
+// (decideReferral); an instance started for one of the sites (`--site`) is authoritative for the
+// child zone, synthesized here from the parent (siteZones), and answers with its own addresses.
+// Resolvers then choose among the referred nameservers by round-trip time, so the site that
+// answers is one close to the resolver and responsive.
+import type { HealthView } from '../health/table.js';
+import { Type } from '../wire/constants.js';
+import { foldCase, isSubdomain, parentName } from '../wire/name.js';
+import type { RData, RRset } from '../wire/rr.js';
+import { type Problem, ProblemCode as C } from '../zone/errors.js';
+import {
+  checkKeys,
+  describe,
+  type Entry,
+  type Node,
+  scalarInt,
+  scalarText,
+  type Source,
+} from '../zone/yaml-source.js';
+import type { Zone, ZoneNode } from '../zone/zone.js';
+import {
+  type Decision,
+  type DecisionMode,
+  DEFAULT_DYNAMIC_TTL,
+  type DynamicRecord,
+  MAX_ANSWERS,
+  MAX_DYNAMIC_TTL,
+  parseMembers,
+  siteAvailable,
+  siteOpen,
+  type WhenAllDown,
+} from './record.js';
+import type { Site } from './site.js';
+import { SmoothWeighted } from './swrr.js';
+import type { Policy } from './types.js';
+
+export const DELEGATE = 'delegate';
+/** Keys of a `steer: delegate` record. `answers` and `fallback` name addresses, which a referral has not. */
+export const DELEGATE_KEYS = ['steer', 'sites', 'ttl', 'when_all_down'] as const;
+export const DELEGATE_WHEN_ALL_DOWN = ['serve_all', 'nodata'] as const;
+
+/**
+ * A compiled `steer: delegate` record. As a DynamicRecord its members are the sites it delegates
+ * to, so the handler's memo counts and replays its referrals like steered answers (SteerStep
+ * `referral`); its NS record data is compiled once, one object per site.
+ */
+export interface Delegation extends DynamicRecord {
+  /** The NS record data of each member's nameserver, by member index. */
+  readonly nameservers: readonly RData[];
+  /** Every member's nameserver: the delegation as exported, and the child zone's own NS RRset. */
+  readonly ns: RRset;
+}
+
+const NO_FALLBACK = { 4: [], 6: [] } as const;
+
+/** Every available member, in the order the record lists them: the resolver does the choosing. */
+function listedOrder(members: readonly Site[]): Policy {
+  return {
+    kind: DELEGATE,
+    clientDependent: false,
+    pick(ctx, available) {
+      ctx.trace?.push(
+        `delegate: every available site, in the order listed: ${available.map((i) => members[i]!.name).join(', ')}`,
+      );
+      if (ctx.facts) ctx.facts.decidedBy = 'steer: delegate: every available site of the record';
+      return { sites: available, scope: 0 };
+    },
+  };
+}
+
+function rotations(members: readonly Site[]): Map<string, SmoothWeighted> {
+  const rotation = new Map<string, SmoothWeighted>();
+  for (const s of members) {
+    rotation.set(`${s.index}/4`, new SmoothWeighted(s.v4.map((a) => a.weight)));
+    rotation.set(`${s.index}/6`, new SmoothWeighted(s.v6.map((a) => a.weight)));
+  }
+  return rotation;
+}
+
+/**
+ * Compile a `steer: delegate` stanza (its keys other than record types). Problems go to `src`;
+ * null when there were any.
+ */
+export function compileDelegation(
+  src: Source,
+  entries: readonly Entry[],
+  node: Node | null,
+  path: string,
+  zone: string,
+  name: string,
+  zoneSites: ReadonlyMap<string, Site>,
+): Delegation | null {
+  const before = src.problems.length;
+  const get = (k: string) => entries.find((e) => e.key === k);
+  const fallbackE = get('fallback');
+  checkKeys(
+    src,
+    entries.filter((e) => e !== fallbackE),
+    DELEGATE_KEYS,
+    'a "steer: delegate" record',
+  );
+  if (fallbackE)
+    src.report(
+      fallbackE.keyNode,
+      fallbackE.path,
+      C.badValue,
+      '"fallback" cannot be used with steer: delegate: a referral names nameservers, not addresses (when_all_down: serve_all or nodata)',
+    );
+  const ttlE = get('ttl');
+  const ttl = ttlE
+    ? (scalarInt(src, ttlE.value, ttlE.path, 0, MAX_DYNAMIC_TTL, C.badTtl) ?? DEFAULT_DYNAMIC_TTL)
+    : DEFAULT_DYNAMIC_TTL;
+  const wadE = get('when_all_down');
+  let whenAllDown: WhenAllDown = 'serve_all';
+  if (wadE) {
+    const t = scalarText(wadE.value);
+    if (t !== null && (DELEGATE_WHEN_ALL_DOWN as readonly string[]).includes(t))
+      whenAllDown = t as WhenAllDown;
+    else if (t === 'fallback')
+      src.report(
+        wadE.value,
+        wadE.path,
+        C.badValue,
+        'when_all_down: fallback cannot be used with steer: delegate: a referral names nameservers, not addresses; use serve_all (refer to every site) or nodata',
+      );
+    else
+      src.report(
+        wadE.value,
+        wadE.path,
+        C.badValue,
+        `must be one of ${DELEGATE_WHEN_ALL_DOWN.join(', ')}, got ${describe(wadE.value)}`,
+      );
+  }
+  const sitesE = get('sites');
+  if (!sitesE) {
+    src.report(
+      node,
+      path,
+      C.missingKey,
+      'steer: delegate needs "sites" (the sites whose nameservers serve the child zone)',
+    );
+    return null;
+  }
+  const m = parseMembers(src, sitesE, zoneSites, false);
+  if (!m) return null;
+  m.sites.forEach((s, i) => {
+    if (s.nameserver) return;
+    const at = m.refs[i]!;
+    src.report(
+      at.node,
+      at.path,
+      C.missingKey,
+      `site ${s.name} has no nameserver: steer: delegate refers resolvers to the nameserver of each of its sites, so site ${s.name} needs nameserver: { name, addresses }`,
+    );
+  });
+  if (src.problems.length > before) return null;
+  const members = m.sites;
+  const nameservers: RData[] = members.map((s) => ({ kind: 'name', name: s.nameserver!.name }));
+  return {
+    zone,
+    name,
+    kind: DELEGATE,
+    ttl,
+    answers: MAX_ANSWERS,
+    whenAllDown,
+    fallback: NO_FALLBACK,
+    members,
+    policy: listedOrder(members),
+    rotation: rotations(members),
+    nameservers,
+    ns: { name, type: Type.NS, ttl, rdata: nameservers },
+  };
+}
+
+/** The last referral decided per delegation, valid while the health view's version holds. */
+const referrals = new WeakMap<
+  Delegation,
+  { readonly health: HealthView; readonly version: number; readonly decision: Decision }
+>();
+
+/**
+ * The nameservers to refer to now: those of the member sites available in the health table (not
+ * drained in the zone file or by an override, not forced down, min_healthy addresses up), in the
+ * order listed. None available: `when_all_down` serve_all refers to every member that is not
+ * drained (every member when all are), nodata answers NODATA (mode `nodata`, no record data).
+ * The TTL is the record's, lowered near trouble like a steered answer's (docs/health.md).
+ * Until health changes every query gets the same decision object, so replays cost a lookup.
+ */
+export function decideReferral(
+  del: Delegation,
+  health: HealthView,
+  trace: string[] | null = null,
+): Decision {
+  const last = trace ? undefined : referrals.get(del);
+  if (last && last.health === health && last.version === health.version) return last.decision;
+  const version = health.version;
+  let chosen: number[] = [];
+  del.members.forEach((s, i) => {
+    const ok = siteAvailable(del, s, health);
+    if (ok) chosen.push(i);
+    trace?.push(
+      `site ${s.name} (nameserver ${s.nameserver!.name}): ${ok ? 'available' : siteOpen(del, s, health) ? 'unavailable (health)' : 'drained'}`,
+    );
+  });
+  let mode: DecisionMode = 'policy';
+  if (chosen.length === 0) {
+    trace?.push(`no site available: when_all_down is ${del.whenAllDown}`);
+    if (del.whenAllDown === 'serve_all') {
+      // Fail open, as steered names do: every member looking down is likelier a probe problem.
+      const open = del.members.flatMap((s, i) => (siteOpen(del, s, health) ? [i] : []));
+      chosen = open.length ? open : del.members.map((_s, i) => i);
+      mode = 'serve_all';
+    } else mode = 'nodata';
+  }
+  let ttl = del.ttl;
+  for (const i of chosen.length ? chosen : del.members.keys()) {
+    const cap = health.ttlCap(del.zone, del.members[i]!.name);
+    if (cap < ttl) ttl = cap;
+  }
+  const decision: Decision = {
+    rdata: chosen.map((i) => del.nameservers[i]!),
+    ttl,
+    scope: 0,
+    sites: chosen.map((i) => del.members[i]!.name),
+    mode,
+  };
+  trace?.push(
+    mode === 'nodata'
+      ? 'referral: none; NODATA'
+      : `referral: ${decision.sites.join(', ')} (${decision.rdata.length} nameserver(s)), TTL ${ttl}`,
+  );
+  if (!trace) referrals.set(del, { health, version, decision });
+  return decision;
+}
+
+/**
+ * The zones an instance running in site `site` serves beside the zone files: for each
+ * `steer: delegate` name listing that site, the child zone it is authoritative for (childZone).
+ * A problem when no zone declares the site (`where` names the zones directory), or when a zone
+ * file already defines one of those child zones.
+ */
+export function siteZones(
+  zones: readonly Zone[],
+  site: string,
+  where: string,
+): { zones: Zone[]; problems: Problem[] } {
+  const problem = (file: string, code: Problem['code'], message: string): Problem => ({
+    file,
+    line: 1,
+    col: 1,
+    path: '',
+    code,
+    message,
+  });
+  if (!zones.some((z) => z.sites.has(site))) {
+    const declared = [...new Set(zones.flatMap((z) => [...z.sites.keys()]))];
+    return {
+      zones: [],
+      problems: [
+        problem(
+          where,
+          C.unknownSite,
+          `site "${site}" (--site, or site: in the configuration) is not declared under sites: in any zone (declared: ${declared.join(', ') || 'none'})`,
+        ),
+      ],
+    };
+  }
+  const byKey = new Map(zones.map((z) => [z.key, z]));
+  const children: Zone[] = [];
+  const problems: Problem[] = [];
+  for (const parent of zones) {
+    if (!parent.hasCuts) continue;
+    for (const node of parent.nodes.values()) {
+      const del = node.delegation;
+      const own = del?.members.find((m) => m.name === site);
+      if (!del || !own) continue;
+      const child = childZone(parent, del, own);
+      const file = byKey.get(child.key);
+      if (file)
+        problems.push(
+          problem(
+            file.file,
+            C.duplicateZone,
+            `zone ${file.origin} is also delegated by ${parent.file} (records: ${del.name}, steer: delegate), whose child zone this instance serves as site ${site}: keep one of them`,
+          ),
+        );
+      else children.push(child);
+    }
+  }
+  return { zones: children, problems };
+}
+
+/**
+ * The child zone of a delegation as the nameserver of site `own` serves it, built from the parent
+ * so every site's instance serves the same data: SOA (MNAME: this site's nameserver; RNAME,
+ * serial and timers: the parent's), NS (every member's nameserver, the same from every site),
+ * at the apex A and AAAA of this site's addresses (picked per query: up ones, else when_all_down),
+ * the addresses of the nameservers whose names are inside the child zone, and nothing else:
+ * other names are NXDOMAIN. The health of the site is read under the parent zone's name, where
+ * the probes register it.
+ */
+export function childZone(parent: Zone, del: Delegation, own: Site): Zone {
+  const origin = del.name;
+  const key = foldCase(origin);
+  const p = parent.soa.rdata[0] as Extract<RData, { kind: 'soa' }>;
+  const soa: RRset = {
+    name: origin,
+    type: Type.SOA,
+    ttl: parent.soa.ttl,
+    rdata: [{ ...p, mname: own.nameserver!.name }],
+  };
+  const ns: RRset = { ...del.ns };
+  const members = [own];
+  const apexRecord: DynamicRecord = {
+    zone: del.zone,
+    name: origin,
+    kind: DELEGATE,
+    ttl: del.ttl,
+    // Every address of the site: it is the only one answering here.
+    answers: Math.min(MAX_ANSWERS, Math.max(1, own.v4.length, own.v6.length)),
+    whenAllDown: del.whenAllDown,
+    fallback: NO_FALLBACK,
+    members,
+    policy: listedOrder(members),
+    rotation: rotations(members),
+  };
+  const nodes = new Map<string, ZoneNode>();
+  const plain = (name: string, rrsets: Map<number, RRset>): ZoneNode => ({
+    name,
+    rrsets,
+    cut: false,
+    occluded: false,
+    dynamic: null,
+    delegation: null,
+  });
+  nodes.set(key, {
+    ...plain(
+      origin,
+      new Map<number, RRset>([
+        [Type.SOA, soa],
+        [Type.NS, ns],
+      ]),
+    ),
+    dynamic: apexRecord,
+  });
+  // Nameservers named inside the child zone: the parent holds their addresses as glue, the child
+  // serves them with authority (RFC 1034 4.2.1).
+  for (const rd of del.nameservers) {
+    const target = foldCase((rd as { name: string }).name);
+    const glue = parent.nodes.get(target);
+    if (target === key || !isSubdomain(target, key) || !glue) continue;
+    const rrsets = new Map<number, RRset>();
+    for (const t of [Type.A, Type.AAAA]) {
+      const s = glue.rrsets.get(t);
+      if (s) rrsets.set(t, s);
+    }
+    nodes.set(target, plain(glue.name, rrsets));
+    let name = glue.name;
+    for (let n = parentName(target); n !== null && n !== key; n = parentName(n)) {
+      name = parentName(name)!;
+      if (!nodes.has(n)) nodes.set(n, plain(name, new Map()));
+    }
+  }
+  return {
+    origin,
+    key,
+    file: parent.file,
+    soa,
+    ns,
+    negativeSoa: { ...soa, ttl: parent.negativeSoa.ttl },
+    nodes,
+    // The site stays registered under the parent zone only, so the probes run once.
+    sites: new Map(),
+    hasCuts: false,
+    fingerprint: `${parent.fingerprint} site ${own.name}`,
+  };
+}
