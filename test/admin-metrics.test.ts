@@ -143,13 +143,24 @@ describe('queries and answers', () => {
     expect(sample(m, 'geosteer_build_info', { version: '0.1.0', node: process.version })).toBe(1);
     for (const name of [
       'process_cpu_user_seconds_total',
+      'process_start_time_seconds',
       'process_resident_memory_bytes',
+      'process_open_fds',
       'nodejs_heap_size_used_bytes',
+      'nodejs_active_handles_total',
+      'nodejs_version_info',
+      'nodejs_eventloop_lag_seconds',
     ])
       expect(
         m.some((x) => x.name === name),
         name,
       ).toBe(true);
+    // Left out: they watch every GC and the event loop all the time (src/admin/metrics.ts).
+    for (const name of ['nodejs_gc_duration_seconds_count', 'nodejs_eventloop_lag_p99_seconds'])
+      expect(
+        m.some((x) => x.name === name),
+        name,
+      ).toBe(false);
   });
 });
 

@@ -330,6 +330,7 @@ describe('the real CLI', () => {
       '--listen',
       `127.0.0.1:${port}`,
       '--no-watch',
+      '--no-admin',
       '--log-level',
       'info',
     ]);
@@ -403,7 +404,7 @@ describe('the real CLI', () => {
     const { text, expected } = brokenEdit(file);
     await writeFile(file, text);
     const port = await freePort();
-    const cli = runCli(['serve', '--zones', dir, '--listen', `127.0.0.1:${port}`, '--no-watch']);
+    const cli = runCli(['serve', '--zones', dir, '--listen', `127.0.0.1:${port}`, '--no-watch', '--no-admin']);
     procs.push(cli);
     const { code } = await cli.exited;
     expect(code).toBe(1);

@@ -32,8 +32,8 @@ export const PROBE_BUCKETS = [
 /**
  * prom-client's default process metrics (its collectDefaultMetrics), less the two that watch the
  * process all the time: the GC duration histogram (a PerformanceObserver called on every GC) and
- * the event-loop delay histogram (a 10 ms timer). In A/B runs of the bench (dnsperf, static
- * names, UDP, interleaved) they cost about 6% of qps; the rest is read only when scraped.
+ * the event-loop delay histogram (a 10 ms timer). In interleaved A/B runs under dnsperf (static
+ * names, UDP) they cost 2 to 7% of qps; the rest is read only when scraped.
  * `nodejs_eventloop_lag_seconds` is kept, measured at each scrape (defaultProcessMetrics).
  * These are prom-client's own modules, by the names its collectDefaultMetrics uses;
  * test/admin-metrics.test.ts checks the metrics they make are there.
