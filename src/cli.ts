@@ -2,7 +2,13 @@
 import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { type Config, DEFAULT_CONFIG, DEFAULT_STATE_FILE, loadConfig, parseEndpoint } from './config.js';
+import {
+  type Config,
+  DEFAULT_CONFIG,
+  DEFAULT_STATE_FILE,
+  loadConfig,
+  parseEndpoint,
+} from './config.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT } from './admin/index.js';
 import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
@@ -49,7 +55,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (flags.stateFile) cfg.stateFile = resolvePath(flags.stateFile);
   if (flags.site) cfg.site = flags.site;
   // Overrides are kept beside the config file by default (docs/health.md#overrides).
-  const stateFile = cfg.stateFile ?? resolvePath(flags.config ? dirname(flags.config) : '.', DEFAULT_STATE_FILE);
+  const stateFile =
+    cfg.stateFile ?? resolvePath(flags.config ? dirname(flags.config) : '.', DEFAULT_STATE_FILE);
   if (flags.admin === false) cfg.admin = false;
   else if (flags.admin !== undefined) {
     const ep = parseEndpoint(flags.admin, DEFAULT_ADMIN_PORT);
@@ -66,7 +73,10 @@ async function serve(flags: ServeFlags): Promise<void> {
 
   if (cfg.workers > 1 && cluster.isPrimary) {
     if (cfg.admin === undefined)
-      log.warn({ workers: cfg.workers }, 'admin API off: it serves one process, and --workers starts several (docs/admin.md)');
+      log.warn(
+        { workers: cfg.workers },
+        'admin API off: it serves one process, and --workers starts several (docs/admin.md)',
+      );
     // node:cluster: TCP connections are handed out round robin by the primary; the UDP socket is
     // shared and the kernel wakes one worker per datagram. Each worker loads and watches zones.
     log.info({ workers: cfg.workers }, 'starting worker processes');
@@ -112,7 +122,10 @@ async function serve(flags: ServeFlags): Promise<void> {
   let geo: WatchedGeoLocator | null = null;
   try {
     geo = await openGeoLocator(cfg.geoip, { logger: log, watch: cfg.watch });
-    log.info({ databases: geo.databases.map((d) => `${d.file} (${d.schema})`) }, 'geoip databases open');
+    log.info(
+      { databases: geo.databases.map((d) => `${d.file} (${d.schema})`) },
+      'geoip databases open',
+    );
     const server = await GeosteerServer.start({
       geo,
       listen: cfg.listen,
@@ -137,9 +150,12 @@ async function serve(flags: ServeFlags): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   } catch (err) {
     if (err instanceof ProblemsError) {
-      for (const p of err.problems) log.fatal({ file: p.file, line: p.line, col: p.col, code: p.code }, formatProblem(p));
+      for (const p of err.problems)
+        log.fatal({ file: p.file, line: p.line, col: p.col, code: p.code }, formatProblem(p));
       const inZones = err.problems.every((p) => p.file.startsWith(cfg.zones));
-      log.fatal(`not starting: ${err.problems.length} problem(s)${inZones ? ` in ${cfg.zones}` : ''}`);
+      log.fatal(
+        `not starting: ${err.problems.length} problem(s)${inZones ? ` in ${cfg.zones}` : ''}`,
+      );
     } else log.fatal({ err }, `not starting: ${err instanceof Error ? err.message : String(err)}`);
     geo?.close();
     // The log stream is asynchronous: exit once it has written the problems, not after a guess.
@@ -166,20 +182,27 @@ async function exportCmd(zone: string, opts: { zones: string }): Promise<number>
   if (problems.length) return 1;
   const z = zones.find((x) => x.key === foldCase(zone.replace(/\.$/, '')));
   if (!z) {
-    process.stderr.write(`no zone ${zone} in ${opts.zones} (have: ${zones.map((x) => x.origin).join(', ') || 'none'})\n`);
+    process.stderr.write(
+      `no zone ${zone} in ${opts.zones} (have: ${zones.map((x) => x.origin).join(', ') || 'none'})\n`,
+    );
     return 1;
   }
   process.stdout.write(exportZone(z));
   return 0;
 }
 
-const program = new Command('geosteer').description('Authoritative, geo-aware DNS load balancer').version('0.1.0');
+const program = new Command('geosteer')
+  .description('Authoritative, geo-aware DNS load balancer')
+  .version('0.1.0');
 
 program
   .command('serve')
   .description('serve the zones over UDP and TCP')
   .option('-c, --config <file>', 'YAML configuration file (see docs/configuration.md)')
-  .option('-l, --listen <addr...>', 'listen addresses, e.g. 127.0.0.1:5353 [::1]:5353 (default from config)')
+  .option(
+    '-l, --listen <addr...>',
+    'listen addresses, e.g. 127.0.0.1:5353 [::1]:5353 (default from config)',
+  )
   .option('--no-udp', 'do not listen on UDP')
   .option('--no-tcp', 'do not listen on TCP')
   .option('-z, --zones <dir>', `zones directory (default "${DEFAULT_CONFIG.zones}")`)
@@ -187,10 +210,19 @@ program
   .option('--query-log', 'log every query')
   .option('--no-watch', 'do not reload when zone files change (SIGHUP still reloads)')
   .option('-w, --workers <n>', 'worker processes sharing the listeners (node:cluster)')
-  .option('--state-file <file>', `where manual health overrides are kept (default "${DEFAULT_STATE_FILE}" beside the config file)`)
-  .option('--admin <addr>', `admin API address: status, metrics, overrides, explain (default 127.0.0.1:${DEFAULT_ADMIN_PORT}; docs/admin.md)`)
+  .option(
+    '--state-file <file>',
+    `where manual health overrides are kept (default "${DEFAULT_STATE_FILE}" beside the config file)`,
+  )
+  .option(
+    '--admin <addr>',
+    `admin API address: status, metrics, overrides, explain (default 127.0.0.1:${DEFAULT_ADMIN_PORT}; docs/admin.md)`,
+  )
   .option('--no-admin', 'no admin API and no metrics')
-  .option('--site <name>', 'also serve as this site\'s nameserver: the child zones of steer: delegate names that list it (docs/delegation.md)')
+  .option(
+    '--site <name>',
+    "also serve as this site's nameserver: the child zones of steer: delegate names that list it (docs/delegation.md)",
+  )
   .action((flags: ServeFlags) => serve(flags));
 
 program
@@ -213,12 +245,23 @@ program
 
 program
   .command('explain')
-  .description('show how the server would answer a question for a client, without sending a query (docs/explain.md)')
+  .description(
+    'show how the server would answer a question for a client, without sending a query (docs/explain.md)',
+  )
   .argument('<name>', 'the name asked, e.g. www.gslb.example.com')
   .argument('[type]', 'the type asked: A, AAAA, CNAME, MX, ...', 'A')
-  .requiredOption('--client <addr[/prefix]>', 'the client, as the ECS subnet a resolver would send: 198.51.100.7, 198.51.100.0/24, 2001:db8::/48')
-  .option('-z, --zones <dir>', `zones directory (default from --config, else "${DEFAULT_CONFIG.zones}")`)
-  .option('-c, --config <file>', 'YAML configuration file: its geoip section and zones directory are used')
+  .requiredOption(
+    '--client <addr[/prefix]>',
+    'the client, as the ECS subnet a resolver would send: 198.51.100.7, 198.51.100.0/24, 2001:db8::/48',
+  )
+  .option(
+    '-z, --zones <dir>',
+    `zones directory (default from --config, else "${DEFAULT_CONFIG.zones}")`,
+  )
+  .option(
+    '-c, --config <file>',
+    'YAML configuration file: its geoip section and zones directory are used',
+  )
   .option('--json', 'print the explanation as JSON')
   .option('--trace', 'also print every line the resolver and the policies traced')
   .action(async (name: string, type: string, flags: ExplainFlags) => {

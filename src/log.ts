@@ -11,7 +11,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * before exit) must not sit in a buffer when the process ends, and logging is rare on the query
  * path (the per-query log is an opt-in debugging aid).
  */
-export function createLogger(level: LogLevel = 'info', destination?: NodeJS.WritableStream): Logger {
+export function createLogger(
+  level: LogLevel = 'info',
+  destination?: NodeJS.WritableStream,
+): Logger {
   return pino(
     { level, base: { service: 'geosteer', pid: process.pid } },
     destination ?? pino.destination({ sync: true }),

@@ -75,7 +75,10 @@ describe('loadConfig', () => {
   it('gives the defaults for an empty file (geoip paths relative to the file)', async () => {
     for (const text of ['', '# only a comment\n']) {
       const file = await configFile(text);
-      expect(await loadConfig(file)).toEqual({ ...DEFAULT_CONFIG, geoip: defaultGeoipConfig(dirname(file)) });
+      expect(await loadConfig(file)).toEqual({
+        ...DEFAULT_CONFIG,
+        geoip: defaultGeoipConfig(dirname(file)),
+      });
     }
   });
 

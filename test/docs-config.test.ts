@@ -16,7 +16,10 @@ describe('docs/configuration.md', () => {
     // Relative paths resolve against the config file's directory, the defaults against the cwd.
     expect({ ...cfg, zones: 'zones', geoip: DEFAULT_CONFIG.geoip }).toEqual(DEFAULT_CONFIG);
     expect(cfg.zones).toBe(join(dir, 'zones'));
-    expect(cfg.geoip).toEqual({ ...DEFAULT_CONFIG.geoip, overrides: join(dir, 'geoip/overrides.yaml') });
+    expect(cfg.geoip).toEqual({
+      ...DEFAULT_CONFIG.geoip,
+      overrides: join(dir, 'geoip/overrides.yaml'),
+    });
   });
 
   it('the repository geosteer.yaml used by npm start loads too', async () => {

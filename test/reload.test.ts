@@ -404,7 +404,15 @@ describe('the real CLI', () => {
     const { text, expected } = brokenEdit(file);
     await writeFile(file, text);
     const port = await freePort();
-    const cli = runCli(['serve', '--zones', dir, '--listen', `127.0.0.1:${port}`, '--no-watch', '--no-admin']);
+    const cli = runCli([
+      'serve',
+      '--zones',
+      dir,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--no-watch',
+      '--no-admin',
+    ]);
     procs.push(cli);
     const { code } = await cli.exited;
     expect(code).toBe(1);

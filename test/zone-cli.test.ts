@@ -102,11 +102,14 @@ describe('geosteer export', () => {
       '; www.gslb.example.com. A/AAAA steered per query (steer: nearest, sites us-east, eu-west, ap-south): not exported',
     );
     // RFC 1035 5.1: <owner> <TTL> <class> <type> <RDATA>, owners absolute (trailing dot).
-    const rrs = lines.slice(2).filter((l) => !l.startsWith(';')).map((l) => {
-      const m = /^(\S+\.)\t(\d+)\tIN\t([A-Z]+)\t(.+)$/.exec(l);
-      expect(m, l).not.toBeNull();
-      return { owner: m![1]!, ttl: Number(m![2]), type: m![3]!, rdata: m![4]! };
-    });
+    const rrs = lines
+      .slice(2)
+      .filter((l) => !l.startsWith(';'))
+      .map((l) => {
+        const m = /^(\S+\.)\t(\d+)\tIN\t([A-Z]+)\t(.+)$/.exec(l);
+        expect(m, l).not.toBeNull();
+        return { owner: m![1]!, ttl: Number(m![2]), type: m![3]!, rdata: m![4]! };
+      });
     expect(rrs[0]).toMatchObject({ owner: 'gslb.example.com.', type: 'SOA' });
     expect(rrs.filter((r) => r.type === 'SOA')).toHaveLength(1);
     for (const rr of rrs) {

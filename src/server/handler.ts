@@ -108,7 +108,13 @@ interface EcsInQuery {
   len: number;
 }
 const TCP_LIMIT = 65535;
-const EMPTY: Answer = { rcode: Rcode.NOERROR, aa: false, answer: [], authority: [], additional: [] };
+const EMPTY: Answer = {
+  rcode: Rcode.NOERROR,
+  aa: false,
+  answer: [],
+  authority: [],
+  additional: [],
+};
 
 /**
  * Bytes in, bytes out. Everything below the sockets and above the zone data lives here.
@@ -128,7 +134,13 @@ export class QueryHandler {
   private readonly clients = new Map<string, ClientHint>();
   /** Every AnswerTally, by what it counts; bounded by zones x named types x rcodes x choices. */
   private readonly tallies = new Map<string, AnswerTally>();
-  private readonly scan: PlainQuery = { qnameEnd: 0, edns: EdnsShape.None, udpSize: 0, ecsAt: -1, ecsLen: 0 };
+  private readonly scan: PlainQuery = {
+    qnameEnd: 0,
+    edns: EdnsShape.None,
+    udpSize: 0,
+    ecsAt: -1,
+    ecsLen: 0,
+  };
   readonly health: HealthView;
   readonly geo: GeoLocator;
   onQuery: ((e: QueryEvent) => void) | null = null;
@@ -161,7 +173,8 @@ export class QueryHandler {
     const s = this.scan;
     let decided: Decision[] | undefined;
     if (scanPlainQuery(msg, s)) {
-      const limit = transport === 'tcp' ? TCP_LIMIT : udpLimit(s.edns === EdnsShape.None ? null : s.udpSize);
+      const limit =
+        transport === 'tcp' ? TCP_LIMIT : udpLimit(s.edns === EdnsShape.None ? null : s.udpSize);
       const ecs = s.ecsAt >= 0 ? { at: s.ecsAt, len: s.ecsLen } : null;
       const key = replyKey(msg, s.qnameEnd, limit, s.edns, 0, s.ecsAt >= 0 ? s.ecsLen : -1);
       // A malformed ECS option gets FORMERR from the full path (RFC 7871 7.1.1), never a memoised
@@ -197,7 +210,10 @@ export class QueryHandler {
       const rcode = parsed.action === 'formerr' ? Rcode.FORMERR : Rcode.NOTIMP;
       const q = parsed.question;
       // The type is the question's last four octets but two, when a question could be read.
-      this.count(this.tally(null, q ? (msg[q.end - 4]! << 8) | msg[q.end - 3]! : -1, rcode, null, NO_SITES), transport);
+      this.count(
+        this.tally(null, q ? (msg[q.end - 4]! << 8) | msg[q.end - 3]! : -1, rcode, null, NO_SITES),
+        transport,
+      );
       return encodeReply(
         { id: parsed.id, queryFlags: parsed.flags },
         q ? { message: msg, start: q.start, end: q.end, qname: '' } : null,
@@ -216,12 +232,28 @@ export class QueryHandler {
       ecs = { at: o.data.byteOffset - msg.byteOffset, len: o.data.length };
     }
     if (q.edns && q.edns.version > 0) ecs = null; // BADVERS carries no ECS
-    const key = replyKey(msg, q.qnameEnd, limit, ednsShape(q.edns), q.edns?.version ?? 0, ecs ? ecs.len : -1);
+    const key = replyKey(
+      msg,
+      q.qnameEnd,
+      limit,
+      ednsShape(q.edns),
+      q.edns?.version ?? 0,
+      ecs ? ecs.len : -1,
+    );
     const steps: SteerStep[] = [];
     const made: Decision[] = [];
     const client = this.client(msg, ecs, remote)!;
-    const { answer, ednsReply, zone } = this.answer(q, { ...this.context(client, steps), decided, decisions: made });
-    const sites = made.length === 0 ? NO_SITES : made.length === 1 ? made[0]!.sites : made.flatMap((d) => d.sites);
+    const { answer, ednsReply, zone } = this.answer(q, {
+      ...this.context(client, steps),
+      decided,
+      decisions: made,
+    });
+    const sites =
+      made.length === 0
+        ? NO_SITES
+        : made.length === 1
+          ? made[0]!.sites
+          : made.flatMap((d) => d.sites);
     const rcode = answer.rcode | ((ednsReply?.extendedRcode ?? 0) << 4);
     const tally = this.tally(zone, q.qtype, rcode, steps[0]?.rec.kind ?? null, sites);
     // The ECS echo is appended per query (below), so the encoding leaves room for it.
@@ -243,13 +275,27 @@ export class QueryHandler {
       const prev = this.memo.get(key);
       if (!prev || !('steps' in prev)) {
         const perNetwork = steps.every((st) => decidedPerNetwork(st.rec, st.family));
-        this.memo.set(key, { steps, byNetwork: perNetwork ? new Map() : null, byAddress: new Map() });
+        this.memo.set(key, {
+          steps,
+          byNetwork: perNetwork ? new Map() : null,
+          byAddress: new Map(),
+        });
       }
       this.memo.set(`${key}\u0001${answer.steered.key}`, { reply: out, tally });
       scope = clampScope(answer.steered.scope, client);
     } else this.memo.set(key, { reply: out, tally });
     this.count(tally, transport);
-    this.onQuery?.({ transport, qname: q.qname, qtype: q.qtype, rcode: answer.rcode, zone, policy: tally.policy, sites, size: out.length + room, cached: false });
+    this.onQuery?.({
+      transport,
+      qname: q.qname,
+      qtype: q.qtype,
+      rcode: answer.rcode,
+      zone,
+      policy: tally.policy,
+      sites,
+      size: out.length + room,
+      cached: false,
+    });
     return room ? this.patch(out, msg, q.qnameEnd, null, ecs, scope, tally) : out;
   }
 
@@ -259,12 +305,22 @@ export class QueryHandler {
   }
 
   /** The tally for answers of this kind, made on first use (slow path only: it builds a key). */
-  private tally(zone: string | null, qtype: number, rcode: number, policy: string | null, sites: readonly string[]): AnswerTally {
+  private tally(
+    zone: string | null,
+    qtype: number,
+    rcode: number,
+    policy: string | null,
+    sites: readonly string[],
+  ): AnswerTally {
     // Types without a name are counted together: random qtypes must not grow the table.
     const t = qtype < 0 || typeName(qtype).startsWith('TYPE') ? -1 : qtype;
     const k = `${zone ?? ''}\u0000${t}\u0000${rcode}\u0000${policy ?? ''}\u0000${sites.join('\u0000')}`;
     let tally = this.tallies.get(k);
-    if (!tally) this.tallies.set(k, (tally = { zone, qtype: t, rcode, policy, sites: [...sites], udp: 0, tcp: 0 }));
+    if (!tally)
+      this.tallies.set(
+        k,
+        (tally = { zone, qtype: t, rcode, policy, sites: [...sites], udp: 0, tcp: 0 }),
+      );
     return tally;
   }
 
@@ -293,7 +349,10 @@ export class QueryHandler {
   }
 
   /** Decide again for each steered name of a memoised question. */
-  private replay(entry: SteeredEntry, client: ClientHint): { scope: number; decisions: Decision[] } {
+  private replay(
+    entry: SteeredEntry,
+    client: ClientHint,
+  ): { scope: number; decisions: Decision[] } {
     const { health, geo } = this;
     let where: GeoResult | null = null;
     const locate = () => (where ??= geo.locate(client.address, client.prefix));
@@ -333,14 +392,25 @@ export class QueryHandler {
   }
 
   /** Keep a replayed reply for its client network; when too many are kept, the memo starts over. */
-  private remember(nets: Map<number | string, NetworkReply>, net: number | string, hit: Encoded, scope: number): void {
+  private remember(
+    nets: Map<number | string, NetworkReply>,
+    net: number | string,
+    hit: Encoded,
+    scope: number,
+  ): void {
     if (this.networkReplies >= NETWORK_REPLY_LIMIT) {
       this.memo = new Map();
       this.networkReplies = 0;
       return;
     }
     if (!nets.has(net)) this.networkReplies++;
-    nets.set(net, { health: this.health.version, geo: this.geo.version, reply: hit.reply, tally: hit.tally, scope });
+    nets.set(net, {
+      health: this.health.version,
+      geo: this.geo.version,
+      reply: hit.reply,
+      tally: hit.tally,
+      scope,
+    });
   }
 
   /**
@@ -348,7 +418,11 @@ export class QueryHandler {
    * when the ECS option is malformed. An IPv4 ECS subnet, what resolvers send most, is keyed
    * straight from the option's bytes (well formed: scanPlainQuery checked) without a ClientHint.
    */
-  private networkKey(msg: Buffer, ecs: EcsInQuery | null, remote: Remote | undefined): number | string | null {
+  private networkKey(
+    msg: Buffer,
+    ecs: EcsInQuery | null,
+    remote: Remote | undefined,
+  ): number | string | null {
     if (ecs) {
       const k = ecsIpv4Key(msg, ecs.at);
       if (k !== null) return k;
@@ -362,13 +436,22 @@ export class QueryHandler {
    * (RFC 7871 7.1.2), else the packet's source. Either is cut to /24 or /56 (RFC 7871 11.1), the
    * granularity at which clients are steered. Null when the ECS option is malformed.
    */
-  private client(msg: Buffer, ecs: EcsInQuery | null, remote: Remote | undefined): ClientHint | null {
+  private client(
+    msg: Buffer,
+    ecs: EcsInQuery | null,
+    remote: Remote | undefined,
+  ): ClientHint | null {
     if (ecs) {
       const sub = parseEcs(msg.subarray(ecs.at, ecs.at + ecs.len));
       if (!sub) return null;
       if (sub.sourcePrefix > 0) {
         const prefix = Math.min(sub.sourcePrefix, MAX_STEERING_PREFIX[sub.family]);
-        return { address: truncate(sub.address, prefix), family: sub.family, prefix, fromEcs: true };
+        return {
+          address: truncate(sub.address, prefix),
+          family: sub.family,
+          prefix,
+          fromEcs: true,
+        };
       }
     }
     if (!remote) return NO_CLIENT.client;
@@ -390,7 +473,15 @@ export class QueryHandler {
    * the ECS echo (RFC 7871 7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as sent, and our
    * SCOPE PREFIX-LENGTH). `transport` null: not a memo hit (the query was already counted).
    */
-  private patch(hit: Buffer, msg: Buffer, qnameEnd: number, transport: Transport | null, ecs: EcsInQuery | null, scope: number, tally: AnswerTally): Buffer {
+  private patch(
+    hit: Buffer,
+    msg: Buffer,
+    qnameEnd: number,
+    transport: Transport | null,
+    ecs: EcsInQuery | null,
+    scope: number,
+    tally: AnswerTally,
+  ): Buffer {
     const extra = ecs ? 4 + ecs.len : 0;
     const out = Buffer.allocUnsafe(hit.length + extra);
     hit.copy(out);
@@ -423,17 +514,26 @@ export class QueryHandler {
     return out;
   }
 
-  private answer(q: Query, steer: SteerContext): { answer: Answer; ednsReply: EdnsReply | null; zone: string | null } {
+  private answer(
+    q: Query,
+    steer: SteerContext,
+  ): { answer: Answer; ednsReply: EdnsReply | null; zone: string | null } {
     const dnssecOk = q.edns?.dnssecOk ?? false;
     // RFC 6891 6.1.3: a version we do not implement gets BADVERS, and our OPT says version 0.
     if (q.edns && q.edns.version > 0) {
-      return { answer: { ...EMPTY, rcode: Rcode.BADVERS & 0xf }, ednsReply: opt(dnssecOk, Rcode.BADVERS >> 4), zone: null };
+      return {
+        answer: { ...EMPTY, rcode: Rcode.BADVERS & 0xf },
+        ednsReply: opt(dnssecOk, Rcode.BADVERS >> 4),
+        zone: null,
+      };
     }
     const ednsReply = q.edns ? opt(dnssecOk, 0) : null;
     // Class ANY is answered as IN (RFC 1035 3.2.5; Knot does the same); other classes are not ours.
-    if (q.qclass !== Class.IN && q.qclass !== Class.ANY) return { answer: { ...EMPTY, rcode: Rcode.REFUSED }, ednsReply, zone: null };
+    if (q.qclass !== Class.IN && q.qclass !== Class.ANY)
+      return { answer: { ...EMPTY, rcode: Rcode.REFUSED }, ednsReply, zone: null };
     // Zone transfers are not offered (RFC 5936 allows refusing them).
-    if (q.qtype === Type.AXFR || q.qtype === Type.IXFR) return { answer: { ...EMPTY, rcode: Rcode.REFUSED }, ednsReply, zone: null };
+    if (q.qtype === Type.AXFR || q.qtype === Type.IXFR)
+      return { answer: { ...EMPTY, rcode: Rcode.REFUSED }, ednsReply, zone: null };
     const answer = resolve(this.zones, q.qname, q.qtype, steer);
     return { answer, ednsReply, zone: this.zones.find(foldCase(q.qname))?.origin ?? null };
   }
@@ -447,7 +547,8 @@ export class QueryHandler {
 function hintKey(c: ClientHint): number | string {
   const a = c.address;
   const from = c.fromEcs ? 1 : 0;
-  if (c.family === 4 && c.prefix <= 24) return ((a[0]! << 16) | (a[1]! << 8) | a[2]!) * 64 + c.prefix * 2 + from;
+  if (c.family === 4 && c.prefix <= 24)
+    return ((a[0]! << 16) | (a[1]! << 8) | a[2]!) * 64 + c.prefix * 2 + from;
   return `${Buffer.from(a.buffer, a.byteOffset, a.length).toString('latin1')}/${c.prefix}/${from}`;
 }
 

@@ -21,7 +21,12 @@ const MAX_CNAME_CHAIN = 12;
  * `qname` keeps the client's letter case; owners equal to it are written as pointers to the
  * question, so the client's case is echoed.
  */
-export function resolve(zones: ZoneSet, qname: string, qtype: number, steer: SteerContext = NO_CLIENT): Answer {
+export function resolve(
+  zones: ZoneSet,
+  qname: string,
+  qtype: number,
+  steer: SteerContext = NO_CLIENT,
+): Answer {
   const key = foldCase(qname);
   const zone = zones.find(key);
   if (!zone) return { rcode: Rcode.REFUSED, aa: false, answer: [], authority: [], additional: [] };
@@ -83,7 +88,8 @@ function answerName(
   const dyn = node.dynamic;
   // A steered name's A (type 1) is also the lowest type there, so ANY gets the steered A.
   const steeredType = qtype === Type.ANY && dyn ? Type.A : qtype;
-  if (dyn && (steeredType === Type.A || steeredType === Type.AAAA)) set = steered(dyn, owner, steeredType, ans, steer);
+  if (dyn && (steeredType === Type.A || steeredType === Type.AAAA))
+    set = steered(dyn, owner, steeredType, ans, steer);
   else if (qtype === Type.ANY) set = lowestType(node);
   else set = node.rrsets.get(qtype);
   if (set) {
@@ -141,7 +147,17 @@ export interface ExplainedStep extends SteerStep {
   readonly trace: readonly string[];
 }
 
-const NOWHERE: GeoResult = { source: 'none', location: null, country: null, continent: null, subdivision: null, site: null, prefixLength: 0, network: '0.0.0.0/0', origin: 'none' };
+const NOWHERE: GeoResult = {
+  source: 'none',
+  location: null,
+  country: null,
+  continent: null,
+  subdivision: null,
+  site: null,
+  prefixLength: 0,
+  network: '0.0.0.0/0',
+  origin: 'none',
+};
 const NO_GEO: GeoLocator = { locate: () => NOWHERE, version: 0 };
 /** For callers with no client (tests of static data): an unknown client, everything healthy. */
 export const NO_CLIENT: SteerContext = {
@@ -153,7 +169,13 @@ export const NO_CLIENT: SteerContext = {
 };
 
 /** The A or AAAA RRset a policy picks for a steered name, or undefined for NODATA. */
-function steered(rec: DynamicRecord, owner: string, type: number, ans: Answer, steer: SteerContext): RRset | undefined {
+function steered(
+  rec: DynamicRecord,
+  owner: string,
+  type: number,
+  ans: Answer,
+  steer: SteerContext,
+): RRset | undefined {
   const family = type === Type.A ? 4 : 6;
   const facts = steer.explained ? emptyFacts() : null;
   const mark = steer.trace?.length ?? 0;
@@ -206,7 +228,14 @@ function wildcardFor(zone: Zone, key: string): ZoneNode | undefined {
  * With no site available and `when_all_down: nodata`, the parent answers NODATA itself (an NS
  * RRset cannot be empty): NOERROR, AA, its SOA.
  */
-function delegated(zone: Zone, cut: ZoneNode, del: Delegation, ans: Answer, first: boolean, steer: SteerContext): void {
+function delegated(
+  zone: Zone,
+  cut: ZoneNode,
+  del: Delegation,
+  ans: Answer,
+  first: boolean,
+  steer: SteerContext,
+): void {
   const d = steer.decided?.shift() ?? decideReferral(del, steer.health, steer.trace);
   steer.decisions?.push(d);
   steer.steps?.push({ rec: del, family: 4, referral: del });
@@ -221,7 +250,13 @@ function delegated(zone: Zone, cut: ZoneNode, del: Delegation, ans: Answer, firs
   referral(zone, cut, ans, first, { name: cut.name, type: Type.NS, ttl: d.ttl, rdata: d.rdata });
 }
 
-function referral(zone: Zone, cut: ZoneNode, ans: Answer, clearAa: boolean, ns: RRset = cut.rrsets.get(Type.NS)!): void {
+function referral(
+  zone: Zone,
+  cut: ZoneNode,
+  ans: Answer,
+  clearAa: boolean,
+  ns: RRset = cut.rrsets.get(Type.NS)!,
+): void {
   if (clearAa) ans.aa = false;
   ans.authority.push(ns);
   // RFC 9471 3.1: glue for nameservers inside the delegated zone must fit, or the reply is

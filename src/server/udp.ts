@@ -12,7 +12,12 @@ import { servfailFor } from './servfail.js';
  * cost more CPU than answering (`npm run bench`: about 1.5x the qps, 11.3 -> 7.7 us CPU a query).
  * A reply waits at most for the rest of its batch.
  */
-export async function listenUdp(host: string, port: number, handler: QueryHandler, log: Logger): Promise<Socket> {
+export async function listenUdp(
+  host: string,
+  port: number,
+  handler: QueryHandler,
+  log: Logger,
+): Promise<Socket> {
   const v6 = isIP(host) === 6;
   // ipv6Only lets [::]:53 and 0.0.0.0:53 be bound side by side.
   const sock = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 });
@@ -21,7 +26,8 @@ export async function listenUdp(host: string, port: number, handler: QueryHandle
   let closed = false;
   const flush = () => {
     // Replies still queued when the socket closes are dropped, as datagrams may be.
-    for (let i = 0; i < replies.length && !closed; i++) sock.send(replies[i]!, peers[i]!.port, peers[i]!.address);
+    for (let i = 0; i < replies.length && !closed; i++)
+      sock.send(replies[i]!, peers[i]!.port, peers[i]!.address);
     replies.length = 0;
     peers.length = 0;
   };

@@ -37,6 +37,7 @@ export function parseEcs(data: Uint8Array): ClientSubnet | null {
 
 /** Zero the bits of `address` beyond `prefix` (in place) and return it. */
 export function truncate(address: Uint8Array, prefix: number): Uint8Array {
-  for (let bit = prefix; bit < address.length * 8; bit++) address[bit >> 3]! &= ~(0x80 >> (bit & 7));
+  for (let bit = prefix; bit < address.length * 8; bit++)
+    address[bit >> 3]! &= ~(0x80 >> (bit & 7));
   return address;
 }

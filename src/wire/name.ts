@@ -108,7 +108,12 @@ export function readName(msg: Uint8Array, offset: number, allowPointers = true):
 /** Is `name` equal to or below `zone`? Both case-folded presentation names. */
 export function isSubdomain(name: string, zone: string): boolean {
   if (zone === '') return true;
-  return name === zone || (name.length > zone.length && name.endsWith(zone) && name[name.length - zone.length - 1] === '.');
+  return (
+    name === zone ||
+    (name.length > zone.length &&
+      name.endsWith(zone) &&
+      name[name.length - zone.length - 1] === '.')
+  );
 }
 
 /** Parent of a name ('' for a single-label name, null for the root). */

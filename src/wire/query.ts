@@ -63,7 +63,11 @@ export function parseQuery(msg: Uint8Array): ParseResult {
   const ancount = (msg[6]! << 8) | msg[7]!;
   const nscount = (msg[8]! << 8) | msg[9]!;
   const arcount = (msg[10]! << 8) | msg[11]!;
-  const fail = (action: 'formerr' | 'notimp', question: { start: number; end: number } | null = null, edns: Edns | null = null): ParseResult => ({
+  const fail = (
+    action: 'formerr' | 'notimp',
+    question: { start: number; end: number } | null = null,
+    edns: Edns | null = null,
+  ): ParseResult => ({
     ok: false,
     action,
     id,
@@ -93,13 +97,19 @@ export function parseQuery(msg: Uint8Array): ParseResult {
     if (!owner || owner.end + 10 > msg.length) return fail('formerr', question, edns);
     const type = (msg[owner.end]! << 8) | msg[owner.end + 1]!;
     const klass = (msg[owner.end + 2]! << 8) | msg[owner.end + 3]!;
-    const ttl = ((msg[owner.end + 4]! << 24) | (msg[owner.end + 5]! << 16) | (msg[owner.end + 6]! << 8) | msg[owner.end + 7]!) >>> 0;
+    const ttl =
+      ((msg[owner.end + 4]! << 24) |
+        (msg[owner.end + 5]! << 16) |
+        (msg[owner.end + 6]! << 8) |
+        msg[owner.end + 7]!) >>>
+      0;
     const rdlen = (msg[owner.end + 8]! << 8) | msg[owner.end + 9]!;
     const rdStart = owner.end + 10;
     if (rdStart + rdlen > msg.length) return fail('formerr', question, edns);
     if (type === Type.OPT) {
       // RFC 6891 6.1.1: one OPT at most, in the additional section, owned by the root.
-      if (edns || i < ancount + nscount || owner.name !== '') return fail('formerr', question, null);
+      if (edns || i < ancount + nscount || owner.name !== '')
+        return fail('formerr', question, null);
       const options: EdnsOptionData[] = [];
       let o = rdStart;
       while (o < rdStart + rdlen) {

@@ -548,9 +548,19 @@ function compileSteer(
     return compileDelegate(src, d, entries, value, path, origin, originKey, zoneSites);
   for (const e of entries) {
     if (e.key === 'A' || e.key === 'AAAA')
-      src.report(e.keyNode, e.path, C.badValue, `${d.name} is steered: its ${e.key} answers come from its sites, so it cannot also have static ${e.key} records`);
+      src.report(
+        e.keyNode,
+        e.path,
+        C.badValue,
+        `${d.name} is steered: its ${e.key} answers come from its sites, so it cannot also have static ${e.key} records`,
+      );
     if (e.key === 'CNAME')
-      src.report(e.keyNode, e.path, C.cnameAndOther, `a CNAME cannot stand beside the steered A/AAAA answers of ${d.name} (RFC 1034 3.6.2)`);
+      src.report(
+        e.keyNode,
+        e.path,
+        C.cnameAndOther,
+        `a CNAME cannot stand beside the steered A/AAAA answers of ${d.name} (RFC 1034 3.6.2)`,
+      );
   }
   const stanza = entries.filter((e) => !isType(e.key));
   const record = compileDynamic(src, stanza, value, path, origin, d.name, zoneSites, POLICIES);
@@ -799,7 +809,6 @@ function canonicalJson(value: unknown): string {
       : v,
   );
 }
-
 
 /**
  * The zone's records, one master-file-like line each. Canonical (for the serial): owners case-folded

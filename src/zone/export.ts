@@ -20,7 +20,9 @@ export function exportZone(zone: Zone): string {
   for (const key of keys) {
     const node = zone.nodes.get(key)!;
     if (node.dynamic)
-      out.push(`; ${node.name}. A/AAAA steered per query (steer: ${node.dynamic.kind}, sites ${node.dynamic.members.map((m) => m.name).join(', ')}): not exported`);
+      out.push(
+        `; ${node.name}. A/AAAA steered per query (steer: ${node.dynamic.kind}, sites ${node.dynamic.members.map((m) => m.name).join(', ')}): not exported`,
+      );
     for (const [type, set] of [...node.rrsets].sort(([a], [b]) => a - b)) {
       if (type === Type.SOA) continue;
       out.push(...rrsetLines(set));

@@ -32,13 +32,24 @@ export function buildQuery(name: string, type: string, opts: QueryOptions = {}):
     type: 'query',
     id: opts.id ?? Math.floor(Math.random() * 65535),
     flags: opts.recursionDesired === false ? 0 : dnsPacket.RECURSION_DESIRED,
-    questions: [{ type: type as dnsPacket.RecordType, name, class: (opts.qclass ?? 'IN') as dnsPacket.RecordClass }],
+    questions: [
+      {
+        type: type as dnsPacket.RecordType,
+        name,
+        class: (opts.qclass ?? 'IN') as dnsPacket.RecordClass,
+      },
+    ],
     additionals,
   });
 }
 
 /** Send raw bytes over UDP; resolves with the raw reply, or null after `timeoutMs` of silence. */
-export function udpExchange(port: number, msg: Buffer, host = '127.0.0.1', timeoutMs = 1000): Promise<Buffer | null> {
+export function udpExchange(
+  port: number,
+  msg: Buffer,
+  host = '127.0.0.1',
+  timeoutMs = 1000,
+): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     const timer = setTimeout(() => {
@@ -55,7 +66,13 @@ export function udpExchange(port: number, msg: Buffer, host = '127.0.0.1', timeo
 }
 
 /** Send framed messages over one TCP connection and collect `expect` framed replies. */
-export function tcpExchange(port: number, msgs: Buffer[], expect = msgs.length, host = '127.0.0.1', timeoutMs = 2000): Promise<Buffer[]> {
+export function tcpExchange(
+  port: number,
+  msgs: Buffer[],
+  expect = msgs.length,
+  host = '127.0.0.1',
+  timeoutMs = 2000,
+): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const sock = connect({ port, host });
     const replies: Buffer[] = [];
@@ -91,13 +108,25 @@ export function tcpExchange(port: number, msgs: Buffer[], expect = msgs.length, 
   });
 }
 
-export async function queryUdp(port: number, name: string, type: string, opts: QueryOptions = {}, host = '127.0.0.1'): Promise<Packet> {
+export async function queryUdp(
+  port: number,
+  name: string,
+  type: string,
+  opts: QueryOptions = {},
+  host = '127.0.0.1',
+): Promise<Packet> {
   const reply = await udpExchange(port, buildQuery(name, type, opts), host);
   if (!reply) throw new Error(`no UDP reply for ${name} ${type}`);
   return dnsPacket.decode(reply);
 }
 
-export async function queryTcp(port: number, name: string, type: string, opts: QueryOptions = {}, host = '127.0.0.1'): Promise<Packet> {
+export async function queryTcp(
+  port: number,
+  name: string,
+  type: string,
+  opts: QueryOptions = {},
+  host = '127.0.0.1',
+): Promise<Packet> {
   const [reply] = await tcpExchange(port, [buildQuery(name, type, opts)], 1, host);
   return dnsPacket.decode(reply!);
 }
@@ -125,7 +154,8 @@ export function rrs(section: dnsPacket.Answer[] | undefined): string[] {
 
 function dataText(a: dnsPacket.Answer): string {
   const d = (a as { data?: unknown }).data;
-  if (Array.isArray(d)) return d.map((x) => (Buffer.isBuffer(x) ? x.toString() : String(x))).join('|');
+  if (Array.isArray(d))
+    return d.map((x) => (Buffer.isBuffer(x) ? x.toString() : String(x))).join('|');
   if (Buffer.isBuffer(d)) return d.toString();
   if (typeof d === 'object' && d !== null) return JSON.stringify(d).toLowerCase();
   return String(d).toLowerCase();
@@ -149,7 +179,10 @@ export interface EcsFields {
  * 1 or 2, the prefix as SOURCE PREFIX-LENGTH, and ceil(prefix/8) address octets. `patch` replaces
  * any field, to build malformed options.
  */
-export function ecsOption(subnet: string, patch: Partial<EcsFields> = {}): { code: number; data: Buffer } {
+export function ecsOption(
+  subnet: string,
+  patch: Partial<EcsFields> = {},
+): { code: number; data: Buffer } {
   const [addr, len] = subnet.split('/') as [string, string | undefined];
   const v6 = addr.includes(':');
   const bytes = v6 ? ipv6Octets(addr) : Buffer.from(addr.split('.').map(Number));
@@ -180,7 +213,12 @@ export function ecsEchoes(p: Packet): EcsFields[] {
     if (a.type !== 'OPT') continue;
     for (const o of (a as unknown as { options: { code: number; data: Buffer }[] }).options ?? []) {
       if (o.code !== ECS_OPTION_CODE || o.data.length < 4) continue;
-      out.push({ family: o.data.readUInt16BE(0), sourcePrefix: o.data[2]!, scopePrefix: o.data[3]!, address: Buffer.from(o.data.subarray(4)) });
+      out.push({
+        family: o.data.readUInt16BE(0),
+        sourcePrefix: o.data[2]!,
+        scopePrefix: o.data[3]!,
+        address: Buffer.from(o.data.subarray(4)),
+      });
     }
   }
   return out;
@@ -192,7 +230,8 @@ function ipv6Octets(text: string): Buffer {
   const groups = (s: string | undefined) => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);
   const h = groups(head);
   const t = groups(tail);
-  const all = tail === undefined ? h : [...h, ...Array<number>(8 - h.length - t.length).fill(0), ...t];
+  const all =
+    tail === undefined ? h : [...h, ...Array<number>(8 - h.length - t.length).fill(0), ...t];
   const out = Buffer.alloc(16);
   all.forEach((g, i) => out.writeUInt16BE(g, i * 2));
   return out;

@@ -38,13 +38,17 @@ export interface StartOptions {
   site?: string;
 }
 
-export async function startServer(files: Record<string, string>, opts: StartOptions = {}): Promise<TestServer> {
+export async function startServer(
+  files: Record<string, string>,
+  opts: StartOptions = {},
+): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'geosteer-test-'));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n'))
+        if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
       cb();
     },
   });
@@ -53,7 +57,10 @@ export async function startServer(files: Record<string, string>, opts: StartOpti
     udp: true,
     tcp: true,
     zonesDir: dir,
-    tcpOptions: { idleTimeoutMs: opts.idleTimeoutMs ?? 2000, maxConnections: opts.maxConnections ?? 64 },
+    tcpOptions: {
+      idleTimeoutMs: opts.idleTimeoutMs ?? 2000,
+      maxConnections: opts.maxConnections ?? 64,
+    },
     watch: opts.watch ?? false,
     queryLog: false,
     log: pino({ level: 'debug' }, sink),
