@@ -115,6 +115,8 @@ export function verdict(rows: Row[]): string[] {
         mark(kept && good(gp.result)),
     );
   }
+  const busyRows = [km, gm, gp].filter((r): r is Row => r !== undefined && busy(r));
+  if (busyRows.length) lines.push(`    ${busyNote(busyRows)}`);
   return lines;
 }
 
@@ -151,8 +153,27 @@ export function dynamicVerdict(rows: Row[], scenarios: Scenario[], target: numbe
         (judged ? `: ${ok ? 'met' : 'NOT met'}` : ' (not judged)') +
         (r.result.lost ? `, ${fmtInt(r.result.lost)} lost` : ''),
     );
+    if (busy(r) || busy(base)) lines.push(`    ${busyNote([base, r])}`);
   }
   return lines;
+}
+
+/** Above this share of a core taken by other processes, a ratio between two runs means little. */
+const BUSY = 0.1;
+
+function busy(r: Row): boolean {
+  return (r.other ?? 0) > BUSY || (r.loadOther ?? 0) > BUSY;
+}
+
+function busyNote(rows: Row[]): string {
+  const share = (x: number | null) => pct(x) || '?';
+  const shares = rows
+    .map(
+      (r) =>
+        `${r.scenario} ${loadLabel(r.load, r.rate)} ${r.server.name} ${share(r.other)}/${share(r.loadOther)}`,
+    )
+    .join(', ');
+  return `other processes took CPU 0/CPU 1 during ${shares}: not a reliable verdict`;
 }
 
 const STATIC = 'static';

@@ -27,8 +27,8 @@ export interface Scenario {
   /** Judged against DYNAMIC_TARGET_RATIO (the others are there to explain the judged ones). */
   judged?: boolean;
   /**
-   * Before the load, each distinct message is asked once and the answers summarised in the
-   * report; `located` also requires that some answers depend on the client's network (ECS scope
+   * Before the load, each distinct message is asked once (cycling to at least 600 queries, so a
+   * rotation shows its proportions) and the answers summarised in the report; `located` requires that some answers depend on the client's network (ECS scope
    * above /0), which they only do when the GeoIP database is open.
    */
   check?: 'answers' | 'located';
