@@ -6,13 +6,12 @@
 // runs in the foreground (`gdnsd -c DIR start`), and is stopped by its PID; an exit hook kills it
 // as well if the test process ends without calling stop().
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { access, constants, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { buildQuery, udpExchange } from './dns-client.js';
+import { freePort } from './cli.js';
 
 /** Debian's `gdnsd` package installs the daemon here; GDNSD overrides it. */
 export const GDNSD = process.env.GDNSD ?? '/usr/sbin/gdnsd';
@@ -98,27 +97,6 @@ export function gdnsdZone(origin: string): string {
     'static A 192.0.2.1',
     '',
   ].join('\n');
-}
-
-/** A port on 127.0.0.1 that is free for both TCP and UDP right now. */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const addr = srv.address();
-        srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const s = createSocket('udp4');
-      s.once('error', () => resolve(false));
-      s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (port && udpFree) return port;
-  }
-  throw new Error('gdnsd: no free port on 127.0.0.1 for both TCP and UDP');
 }
 
 function exited(child: ChildProcess): Promise<void> {
