@@ -1,6 +1,5 @@
 // `geosteer explain`, run as the real CLI (node --import tsx src/cli.ts) over a zone, City
 // databases and overrides written to a temp dir (test/explain-fixture.ts) and named in a config.
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,28 +11,9 @@ import { HealthTable } from '../src/health/table.js';
 import { loadZoneDir } from '../src/zone/load.js';
 import { ZoneSet } from '../src/zone/zone-set.js';
 import { DB_V4, writeSetup, ZONE, ZONE_FILE } from './explain-fixture.js';
+import { runCliToEnd } from './helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', ...args],
-      { cwd: ROOT, timeout: 30_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = runCliToEnd;
 
 let dir = '';
 let config = '';

@@ -5,7 +5,7 @@ import type { RData, RRset } from '../wire/rr.js';
 import { ProblemCode as C } from './errors.js';
 import { checkName, resolveName } from './names.js';
 import { rdataText } from './present.js';
-import { ipv4Bytes, ipv6Bytes, ipv6Text, parseRData } from './rdata.js';
+import { parseRData } from './rdata.js';
 import {
   checkKeys,
   describe,
@@ -26,6 +26,7 @@ import { compileDelegation, DELEGATE, type Delegation } from '../policy/delegate
 import { compileDynamic, type DynamicRecord } from '../policy/record.js';
 import { POLICIES } from '../policy/registry.js';
 import type { Site } from '../policy/site.js';
+import { nameserverAddresses } from './glue.js';
 import { compileSites, type NameserverGlue } from './sites.js';
 
 /** RFC 2181 8: TTLs are unsigned 31-bit values. */
@@ -216,46 +217,10 @@ export function compileZone(src: Source): Zone | null {
         );
         continue;
       }
-      const v4: RData[] = [];
-      const v6: RData[] = [];
-      const seen = new Map<string, string>();
-      for (const a of addrs) {
-        if (a.text === null) {
-          src.report(
-            a.node,
-            a.path,
-            C.wrongType,
-            `must be an IPv4 or IPv6 address, got ${describe(a.node)}`,
-          );
-          continue;
-        }
-        const b4 = ipv4Bytes(a.text);
-        const b6 = b4 ? null : ipv6Bytes(a.text);
-        const rd: RData | null = b4
-          ? { kind: 'a', address: a.text, bytes: b4 }
-          : b6
-            ? { kind: 'aaaa', address: ipv6Text(b6), bytes: b6 }
-            : null;
-        if (!rd) {
-          src.report(a.node, a.path, C.badAddress, `not an IPv4 or IPv6 address: "${a.text}"`);
-          continue;
-        }
-        const dup = seen.get(rdataText(rd));
-        if (dup) {
-          src.report(
-            a.node,
-            a.path,
-            C.badValue,
-            `duplicate of ${dup}: an RRset holds each record once (RFC 2181 5)`,
-          );
-          continue;
-        }
-        seen.set(rdataText(rd), a.path);
-        (rd.kind === 'a' ? v4 : v6).push(rd);
-      }
+      const { v4, v6, bad } = nameserverAddresses(src, addrs);
       if (!inZone) continue;
       const d = draftFor(r.name);
-      if (v4.length + v6.length < addrs.length) d.tainted = true;
+      if (bad) d.tainted = true;
       if (v4.length) addSet(d, Type.A, defaultTtl, v4, e.value, e.path, []);
       if (v6.length) addSet(d, Type.AAAA, defaultTtl, v6, e.value, e.path, []);
     }

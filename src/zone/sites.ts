@@ -8,8 +8,8 @@ import { NO_PROBE, type ProbeSpec } from '../health/spec.js';
 import type { AdminState } from '../health/table.js';
 import type { Site, SiteAddress, SiteNameserver } from '../policy/site.js';
 import { ProblemCode as C } from './errors.js';
+import { nameserverAddresses } from './glue.js';
 import { resolveName } from './names.js';
-import { rdataText } from './present.js';
 import { ipv4Bytes, ipv6Bytes, ipv6Text } from './rdata.js';
 import {
   checkKeys,
@@ -281,34 +281,7 @@ function parseNameserver(
     );
     return { name: r.name, addresses: [] };
   }
-  const v4: RData[] = [];
-  const v6: RData[] = [];
-  const seen = new Map<string, string>();
-  for (const a of items) {
-    const b4 = a.text === null ? null : ipv4Bytes(a.text);
-    const b6 = a.text === null || b4 ? null : ipv6Bytes(a.text);
-    const rd: RData | null = b4
-      ? { kind: 'a', address: a.text!, bytes: b4 }
-      : b6
-        ? { kind: 'aaaa', address: ipv6Text(b6), bytes: b6 }
-        : null;
-    if (!rd) {
-      src.report(a.node, a.path, C.badAddress, `not an IPv4 or IPv6 address: ${describe(a.node)}`);
-      continue;
-    }
-    const dup = seen.get(rdataText(rd));
-    if (dup) {
-      src.report(
-        a.node,
-        a.path,
-        C.badValue,
-        `duplicate of ${dup}: an RRset holds each record once (RFC 2181 5)`,
-      );
-      continue;
-    }
-    seen.set(rdataText(rd), a.path);
-    (rd.kind === 'a' ? v4 : v6).push(rd);
-  }
+  const { v4, v6, bad } = nameserverAddresses(src, items);
   if (inZone)
     glue?.push({
       name: r.name,
@@ -318,7 +291,7 @@ function parseNameserver(
       addressesPath: addrE!.path,
       v4,
       v6,
-      tainted: v4.length + v6.length < items.length,
+      tainted: bad,
     });
   return { name: r.name, addresses: [...v4, ...v6] };
 }

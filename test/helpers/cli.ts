@@ -1,6 +1,6 @@
 // Run the real CLI (`node --import tsx src/cli.ts ...`) as a child process and read its pino JSON
 // log lines from stdout. Every child is stopped by its PID; nothing here signals anything else.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -110,4 +110,25 @@ export function runCli(args: string[]): Cli {
     clearTimeout(killer);
   };
   return { child, lines, other, waitFor, exited, stop };
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a CLI command that ends by itself (check, export, explain) and collect its output. */
+export function runCliToEnd(...args: string[]): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', ...args],
+      { cwd: ROOT, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
 }
