@@ -66,8 +66,10 @@ const seq = (...xs: number[]) => {
   return () => xs[i++ % xs.length]!;
 };
 
-function setup(opts: { delayMs?: number; concurrency?: number; rng?: () => number } = {}) {
-  const clock = new FakeClock(0);
+function setup(
+  opts: { delayMs?: number; concurrency?: number; rng?: () => number; earlyMs?: number } = {},
+) {
+  const clock = new FakeClock(0, opts.earlyMs ?? 0);
   const table = new HealthTable({ now: () => clock.now() });
   const events: Transition[] = [];
   table.onTransition((e) => events.push(e));
@@ -99,6 +101,18 @@ describe('schedule: phase from the rng, then a fixed grid', () => {
     void s.prober.start([zone({ a: [['192.0.2.1'], TCP()] })], 1000);
     await s.clock.advance(4000);
     expect(s.runner.at('192.0.2.1')).toEqual([0, 250, 1250, 2250, 3250]);
+    await s.prober.stop();
+  });
+
+  it('runs once per grid point when a timer fires a millisecond early', async () => {
+    // Real timers sometimes fire while Date.now() is still a millisecond short of the due time;
+    // the tick must not take that for "before this grid point" and fire again a millisecond later
+    // (a second run of a fast probe, or a skipped tick counted against a slow one).
+    const s = setup({ rng: seq(0.25), delayMs: 5, earlyMs: 1 });
+    void s.prober.start([zone({ a: [['192.0.2.1'], TCP()] })], 1000);
+    await s.clock.advance(4000);
+    expect(s.runner.at('192.0.2.1')).toEqual([0, 249, 1249, 2249, 3249]);
+    expect(s.prober.stats().skipped).toBe(0);
     await s.prober.stop();
   });
 });

@@ -5,7 +5,6 @@
 // It must not import src/config.ts (see src/admin/config.ts).
 import type { ProberOptions } from '../health/prober.js';
 import type { HealthTable } from '../health/table.js';
-import { runProbe } from '../health/probes/index.js';
 import type { Logger } from '../log.js';
 import { AdminError, AdminErrorCode as E } from './errors.js';
 import { LiveExplainer } from './explain.js';
@@ -56,7 +55,7 @@ export class Admin {
    */
   instrument<T extends ProberOptions>(health: HealthTable, probes: T | undefined): T {
     this.metrics.observe(health);
-    return { ...(probes as T), run: this.metrics.instrument(probes?.run ?? runProbe) };
+    return { ...(probes as T), onResult: this.metrics.probeResult };
   }
 
   /** Start serving. Rejects (and serves nothing) when the address cannot be bound. */

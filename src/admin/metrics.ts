@@ -7,10 +7,10 @@
 // Probe results are counted per check as they come and folded onto the check's addresses at
 // scrape time; health gauges are read from the health table's snapshot then.
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { HealthTable } from '../health/table.js';
-import type { Prober, ProbeRunner } from '../health/prober.js';
+import type { HealthProber } from '../health/prober.js';
+import type { HealthTable, ProbeResult } from '../health/table.js';
+import type { Check } from '../health/spec.js';
 import type { QueryHandler } from '../server/handler.js';
 import type { ReloadOutcome, Reloader } from '../server/reloader.js';
 import { rcodeName, typeName } from '../wire/constants.js';
@@ -20,7 +20,7 @@ import { version } from './version.js';
 export interface MetricsSource {
   readonly handler: QueryHandler;
   readonly health: HealthTable;
-  readonly prober: Prober;
+  readonly prober: HealthProber;
   readonly reloader: Reloader;
 }
 
@@ -172,6 +172,17 @@ export class Metrics {
       },
     });
 
+    const threadCpu = new Counter({
+      name: 'geosteer_probe_thread_cpu_seconds_total',
+      help: 'CPU time (user + system) of the thread that runs the health probes: what probing costs, apart from answering.',
+      registers,
+      collect: () => {
+        const cpu = src()?.prober.stats().thread?.cpuSeconds;
+        threadCpu.reset();
+        if (cpu != null) threadCpu.inc(cpu);
+      },
+    });
+
     this.probeDuration = new Histogram({
       name: 'geosteer_probe_duration_seconds',
       help: 'How long health probes took, by probe type (a timeout counts its full time).',
@@ -256,28 +267,16 @@ export class Metrics {
   }
 
   /**
-   * A probe runner that also times and counts each run. Runs the prober aborted (it stopped, or
-   * a reload removed the check) are not counted: the prober drops their results too.
+   * Count and time one probe result (the prober's onResult: once per check, and only for results
+   * it keeps; a run it aborted or whose check a reload removed is dropped there, and here).
    */
-  instrument(run: ProbeRunner): ProbeRunner {
-    return async (check, signal) => {
-      const t0 = performance.now();
-      let ok = false;
-      try {
-        const outcome = await run(check, signal);
-        ok = outcome.ok;
-        return outcome;
-      } finally {
-        if (!signal.aborted) {
-          this.probeDuration.observe({ type: check.spec.type }, (performance.now() - t0) / 1000);
-          let p = this.pending.get(check.key);
-          if (!p) this.pending.set(check.key, (p = { ok: 0, fail: 0 }));
-          if (ok) p.ok++;
-          else p.fail++;
-        }
-      }
-    };
-  }
+  readonly probeResult = (check: Check, result: ProbeResult): void => {
+    this.probeDuration.observe({ type: check.spec.type }, result.latencyMs / 1000);
+    let p = this.pending.get(check.key);
+    if (!p) this.pending.set(check.key, (p = { ok: 0, fail: 0 }));
+    if (result.ok) p.ok++;
+    else p.fail++;
+  };
 
   /** Count the table's transitions from now (before the state file and the first probe round). */
   observe(health: HealthTable): void {
@@ -307,7 +306,7 @@ export class Metrics {
    * now; every address probed gets both series from its first scrape, at 0 until it has results.
    * Results of a check a reload removed before this scrape are dropped with it.
    */
-  private foldProbes(prober: Prober): void {
+  private foldProbes(prober: HealthProber): void {
     const add = (zone: string, site: string, address: string, result: 'ok' | 'fail', n: number) => {
       const k = `${zone}\u0000${site}\u0000${address}\u0000${result}`;
       const t = this.probeTotals.get(k);

@@ -18,9 +18,28 @@ import type { Zone } from '../zone/zone.js';
 import { type Clock, realClock } from './clock.js';
 import { runProbe } from './probes/index.js';
 import { type Check, checkFor, type ProbeOutcome } from './spec.js';
-import type { HealthTable, SiteTargets } from './table.js';
+import type { ProbeThreadInfo } from './probe-thread.js';
+import type { ProbeResult, SiteTargets } from './table.js';
 
 export type ProbeRunner = (check: Check, signal: AbortSignal) => Promise<ProbeOutcome>;
+
+/**
+ * Where results go: the health table (HealthTable is one), or, on the probe thread, nowhere but
+ * `onResult` (the main thread's table gets them from there).
+ */
+export interface ProbeSink {
+  sync(sites: readonly SiteTargets[]): void;
+  record(zone: string, site: string, address: string, result: ProbeResult): void;
+}
+
+/** What the server and the admin API need of a prober: this one, or the probe thread's. */
+export interface HealthProber {
+  start(zones: readonly Zone[], waitMs: number): Promise<RoundResult>;
+  sync(zones: readonly Zone[]): void;
+  stop(): Promise<void>;
+  stats(): ProberStats;
+  checks(): { check: Check; addresses: Subscriber[] }[];
+}
 
 export const DEFAULT_CONCURRENCY = 64;
 
@@ -32,6 +51,8 @@ export interface ProberOptions {
   clock?: Clock;
   /** Runs one probe (default: the real http, https, tcp and dns probes). */
   run?: ProbeRunner;
+  /** Hears every result once per check (not per address), after the sink: metrics. */
+  onResult?: (check: Check, result: ProbeResult) => void;
 }
 
 export interface RoundResult {
@@ -50,9 +71,11 @@ export interface ProberStats {
   runs: number;
   /** Ticks skipped because the previous run of the check had not finished. */
   skipped: number;
+  /** The thread probes run on; null when they run on the main thread (tests, tools). */
+  thread: ProbeThreadInfo | null;
 }
 
-interface Subscriber {
+export interface Subscriber {
   readonly zone: string;
   readonly site: string;
   readonly address: string;
@@ -72,6 +95,22 @@ interface Job {
   first: Promise<void>;
 }
 
+/** The checks `targets` need, each with the addresses it decides for. */
+export function checksOf(
+  targets: readonly SiteTargets[],
+): Map<string, { check: Check; subs: Subscriber[] }> {
+  const want = new Map<string, { check: Check; subs: Subscriber[] }>();
+  for (const t of targets)
+    for (const a of t.addresses) {
+      if (a.probe.type === 'none') continue;
+      const check = checkFor(a.probe, a.address);
+      let w = want.get(check.key);
+      if (!w) want.set(check.key, (w = { check, subs: [] }));
+      w.subs.push({ zone: t.zone, site: t.site, address: a.address });
+    }
+  return want;
+}
+
 /** Every site of the zones, as the health table registers them. */
 export function targetsOf(zones: readonly Zone[]): SiteTargets[] {
   const out: SiteTargets[] = [];
@@ -87,7 +126,8 @@ export function targetsOf(zones: readonly Zone[]): SiteTargets[] {
   return out;
 }
 
-export class Prober {
+/** Runs the checks on this thread: tests (injected clock, rng and runner) and the probe thread. */
+export class Prober implements HealthProber {
   private readonly jobs = new Map<string, Job>();
   private readonly running = new Set<Promise<void>>();
   private readonly clock: Clock;
@@ -99,15 +139,17 @@ export class Prober {
   private stopped = false;
   private runs = 0;
   private skipped = 0;
+  private readonly onResult: ProberOptions['onResult'];
 
   constructor(
-    private readonly table: HealthTable,
+    private readonly sink: ProbeSink,
     opts: ProberOptions = {},
   ) {
     this.clock = opts.clock ?? realClock;
     this.rng = opts.rng ?? Math.random;
     this.runner = opts.run ?? runProbe;
     this.limit = Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY);
+    this.onResult = opts.onResult;
   }
 
   /**
@@ -117,6 +159,11 @@ export class Prober {
   async start(zones: readonly Zone[], waitMs: number): Promise<RoundResult> {
     const t0 = this.clock.now();
     this.sync(zones);
+    return this.firstRound(t0, waitMs);
+  }
+
+  /** Wait for the first result of every check there is, at most `waitMs` after `t0`. */
+  private async firstRound(t0: number, waitMs: number): Promise<RoundResult> {
     const firsts = [...this.jobs.values()].map((j) => j.first);
     let timer: unknown = null;
     const complete =
@@ -133,18 +180,14 @@ export class Prober {
 
   /** Install the zones' sites and checks (start, and every reload). */
   sync(zones: readonly Zone[]): void {
+    this.syncTargets(targetsOf(zones));
+  }
+
+  /** `sync` from the sites alone (the probe thread is sent these, not zones). */
+  syncTargets(targets: readonly SiteTargets[]): void {
     if (this.stopped) return;
-    const targets = targetsOf(zones);
-    this.table.sync(targets);
-    const want = new Map<string, { check: Check; subs: Subscriber[] }>();
-    for (const t of targets)
-      for (const a of t.addresses) {
-        if (a.probe.type === 'none') continue;
-        const check = checkFor(a.probe, a.address);
-        let w = want.get(check.key);
-        if (!w) want.set(check.key, (w = { check, subs: [] }));
-        w.subs.push({ zone: t.zone, site: t.site, address: a.address });
-      }
+    this.sink.sync(targets);
+    const want = checksOf(targets);
     for (const [key, job] of this.jobs)
       if (!want.has(key)) {
         job.removed = true;
@@ -183,6 +226,7 @@ export class Prober {
       queued: this.waiting.length,
       runs: this.runs,
       skipped: this.skipped,
+      thread: null,
     };
   }
 
@@ -209,19 +253,27 @@ export class Prober {
     this.schedule(job);
   }
 
-  private schedule(job: Job): void {
+  /**
+   * Set the timer for the first grid point after `after` (default: now). A tick passes its own
+   * grid point, because a real timer may fire while the clock still reads a millisecond short of
+   * it: counted from the clock alone, that same point would come round again a moment later.
+   */
+  private schedule(job: Job, after = this.clock.now()): void {
     const now = this.clock.now();
     const i = job.check.spec.intervalMs;
-    const elapsed = now - job.base - job.phase;
+    const elapsed = Math.max(now, after) - job.base - job.phase;
     const k = elapsed < 0 ? 0 : Math.floor(elapsed / i) + 1;
     const next = job.base + job.phase + k * i;
-    job.timer = this.clock.setTimeout(() => {
-      job.timer = null;
-      if (job.removed) return;
-      if (job.busy) this.skipped++;
-      else void this.run(job);
-      this.schedule(job);
-    }, next - now);
+    job.timer = this.clock.setTimeout(
+      () => {
+        job.timer = null;
+        if (job.removed) return;
+        if (job.busy) this.skipped++;
+        else void this.run(job);
+        this.schedule(job, next);
+      },
+      Math.max(0, next - now),
+    );
   }
 
   private run(job: Job): Promise<void> {
@@ -251,8 +303,13 @@ export class Prober {
       if (job.removed || this.stopped) return;
       this.runs++;
       job.results++;
-      const result = { ...outcome, latencyMs: this.clock.now() - t0 };
-      for (const s of job.subs) this.table.record(s.zone, s.site, s.address, result);
+      const result: ProbeResult = {
+        ok: outcome.ok,
+        reason: outcome.reason,
+        latencyMs: this.clock.now() - t0,
+      };
+      for (const s of job.subs) this.sink.record(s.zone, s.site, s.address, result);
+      this.onResult?.(job.check, result);
     } finally {
       this.release();
     }

@@ -8,7 +8,8 @@ import { siteZones } from '../policy/delegate.js';
 import { ZoneSet } from '../zone/zone-set.js';
 import type { GeoLocator } from '../geoip/types.js';
 import { logTransitions } from '../health/log.js';
-import { Prober, type ProberOptions } from '../health/prober.js';
+import { ThreadedProber } from '../health/probe-thread.js';
+import { type HealthProber, Prober, type ProberOptions } from '../health/prober.js';
 import { HealthTable } from '../health/table.js';
 import { QueryHandler } from './handler.js';
 import { Reloader } from './reloader.js';
@@ -89,7 +90,7 @@ export class GeosteerServer {
     private readonly opts: ServerOptions,
     /** What the probes found and the overrides say (the admin API reads and writes it). */
     readonly health: HealthTable,
-    readonly prober: Prober,
+    readonly prober: HealthProber,
     private readonly unlog: () => void,
     /** The admin API, when configured; `admin.address` says where it listens. */
     readonly admin: Admin | null,
@@ -110,7 +111,17 @@ export class GeosteerServer {
     const admin = opts.admin ? await Admin.create(opts.admin, opts.log) : null;
     const health = opts.health ?? new HealthTable();
     const unlog = logTransitions(health, opts.log);
-    const prober = new Prober(health, admin ? admin.instrument(health, opts.probes) : opts.probes);
+    const probes = admin ? admin.instrument(health, opts.probes) : opts.probes;
+    // Probes run on a thread of their own (src/health/probe-thread.ts), unless a test injects a
+    // clock, randomness or the probes themselves: those run here, where the test can reach them.
+    const injected = probes?.run ?? probes?.clock ?? probes?.rng;
+    const prober: HealthProber = injected
+      ? new Prober(health, probes)
+      : new ThreadedProber(health, {
+          ...(probes?.concurrency !== undefined ? { concurrency: probes.concurrency } : {}),
+          ...(probes?.onResult ? { onResult: probes.onResult } : {}),
+          log: opts.log,
+        });
     try {
       // Overrides first, so a site drained before a restart never answers after it.
       if (opts.stateFile) await health.useStateFile(opts.stateFile);

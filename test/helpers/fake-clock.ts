@@ -14,7 +14,14 @@ export class FakeClock implements Clock {
   private seq = 0;
   private timers: Timer[] = [];
 
-  constructor(start = 0) {
+  /**
+   * `earlyMs`: run each timer when the clock reads that much before its due time, as real timers
+   * do now and then (libuv's loop time lags Date.now(), and rounds to whole milliseconds).
+   */
+  constructor(
+    start = 0,
+    private readonly earlyMs = 0,
+  ) {
     this.t = start;
   }
 
@@ -53,7 +60,7 @@ export class FakeClock implements Clock {
         return;
       }
       this.timers = this.timers.filter((x) => x !== next);
-      this.t = next.at;
+      this.t = Math.max(this.t, next.at - this.earlyMs);
       next.fn();
     }
     throw new Error('FakeClock.advance: too many timers');
