@@ -12,7 +12,22 @@ export interface CpuSample {
   procBusy: number;
 }
 
-export function sample(cpu: number, pid: number, field = 11): CpuSample | null {
+/**
+ * Tasks whose ticks count with the server's (`plus`: helpers of the run on that CPU, e.g. the health
+ * target beside dnsperf) or not (`minus`: a thread of the server that runs on another CPU), as
+ * /proc stat paths.
+ */
+export interface Adjust {
+  plus?: string[];
+  minus?: string[];
+}
+
+export function sample(
+  cpu: number,
+  pid: number,
+  field = 11,
+  adjust: Adjust = {},
+): CpuSample | null {
   try {
     const line = readFileSync('/proc/stat', 'utf8')
       .split('\n')
@@ -26,7 +41,10 @@ export function sample(cpu: number, pid: number, field = 11): CpuSample | null {
       .slice(stat.lastIndexOf(')') + 2)
       .split(' ')
       .map(Number);
-    return { at: Date.now(), cpuBusy: c[1]! + c[2]! + c[3]!, procBusy: p[field]! + p[field + 1]! };
+    const own = p[field]! + p[field + 1]!;
+    const plus = (adjust.plus ?? []).reduce((n, path) => n + taskTicks(path), 0);
+    const minus = (adjust.minus ?? []).reduce((n, path) => n + taskTicks(path), 0);
+    return { at: Date.now(), cpuBusy: c[1]! + c[2]! + c[3]!, procBusy: own + plus - minus };
   } catch {
     return null;
   }
@@ -37,8 +55,15 @@ export function sample(cpu: number, pid: number, field = 11): CpuSample | null {
  * ticks are counted as this process's reaped children (cutime + cstime; taskset execs dnsperf,
  * so the child is dnsperf). No other child of the bench exits during a run.
  */
-export function sampleChildren(cpu: number): CpuSample | null {
-  return sample(cpu, process.pid, 13);
+export function sampleChildren(cpu: number, adjust: Adjust = {}): CpuSample | null {
+  return sample(cpu, process.pid, 13, adjust);
+}
+
+/** utime + stime of one task (a process, or a thread: /proc/PID/task/TID/stat). */
+function taskTicks(path: string): number {
+  const stat = readFileSync(path, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
 }
 
 /** Share of wall time the CPU spent on processes other than the server, 0-1. */

@@ -22,6 +22,25 @@ export interface Row {
   other: number | null;
   /** The same for dnsperf's core. */
   loadOther: number | null;
+  /** What probing did during the run (scenarios with `probes`). */
+  probing?: Probing;
+}
+
+export interface Probing {
+  /** Distinct probes the server runs. */
+  probes: number;
+  /** Probe runs per second the schedule asks for: probes / interval. */
+  expectedPerSecond: number;
+  /** Probe runs per second during the run, by the server's /status. */
+  runsPerSecond: number;
+  /** Probe requests per second the health target answered during the run. */
+  hitsPerSecond: number;
+  /** Probed addresses up at the end. */
+  up: number;
+  /** Changes of the health table's version during the run: 0 means no answer could change. */
+  healthChanges: number;
+  /** Share of a core the probe thread used during the run; null if unknown. */
+  threadCpu: number | null;
 }
 
 /** The scenario and transport the target is judged on. */
@@ -154,6 +173,54 @@ export function dynamicVerdict(rows: Row[], scenarios: Scenario[], target: numbe
         (r.result.lost ? `, ${fmtInt(r.result.lost)} lost` : ''),
     );
     if (busy(r) || busy(base)) lines.push(`    ${busyNote([base, r])}`);
+  }
+  return lines;
+}
+
+/**
+ * The probing target: each scenario with `against` (and probes running) at max load against that
+ * scenario's qps on the same server, same transport, same run.
+ */
+export function probesVerdict(rows: Row[], scenarios: Scenario[], target: number): string[] {
+  const lines: string[] = [];
+  for (const sc of scenarios) {
+    if (!sc.probes || !sc.against) continue;
+    if (!lines.length) {
+      lines.push(
+        `target: probes running move a steered name's qps by at most ${Math.round((1 - target) * 100)} % ` +
+          `(>= ${target}x the same name without probes, same server, same run)`,
+      );
+    }
+    for (const r of rows.filter((x) => x.scenario === sc.name && x.load.name === 'max')) {
+      const base = rows.find(
+        (k) =>
+          k.server === r.server &&
+          k.scenario === sc.against &&
+          k.transport === r.transport &&
+          k.load.name === 'max',
+      );
+      const p = r.probing;
+      const head = `  ${r.scenario} ${r.transport.toUpperCase()} on ${r.server.name}: ${fmtInt(r.result.qps)} qps`;
+      if (!base || !p) {
+        lines.push(`${head}: no ${sc.against} row in this run to compare with`);
+        continue;
+      }
+      const x = r.result.qps / base.result.qps;
+      // Probes that did not run (or were not answered) would make any ratio meaningless.
+      const ran = Math.min(p.runsPerSecond, p.hitsPerSecond) >= 0.9 * p.expectedPerSecond;
+      const allUp = p.up === p.probes && p.healthChanges === 0;
+      const ok = x >= target && r.result.lost === 0 && allUp && ran;
+      lines.push(
+        `${head}, ${x.toFixed(2)}x ${sc.against} (${fmtInt(base.result.qps)} qps): ` +
+          `${ok ? 'met' : 'NOT met'}${r.result.lost ? `, ${fmtInt(r.result.lost)} lost` : ''}`,
+        `    ${p.probes} probes: ${p.runsPerSecond.toFixed(0)} runs/s by the server, ` +
+          `${p.hitsPerSecond.toFixed(0)} requests/s answered by the health target ` +
+          `(scheduled: ${p.expectedPerSecond.toFixed(0)}/s); ` +
+          `${p.up} of ${p.probes} up at the end, ${p.healthChanges} health changes during the run; ` +
+          `the probe thread (CPU 1, nice 19) used ${pct(p.threadCpu) || '?'} of a core`,
+      );
+      if (busy(r) || busy(base)) lines.push(`    ${busyNote([base, r])}`);
+    }
   }
   return lines;
 }

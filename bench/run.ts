@@ -12,20 +12,48 @@
 //   BENCH_WORKERS=2       also run `geosteer --workers 2` on CPUs 0,1 (indicative: shares dnsperf's core)
 //   KNOTD=/usr/sbin/knotd
 import { spawnSync } from 'node:child_process';
-import { access, constants, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import {
+  access,
+  constants,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { askAll, describeMix } from './answers.js';
 import { otherShare, sample, sampleChildren } from './cpu.js';
 import { runDnsperf } from './dnsperf.js';
+import {
+  type HealthSnapshot,
+  type HealthTarget,
+  pinThread,
+  PROBE_INTERVAL_S,
+  probedZone,
+  reloadZone,
+  snapshot,
+  startHealthTarget,
+} from './health.js';
 import type { Proc } from './proc.js';
 import { lineMessage } from './messages.js';
-import { dynamicVerdict, formatTable, loadLabel, type Row, verdict } from './report.js';
+import {
+  dynamicVerdict,
+  formatTable,
+  loadLabel,
+  probesVerdict,
+  type Probing,
+  type Row,
+  verdict,
+} from './report.js';
 import {
   DYNAMIC_TARGET_RATIO,
   LOADS,
   type Load,
+  PROBES_TARGET_RATIO,
   SCENARIOS,
   type Scenario,
   TARGET_RATIO,
@@ -177,14 +205,36 @@ async function main(): Promise<number> {
       servers.push(await startServer(spec, dir, ORIGIN, cleanup.track));
     }
 
+    // The backend of the probes scenarios, beside dnsperf: its work is not the server's.
+    const target = cfg.scenarios.some((s) => s.probes)
+      ? await startHealthTarget(`${DNSPERF_CPU}`, cleanup.track)
+      : null;
+    const zoneYaml = join(zonesDir, basename(ZONE_YAML));
+    const original = await readFile(zoneYaml, 'utf8');
+
     const rows: Row[] = [];
     const checks: string[] = [];
     for (const scenario of cfg.scenarios) {
       const { file, args } = await writeQueries(scenario, work);
-      // Knot has no steering: steered scenarios run on geosteer alone, at max load.
+      // Knot has no steering: steered scenarios run on geosteer alone, at max load. Probing is
+      // measured on the one-process geosteer, the only one with an admin API to show it.
       const onKnot = scenario.baseline === 'knot';
-      const runOn = servers.filter((s) => onKnot || s.spec.kind === 'geosteer');
+      const runOn = servers.filter((s) =>
+        scenario.probes
+          ? s.spec.kind === 'geosteer' && s.adminPort !== null
+          : onKnot || s.spec.kind === 'geosteer',
+      );
       const loads = onKnot ? LOADS : LOADS.filter((l) => l.name === 'max');
+      const probed = scenario.probes ? runOn[0] : undefined;
+      let probeThreadId: number | null = null;
+      if (probed && target && scenario.probes) {
+        log(`reloading ${probed.spec.name} with ${scenario.probes} probes`);
+        const text = probedZone(original, target.port, scenario.probes);
+        const settled = await reloadWith(probed, zoneYaml, text, scenario.probes);
+        if (settled.threadId === null) throw new Error('/status names no probe thread');
+        probeThreadId = settled.threadId;
+        pinThread(probeThreadId, `${DNSPERF_CPU}`);
+      }
       if (scenario.check) {
         const messages = scenario.wire ?? (scenario.lines ?? []).map(lineMessage);
         // Every server is asked (it also fills each one's caches); the report shows the first.
@@ -208,8 +258,17 @@ async function main(): Promise<number> {
         const measure = async (s: RunningServer, load: Load, seconds: number, rate?: number) => {
           // Indicative servers run on several cores, dnsperf's too: neither share would be
           // other processes' alone.
-          const probe = () => (s.spec.indicative ? null : sample(SERVER_CPU, s.proc.pid));
-          const loadProbe = () => (s.spec.indicative ? null : sampleChildren(DNSPERF_CPU));
+          // With probes, the probe thread and the health target run beside dnsperf (pinThread):
+          // theirs are the run's own ticks there, not another process's, and not CPU 0's.
+          const tid = probed === s ? probeThreadId : null;
+          const thread = tid !== null ? [`/proc/${s.proc.pid}/task/${tid}/stat`] : [];
+          const helpers =
+            tid !== null && target ? [...thread, `/proc/${target.proc.pid}/stat`] : [];
+          const probe = () =>
+            s.spec.indicative ? null : sample(SERVER_CPU, s.proc.pid, 11, { minus: thread });
+          const loadProbe = () =>
+            s.spec.indicative ? null : sampleChildren(DNSPERF_CPU, { plus: helpers });
+          const health = scenario.probes ? await probingNow(s, target) : null;
           const before = probe();
           const loadBefore = loadProbe();
           const result = await runDnsperf(
@@ -226,11 +285,10 @@ async function main(): Promise<number> {
             },
             cleanup.track,
           );
-          return {
-            result,
-            other: otherShare(before, probe()),
-            loadOther: otherShare(loadBefore, loadProbe()),
-          };
+          const other = otherShare(before, probe());
+          const loadOther = otherShare(loadBefore, loadProbe());
+          const probing = health ? await health() : undefined;
+          return { result, other, loadOther, ...(probing ? { probing } : {}) };
         };
         const seconds = Math.min(cfg.seconds, scenario.maxSeconds ?? cfg.seconds);
         if (cfg.warmup > 0 && scenario.warmup !== false) {
@@ -261,6 +319,10 @@ async function main(): Promise<number> {
           }
         }
       }
+      if (probed) {
+        log(`reloading ${probed.spec.name} without probes`);
+        await reloadWith(probed, zoneYaml, original, 0);
+      }
     }
 
     const rounds = cfg.rounds > 1 ? `, median of ${cfg.rounds} interleaved runs` : '';
@@ -288,6 +350,7 @@ async function main(): Promise<number> {
       '',
       ...verdict(rows),
       ...dynamicVerdict(rows, cfg.scenarios, DYNAMIC_TARGET_RATIO),
+      ...probesVerdict(rows, cfg.scenarios, PROBES_TARGET_RATIO),
     ];
     process.stdout.write(out.join('\n') + '\n');
     return 0;
@@ -297,6 +360,44 @@ async function main(): Promise<number> {
   } finally {
     await cleanup.run();
   }
+}
+
+async function reloadWith(
+  s: RunningServer,
+  file: string,
+  text: string,
+  probes: number,
+): Promise<HealthSnapshot> {
+  return reloadZone({ file, text, pid: s.proc.pid, adminPort: s.adminPort!, probes });
+}
+
+/**
+ * Start watching probes on `s`; the returned function, called after the run, says what ran in
+ * between: probe runs per second by the server's count and requests per second by the target's.
+ */
+async function probingNow(
+  s: RunningServer,
+  target: HealthTarget | null,
+): Promise<() => Promise<Probing>> {
+  if (s.adminPort === null || !target) throw new Error('probes need the admin API and a target');
+  const port = s.adminPort;
+  const [before, hitsBefore] = await Promise.all([snapshot(port), target.hits()]);
+  return async () => {
+    const [after, hitsAfter] = await Promise.all([snapshot(port), target.hits()]);
+    const seconds = (after.at - before.at) / 1000;
+    return {
+      probes: after.checks,
+      expectedPerSecond: after.checks / PROBE_INTERVAL_S,
+      runsPerSecond: (after.runs - before.runs) / seconds,
+      hitsPerSecond: (hitsAfter - hitsBefore) / seconds,
+      up: after.up,
+      healthChanges: after.healthVersion - before.healthVersion,
+      threadCpu:
+        after.threadCpuSeconds !== null && before.threadCpuSeconds !== null
+          ? (after.threadCpuSeconds - before.threadCpuSeconds) / seconds
+          : null,
+    };
+  };
 }
 
 function dnsperfVersion(): string {

@@ -36,6 +36,13 @@ export interface Scenario {
   warmup?: false;
   /** Measured runs last at most this long (BENCH_SECONDS, if shorter, wins). */
   maxSeconds?: number;
+  /**
+   * Run with this many HTTP probes going (bench/health.ts), on the single-process geosteer only,
+   * and compare its qps with the scenario named by `against` on the same server in the same run:
+   * judged against PROBES_TARGET_RATIO.
+   */
+  probes?: number;
+  against?: string;
 }
 
 /**
@@ -52,6 +59,9 @@ export const TARGET_RATIO = 0.4;
 export const TARGET_LATENCY_S = 0.002;
 /** Steered names: geosteer at least this fraction of its own static-name qps from the same run. */
 export const DYNAMIC_TARGET_RATIO = 0.8;
+/** Issue #4: 500 probes running move the dynamic-name figure by at most 10 %. */
+export const PROBES_TARGET_RATIO = 0.9;
+const PROBES = 500;
 
 const ZONE = 'gslb.example.com';
 const A = 1;
@@ -136,6 +146,17 @@ export const SCENARIOS: Scenario[] = [
     baseline: 'static',
     judged: true,
     check: 'answers',
+  },
+  {
+    name: 'weighted-probed',
+    description:
+      `as weighted, with ${PROBES} HTTP probes running (every address of the zone probed, ` +
+      "api's sites among them, each once a second): the cost of health checking",
+    lines: [`api.${ZONE} A`],
+    transports: ['udp'],
+    baseline: 'static',
+    probes: PROBES,
+    against: 'weighted',
   },
   {
     name: 'nearest-ecs',

@@ -24,13 +24,20 @@ export interface ServerSpec {
   /** One line for the report header. */
   describe(): string;
   /** Start on `port`; `dir` is this server's own scratch directory. */
-  spawn(dir: string, port: number): Promise<Proc>;
+  spawn(dir: string, port: number): Promise<Spawned>;
+}
+
+interface Spawned {
+  proc: Proc;
+  /** geosteer's admin API (/status), when it has one. */
+  adminPort?: number;
 }
 
 export interface RunningServer {
   spec: ServerSpec;
   port: number;
   proc: Proc;
+  adminPort: number | null;
 }
 
 export function geosteer(opts: { zonesDir: string; cpus: string; workers?: number }): ServerSpec {
@@ -38,11 +45,14 @@ export function geosteer(opts: { zonesDir: string; cpus: string; workers?: numbe
   // Otherwise the default config, GeoIP included (serve opens the database before it listens, so
   // an answer means it is open). The admin API takes a free port rather than 8053, which another
   // geosteer may hold, and manual health overrides are kept in the scratch directory. The admin
-  // API serves one process, so with workers there is none.
-  const args = (port: number, dir: string) => [
+  // API serves one process, so with workers there is none. Zone files are read at start and on
+  // SIGHUP only (--no-watch), so servers may share a zones directory that one of them reloads.
+  const args = (port: number, dir: string, admin: number | null) => [
     ...[CLI, 'serve', '--zones', opts.zonesDir, '--listen', `127.0.0.1:${port}`],
     ...['--no-watch', '--log-level', 'warn', '--state-file', join(dir, 'state.json')],
-    ...(workers > 1 ? ['--workers', String(workers), '--no-admin'] : ['--admin', '127.0.0.1:0']),
+    ...(admin === null
+      ? ['--workers', String(workers), '--no-admin']
+      : ['--admin', `127.0.0.1:${admin}`]),
   ];
   return {
     name: workers > 1 ? `geosteer -w${workers}` : 'geosteer',
@@ -51,8 +61,12 @@ export function geosteer(opts: { zonesDir: string; cpus: string; workers?: numbe
     indicative: workers > 1,
     describe: () =>
       `node ${process.version}, ${workers > 1 ? `--workers ${workers} (node:cluster)` : 'one process'}, CPU ${opts.cpus}`,
-    spawn: async (dir, port) =>
-      Proc.spawn('geosteer', 'taskset', ['-c', opts.cpus, process.execPath, ...args(port, dir)]),
+    spawn: async (dir, port) => {
+      const admin = workers > 1 ? null : await freePort();
+      const cmd = [process.execPath, ...args(port, dir, admin)];
+      const proc = Proc.spawn('geosteer', 'taskset', ['-c', opts.cpus, ...cmd]);
+      return admin === null ? { proc } : { proc, adminPort: admin };
+    },
   };
 }
 
@@ -68,7 +82,7 @@ export function knot(opts: { zoneFile: string; origin: string; cpus: string }): 
       await mkdir(join(dir, 'storage'), { recursive: true });
       const conf = join(dir, 'knot.conf');
       await writeFile(conf, knotConfig(dir, port, opts.origin, opts.zoneFile));
-      return Proc.spawn('knotd', 'taskset', ['-c', opts.cpus, KNOTD, '-c', conf]);
+      return { proc: Proc.spawn('knotd', 'taskset', ['-c', opts.cpus, KNOTD, '-c', conf]) };
     },
   };
 }
@@ -123,7 +137,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   await mkdir(dir, { recursive: true });
   const port = await freePort();
-  const proc = await spec.spawn(dir, port);
+  const { proc, adminPort } = await spec.spawn(dir, port);
   track(proc, true);
   try {
     await waitReady(proc, port, probeName);
@@ -132,7 +146,7 @@ export async function startServer(
     track(proc, false);
     throw err;
   }
-  return { spec, port, proc };
+  return { spec, port, proc, adminPort: adminPort ?? null };
 }
 
 /** A port on 127.0.0.1 that is free for both TCP and UDP right now. */
