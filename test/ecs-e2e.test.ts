@@ -23,6 +23,7 @@ import {
 } from './helpers/dns-client.js';
 import { buildGeoDatabase, type Place } from './helpers/mmdb-writer.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { DEFAULT_WIDEN_LOOKUPS_PER_SECOND } from '../src/geoip/budget.js';
 
 /** Record data as text (A, AAAA, CNAME). */
 const dataOf = (a: dnsPacket.Answer): string => String((a as { data?: unknown }).data);
@@ -133,6 +134,7 @@ beforeAll(async () => {
       overridesRequired: false,
       defaultLocation: null,
       cacheSize: 1024,
+      widenLookupsPerSecond: DEFAULT_WIDEN_LOOKUPS_PER_SECOND,
     },
     { watch: false },
   );

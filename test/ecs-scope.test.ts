@@ -11,12 +11,21 @@ import { prng } from './helpers/wire.js';
 
 const P = (country: string): Place => ({ country, lat: 10, lon: 10 });
 
-function locator(places: Record<string, Place>, cacheSize?: number): GeoIpLocator {
+function locator(
+  places: Record<string, Place>,
+  cacheSize?: number,
+  budget: { perSecond?: number; now?: () => number } = {},
+): GeoIpLocator {
   const db = MmdbDatabase.fromBuffer(
     'test.mmdb',
     buildGeoDatabase('geoip2-city', 6, places, { databaseType: 'GeoIP2-City' }),
   );
-  return new GeoIpLocator({ databases: [db], cacheSize });
+  return new GeoIpLocator({
+    databases: [db],
+    cacheSize,
+    ...(budget.perSecond !== undefined ? { widenLookupsPerSecond: budget.perSecond } : {}),
+    ...(budget.now ? { now: budget.now } : {}),
+  });
 }
 
 /** The client as the handler builds it: its address cut to `prefix` (default /24 or /56). */
@@ -183,5 +192,41 @@ describe('ScopeWidener', () => {
     new ScopeWidener(byCountry).scope(geo, c, where);
     // The same frozen object: the client's entry is still the first one cached.
     expect(geo.locate(c.address, c.prefix)).toBe(where);
+  });
+
+  it('past the locator’s lookups per second, a new network keeps its database network until the budget refills', () => {
+    // Pairs of /16s of one country: each client's /16 widens to its /15, and no further.
+    const many: Record<string, Place> = {
+      '10.0.0.0/16': P('DE'),
+      '10.1.0.0/16': P('DE'),
+      '10.2.0.0/16': P('FR'),
+      '10.3.0.0/16': P('FR'),
+      '10.4.0.0/14': P('DE'),
+    };
+    let now = 0;
+    // 256 lookups a second: exactly one whole widening's reservation (WIDEN_BUDGET).
+    const geo = locator(many, undefined, { perSecond: 256, now: () => now });
+    const w = new ScopeWidener(byCountry);
+    const scopeOf = (text: string) => {
+      const c = client(text);
+      return w.scope(geo, c, geo.locate(c.address, c.prefix));
+    };
+    // The first widening reserves 256 and gives back all it did not use...
+    expect(scopeOf('10.0.5.0/24')).toBe(15);
+    // ...so the bucket is short of a whole reservation: the next new network is not widened,
+    // and answers with its database network (every client in it ranks the same).
+    expect(scopeOf('10.2.7.0/24')).toBe(16);
+    // Not remembered: a second later the budget has refilled, and the same network widens.
+    now += 1000;
+    expect(scopeOf('10.2.7.0/24')).toBe(15);
+    // The first stays widened: it was remembered.
+    expect(scopeOf('10.0.5.0/24')).toBe(15);
+  });
+
+  it('widen_lookups_per_second 0 turns widening off', () => {
+    const geo = locator(places, undefined, { perSecond: 0 });
+    const c = client('10.0.5.0/24');
+    // 10.0.0.0/16 would widen to /15 (10.1.0.0/16 is DE too); without lookups it stays /16.
+    expect(new ScopeWidener(byCountry).scope(geo, c, geo.locate(c.address, c.prefix))).toBe(16);
   });
 });

@@ -29,6 +29,7 @@ import { buildQuery, ecsEchoes, ecsOption, udpExchange } from './helpers/dns-cli
 import { startGdnsd, type GdnsdServer, type GdnsdSite } from './helpers/gdnsd.js';
 import { buildGeoDatabase, type Place } from './helpers/mmdb-writer.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { DEFAULT_WIDEN_LOOKUPS_PER_SECOND } from '../src/geoip/budget.js';
 
 /** Record data as text (A, AAAA, CNAME). */
 const dataOf = (a: dnsPacket.Answer): string => String((a as { data?: unknown }).data);
@@ -304,6 +305,7 @@ beforeAll(async () => {
       overridesRequired: false,
       defaultLocation: null,
       cacheSize: 4096,
+      widenLookupsPerSecond: DEFAULT_WIDEN_LOOKUPS_PER_SECOND,
     },
     { watch: false },
   );

@@ -79,6 +79,7 @@ describe('docs/geoip.md', () => {
         overridesRequired: true,
         defaultLocation: { lat: 50.11, lon: 8.68, country: 'DE' },
         cacheSize: 65536,
+        widenLookupsPerSecond: 50000,
       });
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -250,6 +250,7 @@ const config = (over: Partial<GeoipConfig>): GeoipConfig => ({
   overridesRequired: false,
   defaultLocation: null,
   cacheSize: 1000,
+  widenLookupsPerSecond: 50_000,
   ...over,
 });
 
@@ -427,6 +428,7 @@ describe('the geoip: section of geosteer.yaml', () => {
         '  overrides: geoip/mine.yaml',
         '  default_location: { lat: 50.11, lon: 8.68, country: DE }',
         '  cache_size: 0',
+        '  widen_lookups_per_second: 0',
       ].join('\n'),
       base,
     );
@@ -437,6 +439,7 @@ describe('the geoip: section of geosteer.yaml', () => {
       overridesRequired: true,
       defaultLocation: { lat: 50.11, lon: 8.68, country: 'DE' },
       cacheSize: 0,
+      widenLookupsPerSecond: 0,
     });
     expect(parse('geoip:\n  database: geoip/a.mmdb\n', base).cfg.databases).toEqual([
       join(base, 'geoip/a.mmdb'),
@@ -452,6 +455,7 @@ describe('the geoip: section of geosteer.yaml', () => {
       overridesRequired: false,
       defaultLocation: null,
       cacheSize: 65536,
+      widenLookupsPerSecond: 50000,
     });
   });
 
@@ -465,10 +469,11 @@ describe('the geoip: section of geosteer.yaml', () => {
         '  overrides: nope.yaml',
         '  default_location: { lat: 91, lon: 8.68, country: EU, city: Paris }',
         '  cache_size: -1',
+        '  widen_lookups_per_second: lots',
       ].join('\n'),
     );
     expect(problems).toEqual([
-      `${f}:2:3: geoip.databse: unknown key "databse" in geoip (expected one of: database, overrides, default_location, cache_size) [unknown-key]`,
+      `${f}:2:3: geoip.databse: unknown key "databse" in geoip (expected one of: database, overrides, default_location, cache_size, widen_lookups_per_second) [unknown-key]`,
       `${f}:3:14: geoip.database[0]: no such file: ${join(dir, 'missing.mmdb')} [io-error]`,
       `${f}:3:28: geoip.database[1]: must be a file path, got number 7 [wrong-type]`,
       `${f}:4:14: geoip.overrides: no such file: ${join(dir, 'nope.yaml')} [io-error]`,
@@ -476,6 +481,7 @@ describe('the geoip: section of geosteer.yaml', () => {
       `${f}:5:52: geoip.default_location.country: must be an ISO 3166-1 alpha-2 country code (e.g. DE), got string "EU" [bad-value]`,
       `${f}:5:56: geoip.default_location.city: unknown key "city" in geoip.default_location (expected one of: lat, lon, country) [unknown-key]`,
       `${f}:6:15: geoip.cache_size: must be an integer 0-10000000, got number -1 [bad-value]`,
+      `${f}:7:29: geoip.widen_lookups_per_second: must be an integer 0-100000000, got string "lots" [bad-value]`,
     ]);
   });
 });

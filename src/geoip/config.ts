@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve as resolvePath } from 'node:path';
+import { DEFAULT_WIDEN_LOOKUPS_PER_SECOND } from './budget.js';
 import { locationOf, parseCountry } from './overrides.js';
 import { ProblemCode as C } from '../zone/errors.js';
 import {
@@ -38,9 +39,17 @@ export interface GeoipConfig {
   readonly defaultLocation: DefaultLocation | null;
   /** Located networks kept in memory; 0 turns the cache off. */
   readonly cacheSize: number;
+  /** Database lookups ECS scope widening may make per second (src/geoip/budget.ts); 0: none. */
+  readonly widenLookupsPerSecond: number;
 }
 
-export const GEOIP_KEYS = ['database', 'overrides', 'default_location', 'cache_size'] as const;
+export const GEOIP_KEYS = [
+  'database',
+  'overrides',
+  'default_location',
+  'cache_size',
+  'widen_lookups_per_second',
+] as const;
 export const DEFAULT_CACHE_SIZE = 65_536;
 export const DEFAULT_OVERRIDES = 'geoip/overrides.yaml';
 
@@ -68,6 +77,7 @@ export function defaultGeoipConfig(baseDir: string = process.cwd()): GeoipConfig
     overridesRequired: false,
     defaultLocation: null,
     cacheSize: DEFAULT_CACHE_SIZE,
+    widenLookupsPerSecond: DEFAULT_WIDEN_LOOKUPS_PER_SECOND,
   };
 }
 
@@ -95,6 +105,7 @@ function existingFile(src: Source, node: Node | null, path: string, file: string
  *     overrides: geoip/overrides.yaml          # default: this path, if the file exists
  *     default_location: { lat: 50.11, lon: 8.68, country: DE }
  *     cache_size: 65536
+ *     widen_lookups_per_second: 50000
  */
 export function parseGeoipConfig(
   src: Source,
@@ -152,6 +163,10 @@ export function parseGeoipConfig(
       }
       case 'cache_size':
         cfg.cacheSize = scalarInt(src, e.value, e.path, 0, 10_000_000) ?? cfg.cacheSize;
+        break;
+      case 'widen_lookups_per_second':
+        cfg.widenLookupsPerSecond =
+          scalarInt(src, e.value, e.path, 0, 100_000_000) ?? cfg.widenLookupsPerSecond;
         break;
     }
   }

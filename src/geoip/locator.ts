@@ -5,6 +5,7 @@
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { readFile, stat as statAsync } from 'node:fs/promises';
 import type { GeoLocator, GeoResult, GeoSource, Location } from './types.js';
+import { DEFAULT_WIDEN_LOOKUPS_PER_SECOND, LookupBudget, WIDEN_BUDGET } from './budget.js';
 import {
   familyBits,
   familyOf,
@@ -48,6 +49,10 @@ export interface LocatorParts {
   overrides?: OverrideSet;
   defaultLocation?: DefaultLocation | null;
   cacheSize?: number;
+  /** Scope-widening lookups per second (geoip.widen_lookups_per_second); 0: no widening. */
+  widenLookupsPerSecond?: number;
+  /** The budget's clock, in milliseconds (tests). */
+  now?: () => number;
   logger?: Logger;
 }
 
@@ -82,8 +87,14 @@ export class GeoIpLocator implements GeoLocator {
   /** Databases that threw during a lookup; logged once each. */
   private readonly broken = new WeakSet<MmdbDatabase>();
   protected readonly logger: Logger;
+  readonly widening: LookupBudget;
 
   constructor(parts: LocatorParts) {
+    this.widening = new LookupBudget(
+      parts.widenLookupsPerSecond ?? DEFAULT_WIDEN_LOOKUPS_PER_SECOND,
+      WIDEN_BUDGET,
+      parts.now,
+    );
     this.dbs = parts.databases;
     this.ovr = parts.overrides ?? OverrideSet.EMPTY;
     this.defaultLocation = parts.defaultLocation ?? null;
@@ -461,6 +472,7 @@ export async function openGeoLocator(
       overrides,
       defaultLocation: config.defaultLocation,
       cacheSize: config.cacheSize,
+      widenLookupsPerSecond: config.widenLookupsPerSecond,
       logger,
     },
     watched,

@@ -1,5 +1,6 @@
 // What the steering policies need to know about a client network. The source behind it (a
 // MaxMind-format database, operator overrides, a default) is hidden behind GeoLocator.
+import type { LookupBudget } from './budget.js';
 
 export interface Location {
   lat: number;
@@ -45,6 +46,11 @@ export interface GeoLocator {
    * is then the network `locate` reports.
    */
   locateUncached?(address: Uint8Array, prefix: number): GeoResult;
+  /**
+   * Optional: how many `locateUncached` lookups widening may make per second, process-wide
+   * (src/geoip/budget.ts). Without it, widening is unbounded in rate (each one is still bounded).
+   */
+  readonly widening?: LookupBudget;
   /** Bumped whenever the underlying data changes (database reopened, overrides reloaded). */
   readonly version: number;
 }

@@ -9,13 +9,14 @@
 // demand: starting from the client's network, look at its sibling (flip the bit at the current
 // scope); when every client network in the sibling ranks the sites the same way, the two merge
 // and the walk goes on from their parent. Lookups are bounded (WIDEN_BUDGET), so a widening that
-// would need many of them stops early with a narrower, still correct, scope.
+// would need many of them stops early with a narrower, still correct, scope; and so is their rate
+// across the process (the locator's LookupBudget): past it, a new network is not widened at all.
 
+import { WIDEN_BUDGET } from '../geoip/budget.js';
 import type { GeoLocator, GeoResult } from '../geoip/types.js';
 import type { ClientHint } from './types.js';
 
-/** Most locator lookups one widening makes. Each costs about a microsecond. */
-export const WIDEN_BUDGET = 256;
+export { WIDEN_BUDGET };
 
 /** Clients are located per /24 (IPv4) and /56 (IPv6) at most; finer networks are never told apart. */
 const FINEST = { 4: 24, 6: 56 } as const;
@@ -81,14 +82,29 @@ export class ScopeWidener {
 
   constructor(private readonly rank: RankKey) {}
 
-  /** The ECS scope for `client`, located at `where`: widened when the locator allows it. */
+  /**
+   * The ECS scope for `client`, located at `where`: widened when the locator allows it and its
+   * budget has a whole widening left. Otherwise the network it was located in, not remembered, so
+   * a later query from that network widens once the budget allows.
+   */
   scope(geo: GeoLocator, client: ClientHint, where: GeoResult): number {
-    if (!geo.locateUncached) return where.prefixLength;
+    const locate = geo.locateUncached?.bind(geo);
+    if (!locate) return where.prefixLength;
     let s = this.seen.get(where);
-    if (s === undefined) {
-      s = widenScope(geo as Uncached, client, where, this.rank);
-      this.seen.set(where, s);
-    }
+    if (s !== undefined) return s;
+    const budget = geo.widening;
+    if (budget && !budget.take(WIDEN_BUDGET))
+      return Math.min(where.prefixLength, FINEST[client.family]);
+    let used = 0;
+    const counted: Uncached = {
+      locateUncached: (address, prefix) => {
+        used++;
+        return locate(address, prefix);
+      },
+    };
+    s = widenScope(counted, client, where, this.rank);
+    budget?.refund(WIDEN_BUDGET - used);
+    this.seen.set(where, s);
     return s;
   }
 }
