@@ -18,6 +18,9 @@ import { SOA_KEYS, STATIC_TYPES, ZONE_KEYS } from '../src/zone/compile.js';
 import { formatProblem, ProblemCode } from '../src/zone/errors.js';
 import { exportZone } from '../src/zone/export.js';
 import { compileText, loadZoneDir } from '../src/zone/load.js';
+import { ZoneSet } from '../src/zone/zone-set.js';
+import { Reloader } from '../src/server/reloader.js';
+import { silentLogger } from '../src/log.js';
 
 interface Block {
   doc: string;
@@ -152,6 +155,19 @@ describe('docs/zone-format.md: the reference matches the code', () => {
       await writeFile(join(tmp, 'zones', 'b.yaml'), zone.replace(/^#.*\n/, ''));
       for (const p of (await loadZoneDir(join(tmp, 'zones'))).problems)
         produced.add(formatProblem(p).replaceAll(`${tmp}/`, ''));
+      // A reload of a directory emptied under a running server.
+      await rm(join(tmp, 'zones', 'b.yaml'));
+      const loaded = await loadZoneDir(join(tmp, 'zones'));
+      const reloader = new Reloader(
+        join(tmp, 'zones'),
+        new ZoneSet(loaded.zones, 1),
+        () => {},
+        silentLogger(),
+      );
+      await rm(join(tmp, 'zones', 'a.yaml'));
+      const outcome = await reloader.reload('docs');
+      if (!outcome.ok)
+        for (const p of outcome.problems) produced.add(formatProblem(p).replaceAll(`${tmp}/`, ''));
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
 // Hot reload: file watching and SIGHUP parse and validate the whole new zone set, then swap it in
 // at once; on any problem every problem is logged as file:line:col and the last good set keeps
 // serving. In-flight queries are never dropped. One log line per reload says what changed.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +143,62 @@ describe('reload on file change (watch)', () => {
       changed: [],
     });
     expect(await answer(s.port, 'www.example.test')).toEqual(WWW);
+  });
+
+  it('refuses to remove every zone at once: an emptied directory keeps the last zones serving', async () => {
+    const s = await serve(
+      { 'example.test.yaml': EXAMPLE_TEST, 'other.test.yaml': OTHER_TEST },
+      true,
+    );
+    await unlink(join(s.dir, 'example.test.yaml'));
+    await unlink(join(s.dir, 'other.test.yaml'));
+    const rejected = await eventually(
+      async () => reloadLines(s.logs).find((l) => l.code === 'no-zones'),
+      5000,
+      'the rejection',
+    );
+    expect(rejected.msg).toBe(
+      `reload rejected: ${s.dir}:1:1: no zone files; still serving the 2 zone(s) loaded ` +
+        '(example.test, other.test): an emptied directory is taken for a mistake, so to stop ' +
+        'serving every zone, stop geosteer [no-zones]; still serving generation 1',
+    );
+    expect(await answer(s.port, 'www.example.test')).toEqual(WWW);
+    expect(await answer(s.port, 'www.other.test')).toEqual(['www.other.test 300 A 203.0.113.1']);
+    // One file back: an ordinary reload, which removes the zone still missing.
+    await s.write('example.test.yaml', EXAMPLE_TEST);
+    await eventually(
+      async () => ((await answer(s.port, 'www.other.test')) === 'REFUSED' ? true : undefined),
+      5000,
+      'other.test to go',
+    );
+    expect(await answer(s.port, 'www.example.test')).toEqual(WWW);
+  });
+
+  it('reloads within two seconds of the first edit even while edits keep coming', async () => {
+    const s = await serve({ 'example.test.yaml': EXAMPLE_TEST }, true);
+    const file = join(s.dir, 'example.test.yaml');
+    // An edit every 100 ms, for 4 s: the 200 ms quiet period never comes.
+    const t0 = Date.now();
+    let n = 0;
+    // Each edit replaces the file by rename, as editors do, so no reload reads half a file.
+    const writer = setInterval(() => {
+      n++;
+      writeFileSync(`${file}.tmp`, withWww(`192.0.2.${(n % 200) + 1}`));
+      renameSync(`${file}.tmp`, file);
+    }, 100);
+    try {
+      await eventually(
+        async () => {
+          const a = await answer(s.port, 'www.example.test');
+          return Array.isArray(a) && a.length === 1 ? true : undefined;
+        },
+        3500,
+        'a reload while the edits go on',
+      );
+      expect(Date.now() - t0).toBeLessThan(3500);
+    } finally {
+      clearInterval(writer);
+    }
   });
 
   it('follows a ConfigMap-style update: zone files are symlinks through a swapped ..data link', async () => {

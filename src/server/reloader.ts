@@ -4,6 +4,9 @@ import { formatProblem, type Problem, ProblemCode } from '../zone/errors.js';
 import { type LoadResult, loadZoneDir } from '../zone/load.js';
 import { ZoneSet } from '../zone/zone-set.js';
 
+/** The longest a reload waits for the zone files to stop changing. */
+export const MAX_WAIT_MS = 2000;
+
 export type ReloadOutcome =
   | { ok: true; generation: number; added: string[]; removed: string[]; changed: string[] }
   | { ok: false; problems: Problem[] };
@@ -16,6 +19,8 @@ export type ReloadOutcome =
 export class Reloader {
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** When the first file event not yet reloaded came. */
+  private pendingSince: number | null = null;
   private running: Promise<ReloadOutcome> | null = null;
   private queued: Promise<ReloadOutcome> | null = null;
   private readonly observers = new Set<(outcome: ReloadOutcome, reason: string) => void>();
@@ -118,6 +123,24 @@ export class Reloader {
       );
       return { ok: false, problems };
     }
+    if (zones.length === 0 && this.current.zones.length > 0) {
+      const names = this.current.zones.map((z) => z.origin);
+      const problem: Problem = {
+        file: this.dir,
+        line: 1,
+        col: 1,
+        path: '',
+        code: ProblemCode.noZones,
+        message:
+          `no zone files; still serving the ${names.length} zone(s) loaded (${names.join(', ')}): ` +
+          'an emptied directory is taken for a mistake, so to stop serving every zone, stop geosteer',
+      };
+      this.log.error(
+        { reason, generation: this.current.generation, code: problem.code },
+        `reload rejected: ${formatProblem(problem)}; still serving generation ${this.current.generation}`,
+      );
+      return { ok: false, problems: [problem] };
+    }
     const old = new Map(this.current.zones.map((z) => [z.key, z]));
     const added: string[] = [];
     const changed: string[] = [];
@@ -153,15 +176,26 @@ export class Reloader {
     return { ok: true, generation: next.generation, added, removed, changed };
   }
 
-  /** Watch the directory (not the files: editors replace files by rename) and reload on change. */
+  /**
+   * Watch the directory (not the files: editors replace files by rename) and reload on change:
+   * `debounceMs` after the last event, but no later than MAX_WAIT_MS after the first one, so files
+   * rewritten without pause (a sync loop, a generator) still reload.
+   */
   watch(): void {
     this.watcher = watch(this.dir, { persistent: false }, (_event, file) => {
       if (file && !isZoneEvent(String(file))) return;
+      const now = Date.now();
+      this.pendingSince ??= now;
       if (this.timer) clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.reload(`file ${file ?? '?'} changed`);
-      }, this.debounceMs);
+      const wait = Math.min(this.debounceMs, this.pendingSince + MAX_WAIT_MS - now);
+      this.timer = setTimeout(
+        () => {
+          this.timer = null;
+          this.pendingSince = null;
+          void this.reload(`file ${file ?? '?'} changed`);
+        },
+        Math.max(0, wait),
+      );
     });
     this.watcher.on('error', (err) =>
       this.log.error({ err, dir: this.dir }, 'zone directory watch failed'),

@@ -36,6 +36,11 @@ export const ProblemCode = {
   /** The same country, continent, subdivision or subnet in two rules of a geo policy. */
   ruleConflict: 'rule-conflict',
   io: 'io-error',
+  /**
+   * A reload found no zone files where zones were being served. Refused: an emptied directory (a
+   * bad sync, a stray rm) must not take every zone down at once.
+   */
+  noZones: 'no-zones',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
