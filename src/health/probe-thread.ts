@@ -105,7 +105,7 @@ export class ThreadedProber implements HealthProber {
   async start(zones: readonly Zone[], waitMs: number): Promise<RoundResult> {
     const t0 = Date.now();
     this.sync(zones);
-    if (this.worker && this.tid === null && !this.readySeen) {
+    if (this.worker && !this.readySeen) {
       let timer: NodeJS.Timeout | null = null;
       await new Promise<void>((resolve) => {
         this.readyWaiter = resolve;

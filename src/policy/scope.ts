@@ -88,8 +88,7 @@ export class ScopeWidener {
    * a later query from that network widens once the budget allows.
    */
   scope(geo: GeoLocator, client: ClientHint, where: GeoResult): number {
-    const locate = geo.locateUncached?.bind(geo);
-    if (!locate) return where.prefixLength;
+    if (!geo.locateUncached) return where.prefixLength;
     let s = this.seen.get(where);
     if (s !== undefined) return s;
     const budget = geo.widening;
@@ -99,7 +98,7 @@ export class ScopeWidener {
     const counted: Uncached = {
       locateUncached: (address, prefix) => {
         used++;
-        return locate(address, prefix);
+        return geo.locateUncached!(address, prefix);
       },
     };
     s = widenScope(counted, client, where, this.rank);
