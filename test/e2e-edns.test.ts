@@ -33,12 +33,27 @@ async function ask(transport: Transport, msg: Buffer): Promise<Buffer> {
 
 const BADVERS = 16;
 
-// Queries of every kind of outcome; each is sent with and without an OPT record.
-const kinds: [string, (edns: OptSpec | undefined) => Buffer, number][] = [
+/** EDNS option 15, Extended DNS Error (RFC 8914), info-code 20: Not Authoritative. */
+const EDE_NOT_AUTHORITATIVE = { code: 15, type: 'OPTION_15', data: Buffer.from([0, 20]) };
+
+// Queries of every kind of outcome; each is sent with and without an OPT record. The fourth
+// element: the options the reply's OPT carries, when there are any.
+const kinds: [
+  string,
+  (edns: OptSpec | undefined) => Buffer,
+  number,
+  { code: number; type: string; data: Buffer }[]?,
+][] = [
   ['an answer', (edns) => query('www.example.test', TYPE.A, { edns }), RCODE.NOERROR],
   ['NXDOMAIN', (edns) => query('nope.example.test', TYPE.A, { edns }), RCODE.NXDOMAIN],
   ['a referral', (edns) => query('x.child.example.test', TYPE.A, { edns }), RCODE.NOERROR],
-  ['REFUSED (no zone)', (edns) => query('www.example.org', TYPE.A, { edns }), RCODE.REFUSED],
+  // RFC 8914 4.21: a name this server is not authoritative for.
+  [
+    'REFUSED (no zone)',
+    (edns) => query('www.example.org', TYPE.A, { edns }),
+    RCODE.REFUSED,
+    [EDE_NOT_AUTHORITATIVE],
+  ],
   ['REFUSED (AXFR)', (edns) => query('example.test', TYPE.AXFR, { edns }), RCODE.REFUSED],
   ['a truncated answer', (edns) => query('huge.example.test', TYPE.TXT, { edns }), RCODE.NOERROR],
   ['NOTIMP', (edns) => query('www.example.test', TYPE.A, { edns, opcode: 2 }), RCODE.NOTIMP],
@@ -57,20 +72,23 @@ const kinds: [string, (edns: OptSpec | undefined) => Buffer, number][] = [
 const transports: Transport[] = ['udp', 'tcp'];
 
 describe.each(transports)('EDNS over %s', (transport) => {
-  it.each(kinds)('puts one OPT in the reply to an EDNS query: %s', async (_what, build, rcode) => {
-    for (const dnssecOk of [false, true]) {
-      const r = await ask(transport, build({ udpSize: 4096, dnssecOk }));
-      expect(header(r).rcode).toBe(rcode);
-      // RFC 6891 6.2.5: we advertise 1232 whatever the client offered; version 0; DO echoed (RFC 3225 3).
-      expect(replyOpt(r)).toEqual({
-        udpSize: 1232,
-        extendedRcode: 0,
-        version: 0,
-        dnssecOk,
-        options: [],
-      });
-    }
-  });
+  it.each(kinds)(
+    'puts one OPT in the reply to an EDNS query: %s',
+    async (_what, build, rcode, options) => {
+      for (const dnssecOk of [false, true]) {
+        const r = await ask(transport, build({ udpSize: 4096, dnssecOk }));
+        expect(header(r).rcode).toBe(rcode);
+        // RFC 6891 6.2.5: we advertise 1232 whatever the client offered; version 0; DO echoed (RFC 3225 3).
+        expect(replyOpt(r)).toEqual({
+          udpSize: 1232,
+          extendedRcode: 0,
+          version: 0,
+          dnssecOk,
+          options: options ?? [],
+        });
+      }
+    },
+  );
 
   it.each(kinds)(
     'puts no OPT in the reply to a query without one: %s',

@@ -1,7 +1,7 @@
 import { Class, EDNS_UDP_PAYLOAD, Rcode, Type, typeName } from '../wire/constants.js';
 import { encodeReply, type EdnsReply, udpLimit } from '../wire/encode.js';
 import { foldCase, readName } from '../wire/name.js';
-import { type Edns, parseQuery, type Query } from '../wire/query.js';
+import { type Edns, type EdnsOptionData, parseQuery, type Query } from '../wire/query.js';
 import { EdnsShape, type PlainQuery, replyKey, scanPlainQuery } from '../wire/query-key.js';
 import type { Answer, RData } from '../wire/rr.js';
 import type { ZoneSet } from '../zone/zone-set.js';
@@ -535,7 +535,13 @@ export class QueryHandler {
     if (q.qtype === Type.AXFR || q.qtype === Type.IXFR)
       return { answer: { ...EMPTY, rcode: Rcode.REFUSED }, ednsReply, zone: null };
     const answer = resolve(this.zones, q.qname, q.qtype, steer);
-    return { answer, ednsReply, zone: this.zones.find(foldCase(q.qname))?.origin ?? null };
+    const zone = this.zones.find(foldCase(q.qname))?.origin ?? null;
+    // RFC 8914 4.21: an authoritative-only server that REFUSES a name it is not authoritative for
+    // says so with EDE 20 (Not Authoritative), as Knot does, so a resolver's log names the cause
+    // (usually a delegation pointing at the wrong server).
+    if (zone === null && answer.rcode === Rcode.REFUSED && ednsReply)
+      ednsReply.options.push(NOT_AUTHORITATIVE);
+    return { answer, ednsReply, zone };
   }
 }
 
@@ -580,6 +586,9 @@ function ednsShape(edns: Edns | null): EdnsShape {
   if (!edns) return EdnsShape.None;
   return edns.dnssecOk ? EdnsShape.DnssecOk : EdnsShape.Edns;
 }
+
+/** EDNS option 15, Extended DNS Error (RFC 8914 2), info-code 20, no EXTRA-TEXT. */
+const NOT_AUTHORITATIVE: EdnsOptionData = { code: 15, data: Uint8Array.of(0, 20) };
 
 function opt(dnssecOk: boolean, extendedRcode: number): EdnsReply {
   return { udpSize: EDNS_UDP_PAYLOAD, extendedRcode, dnssecOk, options: [] };
