@@ -32,15 +32,11 @@ export function sample(
     const line = readFileSync('/proc/stat', 'utf8')
       .split('\n')
       .find((l) => l.startsWith(`cpu${cpu} `));
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     if (!line) return null;
     const c = line.trim().split(/\s+/).map(Number);
-    // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th,
-    // cutime and cstime (reaped children) the 14th and 15th; `field` is the first of a pair.
-    const p = stat
-      .slice(stat.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
+    // utime and stime are fields 11 and 12 after the command name, cutime and cstime (reaped
+    // children) 13 and 14; `field` is the first of a pair.
+    const p = statFields(`/proc/${pid}/stat`);
     const own = p[field]! + p[field + 1]!;
     const plus = (adjust.plus ?? []).reduce((n, path) => n + taskTicks(path), 0);
     const minus = (adjust.minus ?? []).reduce((n, path) => n + taskTicks(path), 0);
@@ -61,9 +57,17 @@ export function sampleChildren(cpu: number, adjust: Adjust = {}): CpuSample | nu
 
 /** utime + stime of one task (a process, or a thread: /proc/PID/task/TID/stat). */
 function taskTicks(path: string): number {
+  const f = statFields(path);
+  return f[11]! + f[12]!;
+}
+
+/** The numeric fields of a /proc stat file after the command name (which may hold spaces). */
+function statFields(path: string): number[] {
   const stat = readFileSync(path, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
+  return stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
 }
 
 /** Share of wall time the CPU spent on processes other than the server, 0-1. */

@@ -159,11 +159,6 @@ export class Prober implements HealthProber {
   async start(zones: readonly Zone[], waitMs: number): Promise<RoundResult> {
     const t0 = this.clock.now();
     this.sync(zones);
-    return this.firstRound(t0, waitMs);
-  }
-
-  /** Wait for the first result of every check there is, at most `waitMs` after `t0`. */
-  private async firstRound(t0: number, waitMs: number): Promise<RoundResult> {
     const firsts = [...this.jobs.values()].map((j) => j.first);
     let timer: unknown = null;
     const complete =
