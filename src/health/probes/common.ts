@@ -46,8 +46,12 @@ export function describeError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   const code = typeof e?.code === 'string' ? e.code : null;
   if (code && e.syscall) return `${e.syscall} ${code}`;
-  if (code && /CERT|SSL|TLS|SIGNED|UNABLE_TO|ISSUER/.test(code))
-    return `TLS: ${e.message} (${code})`;
+  if (code && /CERT|SSL|TLS|SIGNED|UNABLE_TO|ISSUER/.test(code)) {
+    // Node 24 appends advice for its own command line ("; if the root CA is installed locally, try
+    // running Node.js with --use-system-ca"): not something a geosteer operator can act on.
+    const what = e.message.split('; if the root CA')[0];
+    return `TLS: ${what} (${code})`;
+  }
   if (code) return `${code}: ${e.message}`;
   return e instanceof Error ? e.message : String(err);
 }
