@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './runtime-check.js';
 import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
 import { dirname, resolve as resolvePath } from 'node:path';
