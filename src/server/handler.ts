@@ -1,5 +1,12 @@
 import { Class, EDNS_UDP_PAYLOAD, Rcode, Type, typeName } from '../wire/constants.js';
-import { encodeReply, type EdnsReply, udpLimit } from '../wire/encode.js';
+import {
+  encodeBody,
+  encodeReply,
+  type EdnsReply,
+  optLength,
+  udpLimit,
+  writeOpt,
+} from '../wire/encode.js';
 import { foldCase, readName } from '../wire/name.js';
 import { type Edns, type EdnsOptionData, parseQuery, type Query } from '../wire/query.js';
 import { EdnsShape, type PlainQuery, replyKey, scanPlainQuery } from '../wire/query-key.js';
@@ -86,9 +93,14 @@ interface SteeredEntry {
    */
   readonly byAddress: Map<RData, { readonly ttl: number; readonly hit: Encoded }>;
 }
-/** A reply encoded once, and the tally its queries count into. */
+/**
+ * A reply encoded once, and the tally its queries count into. The bytes stop before the OPT
+ * record (encodeBody): each reply's OPT is written whole at the last step (finish), from `opt`
+ * and the query's own options, so options of any number and size keep the message well formed.
+ */
 interface Encoded {
-  readonly reply: Buffer;
+  readonly body: Buffer;
+  readonly opt: EdnsReply | null;
   readonly tally: AnswerTally;
 }
 type MemoEntry = Encoded | SteeredEntry;
@@ -97,8 +109,7 @@ type MemoEntry = Encoded | SteeredEntry;
 interface NetworkReply {
   readonly health: number;
   readonly geo: number;
-  readonly reply: Buffer;
-  readonly tally: AnswerTally;
+  readonly hit: Encoded;
   readonly scope: number;
 }
 
@@ -180,15 +191,15 @@ export class QueryHandler {
       // A malformed ECS option gets FORMERR from the full path (RFC 7871 7.1.1), never a memoised
       // answer (the memo key holds only the option's length): scanPlainQuery declines it.
       const entry = this.memo.get(key);
-      if (entry !== undefined && 'reply' in entry)
-        return this.patch(entry.reply, msg, s.qnameEnd, transport, ecs, 0, entry.tally);
+      if (entry !== undefined && 'body' in entry)
+        return this.finish(entry, msg, s.qnameEnd, transport, ecs, 0);
       if (entry && 'steps' in entry) {
         const nets = entry.byNetwork;
         const net = nets ? this.networkKey(msg, ecs, remote) : null;
         if (net !== null) {
           const r = nets!.get(net);
           if (r && r.health === this.health.version && r.geo === this.geo.version)
-            return this.patch(r.reply, msg, s.qnameEnd, transport, ecs, r.scope, r.tally);
+            return this.finish(r.hit, msg, s.qnameEnd, transport, ecs, r.scope);
         }
         const client = this.client(msg, ecs, remote);
         if (client) {
@@ -196,7 +207,7 @@ export class QueryHandler {
           const hit = this.replyFor(entry, key, decisions);
           if (hit) {
             if (net !== null) this.remember(nets!, net, hit, scope);
-            return this.patch(hit.reply, msg, s.qnameEnd, transport, ecs, scope, hit.tally);
+            return this.finish(hit, msg, s.qnameEnd, transport, ecs, scope);
           }
           // A decision not seen before: the full path encodes it, reusing these decisions.
           decided = decisions;
@@ -258,13 +269,15 @@ export class QueryHandler {
     const tally = this.tally(zone, q.qtype, rcode, steps[0]?.rec.kind ?? null, sites);
     // The ECS echo is appended per query (below), so the encoding leaves room for it.
     const room = ecs ? 4 + ecs.len : 0;
-    const out = encodeReply(
+    const body = encodeBody(
       { id: q.id, queryFlags: q.flags },
       { message: msg, start: q.questionStart, end: q.questionEnd, qname: q.qname },
       answer,
       ednsReply,
-      limit - room,
+      limit,
+      room,
     );
+    const encoded: Encoded = { body, opt: ednsReply, tally };
     if (this.memo.size >= CACHE_LIMIT) {
       this.memo.clear();
       this.networkReplies = 0;
@@ -281,9 +294,10 @@ export class QueryHandler {
           byAddress: new Map(),
         });
       }
-      this.memo.set(`${key}\u0001${answer.steered.key}`, { reply: out, tally });
+      this.memo.set(`${key}\u0001${answer.steered.key}`, encoded);
       scope = clampScope(answer.steered.scope, client);
-    } else this.memo.set(key, { reply: out, tally });
+    } else this.memo.set(key, encoded);
+    const out = this.finish(encoded, msg, q.qnameEnd, null, ecs, scope);
     this.count(tally, transport);
     this.onQuery?.({
       transport,
@@ -293,10 +307,10 @@ export class QueryHandler {
       zone,
       policy: tally.policy,
       sites,
-      size: out.length + room,
+      size: out.length,
       cached: false,
     });
-    return room ? this.patch(out, msg, q.qnameEnd, null, ecs, scope, tally) : out;
+    return out;
   }
 
   private count(tally: AnswerTally, transport: Transport): void {
@@ -386,7 +400,7 @@ export class QueryHandler {
     let dkey = '';
     for (const d of decisions) dkey = dkey ? `${dkey};${decisionKey(d)}` : decisionKey(d);
     const hit = this.memo.get(`${key}\u0001${dkey}`);
-    if (hit === undefined || !('reply' in hit)) return undefined;
+    if (hit === undefined || !('body' in hit)) return undefined;
     if (rd) entry.byAddress.set(rd, { ttl: one!.ttl, hit });
     return hit;
   }
@@ -407,8 +421,7 @@ export class QueryHandler {
     nets.set(net, {
       health: this.health.version,
       geo: this.geo.version,
-      reply: hit.reply,
-      tally: hit.tally,
+      hit,
       scope,
     });
   }
@@ -469,34 +482,37 @@ export class QueryHandler {
   }
 
   /**
-   * A memoised reply given this query's ID, RD bit and question letter case, and for an ECS query
-   * the ECS echo (RFC 7871 7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as sent, and our
-   * SCOPE PREFIX-LENGTH). `transport` null: not a memo hit (the query was already counted).
+   * The reply to this query from an encoded one: this query's ID, RD bit and question letter case
+   * (RFC 1035 4.1.1: ID and RD are echoed), then the OPT written whole, last, from data: the
+   * encoded options (EDE) and, for an ECS query, the ECS echo (RFC 7871 7.2.1: FAMILY, SOURCE
+   * PREFIX-LENGTH and ADDRESS as sent, and our SCOPE PREFIX-LENGTH), RDLENGTH computed.
+   * `transport` null: not a memo hit (the query was already counted).
    */
-  private patch(
-    hit: Buffer,
+  private finish(
+    hit: Encoded,
     msg: Buffer,
     qnameEnd: number,
     transport: Transport | null,
     ecs: EcsInQuery | null,
     scope: number,
-    tally: AnswerTally,
   ): Buffer {
+    const { body, opt, tally } = hit;
     const extra = ecs ? 4 + ecs.len : 0;
-    const out = Buffer.allocUnsafe(hit.length + extra);
-    hit.copy(out);
+    const out = Buffer.allocUnsafe(body.length + (opt ? optLength(opt, extra) : 0));
+    body.copy(out);
     out[0] = msg[0]!;
     out[1] = msg[1]!;
-    out[2] = (hit[2]! & 0xfe) | (msg[2]! & 0x01);
+    out[2] = (body[2]! & 0xfe) | (msg[2]! & 0x01);
     // The question name starts right after the 12-octet header in both messages.
     msg.copy(out, 12, 12, qnameEnd);
-    if (ecs) {
-      // Our OPT is the last record and has no options, so its RDLENGTH is the last two octets.
-      out.writeUInt16BE(extra, hit.length - 2);
-      out.writeUInt16BE(ECS_OPTION, hit.length);
-      out.writeUInt16BE(ecs.len, hit.length + 2);
-      msg.copy(out, hit.length + 4, ecs.at, ecs.at + ecs.len);
-      out[hit.length + 7] = msg[ecs.at + 2] === 0 ? 0 : scope; // source /0: scope /0 (RFC 7871 7.2.1)
+    if (opt) {
+      const at = writeOpt(out, body.length, opt, extra);
+      if (ecs) {
+        out.writeUInt16BE(ECS_OPTION, at);
+        out.writeUInt16BE(ecs.len, at + 2);
+        msg.copy(out, at + 4, ecs.at, ecs.at + ecs.len);
+        out[at + 7] = msg[ecs.at + 2] === 0 ? 0 : scope; // source /0: scope /0 (RFC 7871 7.2.1)
+      }
     }
     if (transport === null) return out;
     this.count(tally, transport);
@@ -504,7 +520,7 @@ export class QueryHandler {
       transport,
       qname: readName(msg, 12, false)?.name ?? '',
       qtype: (msg[qnameEnd]! << 8) | msg[qnameEnd + 1]!,
-      rcode: hit[3]! & 0xf,
+      rcode: body[3]! & 0xf,
       zone: tally.zone,
       policy: tally.policy,
       sites: tally.sites,

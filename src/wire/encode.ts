@@ -32,8 +32,9 @@ export function udpLimit(ednsUdpSize: number | null): number {
   return Math.min(Math.max(ednsUdpSize, CLASSIC_UDP_LIMIT), EDNS_UDP_PAYLOAD);
 }
 
-function optLength(opt: EdnsReply): number {
-  let n = 11;
+/** Octets of the OPT record holding `opt`'s options and `extra` octets of per-query options. */
+export function optLength(opt: EdnsReply, extra = 0): number {
+  let n = 11 + extra;
   for (const o of opt.options) n += 4 + o.data.length;
   return n;
 }
@@ -51,8 +52,32 @@ export function encodeReply(
   opt: EdnsReply | null,
   limit: number,
 ): Buffer {
+  const body = encodeBody(header, question, answer, opt, limit);
+  if (!opt) return body;
+  const out = Buffer.allocUnsafe(body.length + optLength(opt));
+  body.copy(out);
+  writeOpt(out, body.length, opt, 0);
+  return out;
+}
+
+/**
+ * A reply without its OPT record: the header's ARCOUNT counts the OPT, whose bytes the caller
+ * appends last with writeOpt (RFC 6891 6.1.1: OPT may go anywhere in the additional section, so
+ * last is as good as any). Keeping the OPT out of the encoded bytes means a memoised reply never
+ * has to be edited inside a record: the OPT is always written whole, from data, RDLENGTH
+ * computed. The budget leaves room for the OPT with its options and `room` octets of
+ * per-query options (ECS echo, cookie).
+ */
+export function encodeBody(
+  header: ReplyHeader,
+  question: QuestionBytes | null,
+  answer: Answer,
+  opt: EdnsReply | null,
+  limit: number,
+  room = 0,
+): Buffer {
   const w = new Writer(Math.min(limit, 4096));
-  const budget = limit - (opt ? optLength(opt) : 0);
+  const budget = limit - (opt ? optLength(opt, room) : 0);
   w.u16(header.id);
   const flagsAt = w.pos;
   w.u16(0);
@@ -104,10 +129,7 @@ export function encodeReply(
     }
     ar += n;
   }
-  if (opt) {
-    writeOpt(w, opt);
-    ar++;
-  }
+  if (opt) ar++; // appended by writeOpt
   const rcode = answer.rcode & 0xf;
   const flags =
     Flag.QR |
@@ -122,20 +144,28 @@ export function encodeReply(
   return w.done();
 }
 
-function writeOpt(w: Writer, opt: EdnsReply): void {
-  w.u8(0); // root owner
-  w.u16(Type.OPT);
-  w.u16(opt.udpSize);
-  w.u8(opt.extendedRcode);
-  w.u8(0); // version 0
-  w.u16(opt.dnssecOk ? 0x8000 : 0); // RFC 3225 3: DO is copied from the query
-  const end = w.lengthPrefix();
+/**
+ * Write the OPT record (RFC 6891 6.1.2) at `at`: `opt`'s options, then room for `extra` octets
+ * of per-query options the caller writes at the returned offset. RDLENGTH covers both, so the
+ * record is well formed whatever options it holds. `out` must have optLength(opt, extra) octets
+ * from `at`.
+ */
+export function writeOpt(out: Buffer, at: number, opt: EdnsReply, extra: number): number {
+  out[at] = 0; // root owner
+  out.writeUInt16BE(Type.OPT, at + 1);
+  out.writeUInt16BE(opt.udpSize, at + 3);
+  out[at + 5] = opt.extendedRcode;
+  out[at + 6] = 0; // version 0
+  out.writeUInt16BE(opt.dnssecOk ? 0x8000 : 0, at + 7); // RFC 3225 3: DO is copied from the query
+  out.writeUInt16BE(optLength(opt, extra) - 11, at + 9);
+  let p = at + 11;
   for (const o of opt.options) {
-    w.u16(o.code);
-    w.u16(o.data.length);
-    w.bytes(o.data);
+    out.writeUInt16BE(o.code, p);
+    out.writeUInt16BE(o.data.length, p + 2);
+    out.set(o.data, p + 4);
+    p += 4 + o.data.length;
   }
-  end();
+  return p;
 }
 
 function writeRRset(w: Writer, set: RRset): number {
