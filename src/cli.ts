@@ -17,7 +17,7 @@ import { explainCommand, type ExplainFlags } from './explain/command.js';
 import { GeosteerServer } from './server/server.js';
 import { formatProblem, ProblemsError } from './zone/errors.js';
 import { exportZone } from './zone/export.js';
-import { loadZoneDir, loadZoneFiles } from './zone/load.js';
+import { loadZoneDir, loadZonePaths } from './zone/load.js';
 import { foldCase } from './wire/name.js';
 
 interface ServeFlags {
@@ -165,15 +165,15 @@ async function serve(flags: ServeFlags): Promise<void> {
 }
 
 /** `geosteer check`: every problem in every file, compiler style; exit 1 on any. */
-async function check(opts: { zones: string }, files: string[]): Promise<number> {
-  // Files named together are checked as one set, so duplicate zones between them are caught too.
-  const { problems } = files.length ? await loadZoneFiles(files) : await loadZoneDir(opts.zones);
-  for (const p of problems) process.stderr.write(formatProblem(p) + '\n');
-  if (problems.length) {
-    process.stderr.write(`${problems.length} problem(s)\n`);
+async function check(opts: { zones: string }, paths: string[]): Promise<number> {
+  // Paths named together are checked as one set, so duplicate zones between them are caught too.
+  const r = paths.length ? await loadZonePaths(paths) : await loadZoneDir(opts.zones);
+  for (const p of r.problems) process.stderr.write(formatProblem(p) + '\n');
+  if (r.problems.length) {
+    process.stderr.write(`${r.problems.length} problem(s)\n`);
     return 1;
   }
-  process.stdout.write(files.length ? `${files.length} file(s) OK\n` : `${opts.zones}: OK\n`);
+  process.stdout.write('files' in r ? `${r.files} file(s) OK\n` : `${opts.zones}: OK\n`);
   return 0;
 }
 
@@ -229,10 +229,13 @@ program
 program
   .command('check')
   .description('validate zone files; prints file:line:col: path: message for every problem')
-  .argument('[files...]', 'zone files (default: every file in the zones directory)')
+  .argument(
+    '[paths...]',
+    'zone files or zones directories, checked as one set (default: the zones directory)',
+  )
   .option('-z, --zones <dir>', 'zones directory', DEFAULT_CONFIG.zones)
-  .action(async (files: string[], opts: { zones: string }) => {
-    process.exitCode = await check(opts, files);
+  .action(async (paths: string[], opts: { zones: string }) => {
+    process.exitCode = await check(opts, paths);
   });
 
 program

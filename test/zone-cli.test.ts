@@ -59,6 +59,60 @@ describe('geosteer check', () => {
     expect([r.code, r.stdout, r.stderr]).toEqual([0, '1 file(s) OK\n', '']);
   });
 
+  it('checks a directory argument as a zones directory, with the same problems as --zones', async () => {
+    const r = await cli('check', dir);
+    const viaFlag = await cli('check', '--zones', dir);
+    expect(r.stderr).toContain('[missing-glue]');
+    expect(r.stderr).not.toContain('EISDIR');
+    expect([r.code, r.stdout, r.stderr]).toEqual([viaFlag.code, '', viaFlag.stderr]);
+    const ok = await cli('check', 'zones/');
+    expect([ok.code, ok.stdout, ok.stderr]).toEqual([0, '1 file(s) OK\n', '']);
+  });
+
+  it('checks files and directories named together as one set', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'geosteer-cli-mix-'));
+    try {
+      await writeFile(
+        join(other, 'solo.yaml'),
+        'zone: solo.example\nnameservers:\n  ns1.example.net.:\n',
+      );
+      // The example zone again, in a file outside zones/: the two copies clash.
+      await writeFile(
+        join(other, 'copy.yaml'),
+        'zone: gslb.example.com\nnameservers:\n  ns1.example.net.:\n',
+      );
+      const ok = await cli('check', 'zones', join(other, 'solo.yaml'));
+      expect([ok.code, ok.stdout, ok.stderr]).toEqual([0, '2 file(s) OK\n', '']);
+      const clash = await cli('check', 'zones', join(other, 'copy.yaml'));
+      expect([clash.code, clash.stderr]).toEqual([
+        1,
+        `${join(other, 'copy.yaml')}:1:7: zone: zone gslb.example.com is already defined at zones/gslb.example.com.yaml:2:7 [duplicate-zone]\n1 problem(s)\n`,
+      ]);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  it('names a path that is not there, or a directory with no zone files, and still checks the rest', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'geosteer-cli-empty-'));
+    try {
+      const r = await cli('check', 'no-such-zones/', empty, join(dir, 'nope.yaml'), 'zones');
+      expect([r.code, r.stdout, r.stderr]).toEqual([
+        1,
+        '',
+        [
+          'no-such-zones/:1:1: no such file or directory [io-error]',
+          `${empty}:1:1: a directory with no zone files (*.yaml, *.yml) [io-error]`,
+          `${join(dir, 'nope.yaml')}:1:1: no such file or directory [io-error]`,
+          '3 problem(s)',
+          '',
+        ].join('\n'),
+      ]);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
   it('passes the example zone and exits 0', async () => {
     const r = await cli('check', '--zones', 'zones');
     expect([r.code, r.stdout, r.stderr]).toEqual([0, 'zones: OK\n', '']);

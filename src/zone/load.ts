@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMap, type YAMLMap } from 'yaml';
 import { compileZone } from './compile.js';
@@ -54,6 +54,46 @@ export async function loadZoneDir(dir: string): Promise<LoadResult> {
     };
   }
   return loadZoneFiles(files);
+}
+
+/**
+ * `geosteer check PATH...`: each path is a zone file or a zones directory (its zone files, as the
+ * server would read them), all checked as one set so a zone defined twice across them is caught.
+ * A path that is not there is one problem naming it, not an errno string.
+ */
+export async function loadZonePaths(
+  paths: readonly string[],
+): Promise<LoadResult & { files: number }> {
+  const files: string[] = [];
+  const problems: Problem[] = [];
+  const missing = (path: string, message: string) =>
+    problems.push({ file: path, line: 1, col: 1, path: '', code: C.io, message });
+  for (const path of paths) {
+    let isDir: boolean;
+    try {
+      isDir = (await stat(path)).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      missing(
+        path,
+        code === 'ENOENT'
+          ? 'no such file or directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (e as Error).message,
+      );
+      continue;
+    }
+    if (!isDir) files.push(path);
+    else {
+      const inDir = await zoneFiles(path);
+      // An empty directory would otherwise pass: the server would have nothing to serve from it.
+      if (!inDir.length) missing(path, 'a directory with no zone files (*.yaml, *.yml)');
+      files.push(...inDir);
+    }
+  }
+  const r = await loadZoneFiles(files);
+  return { zones: r.zones, problems: [...problems, ...r.problems], files: files.length };
 }
 
 /** Load and validate the given zone files as one set: each zone may be defined once. */
