@@ -230,7 +230,7 @@ program
   .command('check')
   .description('validate zone files; prints file:line:col: path: message for every problem')
   .argument(
-    '[paths...]',
+    '[path...]',
     'zone files or zones directories, checked as one set (default: the zones directory)',
   )
   .option('-z, --zones <dir>', 'zones directory', DEFAULT_CONFIG.zones)
