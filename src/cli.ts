@@ -122,11 +122,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   let geo: WatchedGeoLocator | null = null;
   try {
+    // Each database and the overrides file log a line as they open: no summary line repeats them.
     geo = await openGeoLocator(cfg.geoip, { logger: log, watch: cfg.watch });
-    log.info(
-      { databases: geo.databases.map((d) => `${d.file} (${d.schema})`) },
-      'geoip databases open',
-    );
     const server = await GeosteerServer.start({
       geo,
       listen: cfg.listen,
