@@ -40,6 +40,8 @@ function labZoneYaml(): string {
     '  ttl: 600',
     '  negative_ttl: 900',
     'nameservers:',
+    // The NS RRset and its glue with a TTL of their own (nameservers.ttl), unlike the zone's.
+    '  ttl: 86400',
     `  ns1.${L}: [192.0.2.1, 2001:db8::1]`,
     `  ns2.${L}: [192.0.2.2]`,
     'records:',
@@ -89,6 +91,9 @@ function labZoneYaml(): string {
       `  s${String(i + 1).padStart(2, '0')}:`,
       `    A: [203.0.113.${i + 1}]`,
     ]).flat(),
+    // A child served by this zone's own nameserver: its glue keeps nameservers.ttl in referrals.
+    '  up:',
+    `    NS: [ns1.${L}.]`,
     '  small:',
     '    NS: [ns.small]',
     '  ns.small:',
@@ -177,6 +182,8 @@ const rows: Row[] = [
   { says: 'answers SRV with in-zone targets only as additional data', name: `_xmpp._tcp.${L}`, type: 'SRV', expect: { answers: 3, additionals: 4 } },
   { says: 'answers PTR in the second zone', name: `ptr.${L}`, type: 'PTR', expect: { answers: 1 } },
   { says: 'answers the second apex NS with glue', name: L, type: 'NS', expect: { answers: 2, additionals: 3 } },
+  { says: 'answers an apex nameserver address with the nameservers TTL', name: `ns1.${L}`, type: 'AAAA', expect: { answers: 1 } },
+  { says: 'refers to an apex nameserver with its glue at the nameservers TTL', name: `host.up.${L}`, type: 'A', expect: { aa: false, authorities: 1, additionals: 2 } },
   { says: 'answers the second apex SOA', name: L, type: 'SOA', edns: 'edns1232', expect: { answers: 1 } },
 
   // NXDOMAIN and NODATA (RFC 2308): SOA in authority with TTL min(SOA TTL, MINIMUM).

@@ -175,6 +175,7 @@ export function compileZone(src: Source): Zone | null {
   const nsEntry = get('nameservers');
   const nsNames: RData[] = [];
   const nsValues: Ref[] = [];
+  let nsTtl = defaultTtl;
   if (!nsEntry)
     src.report(
       src.root,
@@ -183,7 +184,20 @@ export function compileZone(src: Source): Zone | null {
       'missing required key "nameservers" (the zone\'s NS records, with addresses for in-zone names)',
     );
   else {
-    const nsEntries = mapEntries(src, nsEntry.value, 'nameservers');
+    const all = mapEntries(src, nsEntry.value, 'nameservers');
+    // `ttl:` beside the names, as under records:, is the TTL of the apex NS RRset and of the glue
+    // written here: one value, since every RR of an RRset shares one TTL (RFC 2181 5.2).
+    const ttlE = all?.find((e) => e.key === 'ttl');
+    if (ttlE && isScalar(ttlE.value) && typeof ttlE.value.value === 'number')
+      nsTtl = scalarInt(src, ttlE.value, ttlE.path, 0, MAX_TTL, C.badTtl) ?? defaultTtl;
+    else if (ttlE)
+      src.report(
+        ttlE.value,
+        ttlE.path,
+        C.badTtl,
+        `the TTL of the NS records and their glue must be an integer 0-${MAX_TTL}, got ${describe(ttlE.value)}; a nameserver named ttl is written in full: ttl.${origin}`,
+      );
+    const nsEntries = all?.filter((e) => e !== ttlE);
     if (nsEntries && nsEntries.length === 0)
       src.report(nsEntry.value, 'nameservers', C.missingKey, 'at least one nameserver is required');
     for (const e of nsEntries ?? []) {
@@ -221,8 +235,8 @@ export function compileZone(src: Source): Zone | null {
       if (!inZone) continue;
       const d = draftFor(r.name);
       if (bad) d.tainted = true;
-      if (v4.length) addSet(d, Type.A, defaultTtl, v4, e.value, e.path, []);
-      if (v6.length) addSet(d, Type.AAAA, defaultTtl, v6, e.value, e.path, []);
+      if (v4.length) addSet(d, Type.A, nsTtl, v4, e.value, e.path, []);
+      if (v6.length) addSet(d, Type.AAAA, nsTtl, v6, e.value, e.path, []);
     }
   }
 
@@ -426,7 +440,7 @@ export function compileZone(src: Source): Zone | null {
   // Problems found while reading the YAML (duplicate keys) count too.
   if (src.problems.length > 0) return null;
 
-  const nsSet: RRset = { name: origin, type: Type.NS, ttl: defaultTtl, rdata: nsNames };
+  const nsSet: RRset = { name: origin, type: Type.NS, ttl: nsTtl, rdata: nsNames };
   apex.rrsets.set(Type.NS, { set: nsSet, node: null, path: 'nameservers', values: nsValues });
 
   // The serial is derived from the content as DNS sees it, so reformatting, comments, key order and
