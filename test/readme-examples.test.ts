@@ -25,20 +25,17 @@ function digExamples(readme: string): Example[] {
   const out: Example[] = [];
   const lines = readme.split('\n');
   let inConsole = false;
+  // Output lines belong to the `$` line above them, when that one is a dig example.
+  let current: Example | null = null;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     if (/^```/.test(l)) {
       inConsole = l === '```console';
-      continue;
-    }
-    if (!inConsole) continue;
-    if (l.startsWith('$ ')) {
-      if (/\bdig\b/.test(l)) out.push({ line: i + 1, command: l.slice(2), expected: [] });
-    } else if (out.length && out.at(-1)!.line < i + 1) {
-      // Output belongs to the nearest `$` line above it, if that one was a dig example.
-      const prev = lines.slice(0, i).findLastIndex((x) => x.startsWith('$ '));
-      if (prev + 1 === out.at(-1)!.line) out.at(-1)!.expected.push(l);
-    }
+      current = null;
+    } else if (inConsole && l.startsWith('$ ')) {
+      current = /\bdig\b/.test(l) ? { line: i + 1, command: l.slice(2), expected: [] } : null;
+      if (current) out.push(current);
+    } else if (inConsole) current?.expected.push(l);
   }
   return out;
 }
@@ -160,9 +157,9 @@ describe("README: the console blocks' dig examples", () => {
     );
     expect(scopes.length).toBeGreaterThan(0);
     const lines = readme.split('\n');
-    const lastEcs = examples.findLast((ex) =>
-      ex.expected.some((l) => l.includes('CLIENT-SUBNET')),
-    )!;
+    const lastEcs = examples
+      .filter((ex) => ex.expected.some((l) => l.includes('CLIENT-SUBNET')))
+      .at(-1)!;
     const fence = lines.indexOf('```', lastEcs.line);
     const after = lines.slice(fence + 2, lines.indexOf('', fence + 2)).join(' ');
     const named = [...after.matchAll(/(\d+\.\d+\.\d+\.\d+)\/(\d+)/g)].map((m) => `${m[1]}/${m[2]}`);
