@@ -315,6 +315,8 @@ export class Harness {
 /** A policy as the suite sees it: its name, its default `answers`, and how to write its stanza. */
 export interface PolicyUnderTest {
   kind: string;
+  /** The suite's name when one policy runs it in several modes (default: the kind). */
+  label?: string;
   defaultAnswers: number;
   /** The stanza's lines below `steer: <kind>`, over these sites (most preferred first). */
   stanza(sites: readonly string[]): string[];
@@ -391,7 +393,7 @@ export function conformance(p: PolicyUnderTest): void {
   const harness = (extra?: Record<string, string[]>) =>
     new Harness(suiteZone(extra), new FakeLocator(SUITE_PLACES));
 
-  describe(`conformance: steer: ${p.kind}`, () => {
+  describe(`conformance: steer: ${p.label ?? p.kind}`, () => {
     it('compiles, with the documented default for answers and a 30 s TTL', () => {
       const h = harness();
       expect(h.record('www').kind).toBe(p.kind);

@@ -194,7 +194,8 @@ export function decide(rec: DynamicRecord, ctx: DecideContext): Decision {
       );
       if (open.length) all.set(i, open);
     }
-    if (all.size) return answer(rec, pctx, [...all.keys()], all, 'serve_all', caps);
+    if (all.size)
+      return answer(rec, { ...pctx, failOpen: true }, [...all.keys()], all, 'serve_all', caps);
   }
   // Nothing can answer until health changes: the TTL says how soon it might (docs/health.md).
   const ttl = cappedTtl(rec, caps, rec.members.keys());
@@ -496,7 +497,7 @@ export function compileDynamic(
     );
   const compiled = compiler.compile(src, { entries, node, path, sites: zoneSites });
   if (!compiled || src.problems.length > before) return null;
-  const { policy, members } = compiled;
+  const { policy, members, defaultAnswers } = compiled;
   const rotation = new Map<string, SmoothWeighted>();
   for (const s of members) {
     rotation.set(`${s.index}/4`, new SmoothWeighted(s.v4.map((a) => a.weight)));
@@ -507,7 +508,7 @@ export function compileDynamic(
     name,
     kind: compiler.kind,
     ttl,
-    answers: answers ?? compiler.defaultAnswers,
+    answers: answers ?? defaultAnswers ?? compiler.defaultAnswers,
     whenAllDown,
     fallback,
     members,

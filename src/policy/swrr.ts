@@ -10,9 +10,13 @@ export class SmoothWeighted {
     this.current = new Float64Array(weights.length);
   }
 
-  /** Choose one of `members` (indexes into the weights given at construction). */
-  next(members: readonly number[]): number {
-    return step(this.weights, this.current, members);
+  /**
+   * Choose one of `members` (indexes into the weights given at construction), or by `weights`
+   * for this call: weights that change with health (weighted `group: site`) keep the same state,
+   * so the rotation moves on smoothly when they change.
+   */
+  next(members: readonly number[], weights: ArrayLike<number> = this.weights): number {
+    return step(weights, this.current, members);
   }
 
   /**
@@ -35,7 +39,7 @@ export class SmoothWeighted {
 }
 
 function step(
-  weights: readonly number[],
+  weights: ArrayLike<number>,
   current: Float64Array,
   members: readonly number[],
 ): number {

@@ -26,6 +26,11 @@ export interface PickContext {
   locate(): GeoResult;
   /** Most addresses the answer holds: a policy never needs to rank more sites than this. */
   readonly answers: number;
+  /**
+   * True when no site was available and `when_all_down: serve_all` answers as if every address
+   * were up: a policy that reads address health itself (weighted `group: site`) must too.
+   */
+  readonly failOpen?: boolean;
   /** When set (explain), policies append human-readable lines saying why. */
   readonly trace: string[] | null;
   /** When set (explain), policies record what they weighed as data: distances, weights, the rule. */
@@ -73,7 +78,14 @@ export interface PolicyCompiler {
   /** Addresses per answer when the record does not say (`answers:`). */
   readonly defaultAnswers: number;
   /** Null only after reporting at least one problem to `src`. */
-  compile(src: Source, stanza: PolicyStanza): { policy: Policy; members: Site[] } | null;
+  compile(src: Source, stanza: PolicyStanza): CompiledPolicy | null;
+}
+
+export interface CompiledPolicy {
+  policy: Policy;
+  members: Site[];
+  /** Addresses per answer when the record does not say, if this stanza's mode differs from the policy's. */
+  defaultAnswers?: number;
 }
 
 export interface PolicyStanza {

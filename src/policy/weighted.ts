@@ -1,8 +1,13 @@
 import { ProblemCode as C } from '../zone/errors.js';
-import { parseMembers } from './record.js';
+import { describe, scalarText } from '../zone/yaml-source.js';
+import { MAX_ANSWERS, parseMembers } from './record.js';
 import { siteFacts } from './facts.js';
+import { addressesOf, type Site } from './site.js';
 import { SmoothWeighted } from './swrr.js';
-import type { PolicyCompiler } from './types.js';
+import type { PickContext, Policy, PolicyCompiler } from './types.js';
+
+/** `group:` values: `none` (the default) answers addresses, `site` one whole site. */
+export const WEIGHTED_GROUPS = ['none', 'site'] as const;
 
 /**
  * `steer: weighted` — smooth weighted round robin over the available sites by weight (the sites'
@@ -11,10 +16,16 @@ import type { PolicyCompiler } from './types.js';
  * by default: most clients use the first address they get, so a longer answer would only blur
  * the proportions. With `answers` above 1 the first site is the rotation's next pick and the
  * others follow in the order the rotation would reach them (see SmoothWeighted.following).
+ *
+ * `group: site` is gdnsd's grouped weighted mode (gdnsd-plugin-weighted, "grouped single"): the
+ * rotation picks one site and the answer holds all of that site's up addresses of the asked
+ * family, never a mix of sites. As in gdnsd, a site's share follows how much of it is up: its
+ * weight is scaled by the share of its address weight that is up (gdnsd weighs a group by the
+ * sum of its up addresses' weights), and failing open counts every address as up.
  */
 export const weighted: PolicyCompiler = {
   kind: 'weighted',
-  keys: ['sites'],
+  keys: ['sites', 'group'],
   defaultAnswers: 1,
   compile(src, { entries, node, path, sites }) {
     const e = entries.find((x) => x.key === 'sites');
@@ -27,9 +38,20 @@ export const weighted: PolicyCompiler = {
       );
       return null;
     }
+    const g = entries.find((x) => x.key === 'group');
+    const group = g ? scalarText(g.value) : 'none';
+    if (g && !(WEIGHTED_GROUPS as readonly (string | null)[]).includes(group))
+      src.report(
+        g.value,
+        g.path,
+        C.badValue,
+        `must be site (answer with every up address of one site) or none (the default), got ${describe(g.value)}`,
+      );
     const m = parseMembers(src, e, sites, true);
     if (!m) return null;
     const weights = m.sites.map((s, i) => m.weights?.get(i) ?? s.weight);
+    if (group === 'site')
+      return { members: m.sites, policy: bySite(m.sites, weights), defaultAnswers: MAX_ANSWERS };
     // One rotation per family, so A and AAAA queries each keep the proportions on their own.
     const rr = { 4: new SmoothWeighted(weights), 6: new SmoothWeighted(weights) };
     return {
@@ -56,3 +78,42 @@ export const weighted: PolicyCompiler = {
     };
   },
 };
+
+/** `group: site`: one site per answer, with every up address it has of the asked family. */
+function bySite(members: readonly Site[], weights: readonly number[]): Policy {
+  const rr = { 4: new SmoothWeighted(weights), 6: new SmoothWeighted(weights) };
+  // This query's weights; pick is synchronous, so one scratch array per family serves every query.
+  const now = { 4: new Float64Array(weights.length), 6: new Float64Array(weights.length) };
+  return {
+    kind: 'weighted',
+    clientDependent: false,
+    pick(ctx, available) {
+      const w = now[ctx.family];
+      for (const i of available) w[i] = weights[i]! * upShare(ctx, members[i]!);
+      const first = rr[ctx.family].next(available, w);
+      ctx.trace?.push(
+        `weighted round robin over whole sites, ${available.map((i) => `${members[i]!.name} (weight ${weights[i]}${w[i] !== weights[i] ? `, ${round(w[i]!)} for its up addresses` : ''})`).join(', ')}: ${members[first]!.name} with its up addresses`,
+      );
+      if (ctx.facts) {
+        for (const i of available) siteFacts(ctx.facts, members[i]!.name).weight = w[i]!;
+        ctx.facts.decidedBy =
+          'smooth weighted round robin over the available sites, each weighted by its share of address weight up (group: site): the next site in the rotation, with all its up addresses';
+      }
+      return { sites: [first], scope: 0 };
+    },
+  };
+}
+
+/** The share of a site's address weight of the asked family that is up: 1 when failing open. */
+function upShare(ctx: PickContext, site: Site): number {
+  if (ctx.failOpen) return 1;
+  let up = 0;
+  let total = 0;
+  for (const a of addressesOf(site, ctx.family)) {
+    total += a.weight;
+    if (ctx.health.addressUp(ctx.zone, site.name, a.address)) up += a.weight;
+  }
+  return total === 0 ? 0 : up / total;
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;

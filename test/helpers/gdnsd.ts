@@ -26,8 +26,15 @@ export interface GdnsdSite {
 
 export interface GdnsdOptions {
   /** Absolute path of the GeoIP2 City .mmdb the geoip map reads. */
-  mmdb: string;
-  sites: readonly GdnsdSite[];
+  mmdb?: string;
+  sites?: readonly GdnsdSite[];
+  /**
+   * Instead of the geoip plugin: the body of `plugins => { ... }`, and the zone line for `www`
+   * (e.g. `www 30 DYNA weighted!grouped`).
+   */
+  plugins?: { config: string[]; www: string };
+  /** Lines of state_dir/admin_state, which forces monitored states (gdnsd.config(5)). */
+  adminState?: string[];
   /** Zone origin without the trailing dot; `www.<origin>` is the geoip resource. */
   origin: string;
   timeoutMs?: number;
@@ -49,6 +56,28 @@ export interface GdnsdServer {
  * merges adjacent networks by (and what geosteer's nearest widens its ECS scope by).
  */
 export function gdnsdConfig(dir: string, port: number, o: GdnsdOptions): string {
+  const sites = o.sites ?? [];
+  const plugins = o.plugins?.config ?? [
+    '  geoip => {',
+    '    maps => {',
+    '      sites => {',
+    `        geoip2_db => "${o.mmdb}"`,
+    `        datacenters => [ ${sites.map((s) => s.name).join(', ')} ]`,
+    '        auto_dc_coords => {',
+    ...sites.map((s) => `          ${s.name} => [ ${s.lat}, ${s.lon} ]`),
+    '        }',
+    '      }',
+    '    }',
+    '    resources => {',
+    '      www => {',
+    '        map => sites',
+    '        dcmap => {',
+    ...sites.map((s) => `          ${s.name} => ${s.address}`),
+    '        }',
+    '      }',
+    '    }',
+    '  }',
+  ];
   return [
     'options => {',
     '  listen => [ 127.0.0.1 ]',
@@ -60,32 +89,14 @@ export function gdnsdConfig(dir: string, port: number, o: GdnsdOptions): string 
     '  tcp_threads => 1',
     '}',
     'plugins => {',
-    '  geoip => {',
-    '    maps => {',
-    '      sites => {',
-    `        geoip2_db => "${o.mmdb}"`,
-    `        datacenters => [ ${o.sites.map((s) => s.name).join(', ')} ]`,
-    '        auto_dc_coords => {',
-    ...o.sites.map((s) => `          ${s.name} => [ ${s.lat}, ${s.lon} ]`),
-    '        }',
-    '      }',
-    '    }',
-    '    resources => {',
-    '      www => {',
-    '        map => sites',
-    '        dcmap => {',
-    ...o.sites.map((s) => `          ${s.name} => ${s.address}`),
-    '        }',
-    '      }',
-    '    }',
-    '  }',
+    ...plugins,
     '}',
     '',
   ].join('\n');
 }
 
 /** RFC 1035 master file for the zone: the geoip resource at www, and a static name. */
-export function gdnsdZone(origin: string): string {
+export function gdnsdZone(origin: string, www = 'www 30 DYNA geoip!www'): string {
   return [
     '$TTL 300',
     `@ SOA ns1.${origin}. hostmaster.${origin}. 1 7200 1800 259200 60`,
@@ -93,7 +104,7 @@ export function gdnsdZone(origin: string): string {
     `@ NS ns2.${origin}.`,
     'ns1 A 192.0.2.53',
     'ns2 A 192.0.2.54',
-    'www 30 DYNA geoip!www',
+    www,
     'static A 192.0.2.1',
     '',
   ].join('\n');
@@ -122,7 +133,9 @@ export async function startGdnsd(o: GdnsdOptions): Promise<GdnsdServer> {
   const timeoutMs = o.timeoutMs ?? 15_000;
   const dir = await mkdtemp(join(tmpdir(), 'geosteer-gdnsd-'));
   for (const sub of ['run', 'state', 'zones']) await mkdir(join(dir, sub));
-  await writeFile(join(dir, 'zones', o.origin), gdnsdZone(o.origin));
+  await writeFile(join(dir, 'zones', o.origin), gdnsdZone(o.origin, o.plugins?.www));
+  if (o.adminState)
+    await writeFile(join(dir, 'state', 'admin_state'), o.adminState.join('\n') + '\n');
   const port = await freePort();
   await writeFile(join(dir, 'config'), gdnsdConfig(dir, port, o));
 
