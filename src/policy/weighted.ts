@@ -95,7 +95,7 @@ function bySite(members: readonly Site[], weights: readonly number[]): Policy {
         `weighted round robin over whole sites, ${available.map((i) => `${members[i]!.name} (weight ${weights[i]}${w[i] !== weights[i] ? `, ${round(w[i]!)} for its up addresses` : ''})`).join(', ')}: ${members[first]!.name} with its up addresses`,
       );
       if (ctx.facts) {
-        for (const i of available) siteFacts(ctx.facts, members[i]!.name).weight = w[i]!;
+        for (const i of available) siteFacts(ctx.facts, members[i]!.name).weight = round(w[i]!);
         ctx.facts.decidedBy =
           'smooth weighted round robin over the available sites, each weighted by its share of address weight up (group: site): the next site in the rotation, with all its up addresses';
       }
