@@ -79,18 +79,37 @@ export const weighted: PolicyCompiler = {
   },
 };
 
+/** Per-family rotation state and this query's weights, beside the compiled policy. */
+interface SiteRotation {
+  readonly rr: SmoothWeighted;
+  /** Scratch: pick is synchronous, so one array per family serves every query. */
+  readonly now: Float64Array;
+}
+
+/**
+ * Rotation state of each `group: site` policy, kept outside the compiled (immutable) policy, as
+ * record.ts keeps its health surveys; it starts afresh with each compiled zone.
+ */
+const rotations = new WeakMap<Policy, { 4: SiteRotation; 6: SiteRotation }>();
+
+function rotationOf(policy: Policy, family: 4 | 6, weights: readonly number[]): SiteRotation {
+  let state = rotations.get(policy);
+  if (!state) {
+    const make = () => ({ rr: new SmoothWeighted(weights), now: new Float64Array(weights.length) });
+    rotations.set(policy, (state = { 4: make(), 6: make() }));
+  }
+  return state[family];
+}
+
 /** `group: site`: one site per answer, with every up address it has of the asked family. */
 function bySite(members: readonly Site[], weights: readonly number[]): Policy {
-  const rr = { 4: new SmoothWeighted(weights), 6: new SmoothWeighted(weights) };
-  // This query's weights; pick is synchronous, so one scratch array per family serves every query.
-  const now = { 4: new Float64Array(weights.length), 6: new Float64Array(weights.length) };
-  return {
+  const policy: Policy = {
     kind: 'weighted',
     clientDependent: false,
     pick(ctx, available) {
-      const w = now[ctx.family];
+      const { rr, now: w } = rotationOf(policy, ctx.family, weights);
       for (const i of available) w[i] = weights[i]! * upShare(ctx, members[i]!);
-      const first = rr[ctx.family].next(available, w);
+      const first = rr.next(available, w);
       ctx.trace?.push(
         `weighted round robin over whole sites, ${available.map((i) => `${members[i]!.name} (weight ${weights[i]}${w[i] !== weights[i] ? `, ${round(w[i]!)} for its up addresses` : ''})`).join(', ')}: ${members[first]!.name} with its up addresses`,
       );
@@ -102,6 +121,7 @@ function bySite(members: readonly Site[], weights: readonly number[]): Policy {
       return { sites: [first], scope: 0 };
     },
   };
+  return policy;
 }
 
 /** The share of a site's address weight of the asked family that is up: 1 when failing open. */
