@@ -910,7 +910,7 @@ const rows: Row[] = [
       '    when_all_dwn: nodata',
     ],
     want: [
-      `${at(11, 5)} records.www.when_all_dwn: unknown key "when_all_dwn" in a "steer: weighted" record (expected one of: steer, ttl, answers, when_all_down, fallback, sites) [unknown-key]`,
+      `${at(11, 5)} records.www.when_all_dwn: unknown key "when_all_dwn" in a "steer: weighted" record (expected one of: steer, ttl, answers, when_all_down, fallback, sites, group) [unknown-key]`,
     ],
     at: ['when_all_dwn'],
   },
