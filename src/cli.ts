@@ -130,7 +130,11 @@ async function serve(flags: ServeFlags): Promise<void> {
       udp: cfg.udp,
       tcp: cfg.tcp,
       zonesDir: cfg.zones,
-      tcpOptions: { idleTimeoutMs: cfg.tcpIdleTimeoutMs, maxConnections: cfg.tcpMaxConnections },
+      tcpOptions: {
+        ...cfg.tcpLimits,
+        idleTimeoutMs: cfg.tcpIdleTimeoutMs,
+        maxConnections: cfg.tcpMaxConnections,
+      },
       watch: cfg.watch,
       queryLog: cfg.queryLog,
       log,

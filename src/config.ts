@@ -6,6 +6,8 @@ import { defaultGeoipConfig, type GeoipConfig, parseGeoipConfig } from './geoip/
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_COLD_START_MS, DEFAULT_TCP, type Endpoint } from './server/server.js';
 import { DEFAULT_CONCURRENCY } from './health/prober.js';
+import { parseTcpLimits } from './server/tcp-config.js';
+import { DEFAULT_TCP_LIMITS, type TcpLimits } from './server/tcp-limits.js';
 import { ProblemCode as C, ProblemsError, sortProblems } from './zone/errors.js';
 import {
   checkKeys,
@@ -28,6 +30,8 @@ export interface Config {
   watch: boolean;
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
+  /** Per-network, pressure, slow-client and per-connection TCP limits (docs/server.md#tcp-limits). */
+  tcpLimits: TcpLimits;
   workers: number;
   /** GeoIP databases, overrides and default location (docs/geoip.md). */
   geoip: GeoipConfig;
@@ -65,6 +69,7 @@ export const DEFAULT_CONFIG: Config = {
   watch: true,
   tcpIdleTimeoutMs: DEFAULT_TCP.idleTimeoutMs,
   tcpMaxConnections: DEFAULT_TCP.maxConnections,
+  tcpLimits: DEFAULT_TCP_LIMITS,
   workers: 1,
   geoip: defaultGeoipConfig(),
   stateFile: null,
@@ -83,6 +88,7 @@ const KEYS = [
   'watch',
   'tcp_idle_timeout_ms',
   'tcp_max_connections',
+  'tcp_limits',
   'workers',
   'geoip',
   'state_file',
@@ -171,6 +177,9 @@ export async function loadConfig(file: string): Promise<Config> {
         case 'tcp_max_connections':
           cfg.tcpMaxConnections =
             scalarInt(src, e.value, e.path, 1, 1_000_000) ?? cfg.tcpMaxConnections;
+          break;
+        case 'tcp_limits':
+          cfg.tcpLimits = parseTcpLimits(src, e.value, e.path);
           break;
         case 'workers':
           cfg.workers = scalarInt(src, e.value, e.path, 1, 256) ?? cfg.workers;

@@ -1,5 +1,5 @@
 // DNS over TCP (RFC 1035 4.2.2, RFC 7766) on real sockets: framing, pipelining, partial frames,
-// the idle timeout, the connection cap and backpressure. A slow or stalled client only ever holds
+// the idle timeout and backpressure (the connection limits: test/e2e-tcp-limits.test.ts). A slow or stalled client only ever holds
 // its own connection: every test checks that others are answered meanwhile.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
@@ -19,14 +19,6 @@ afterEach(() => {
 });
 
 const STALL_FRAME = frame(query('www.example.test', TYPE.A, { id: 99 }));
-
-/** A connection that has been accepted and answered a query, or undefined if it was refused. */
-async function answeringClient(port: number): Promise<TcpClient | undefined> {
-  const c = await open(port);
-  if (await c.ask(query('www.example.test', TYPE.A), 300)) return c;
-  c.close();
-  return undefined;
-}
 
 /** A valid query must be answered quickly over both transports, whatever else is going on. */
 async function answersPromptly(port: number): Promise<void> {
@@ -237,60 +229,6 @@ describe('idle timeout (RFC 7766 6.2.3)', () => {
     }
     expect(c.isClosed).toBe(true);
     expect(await c.next(10)).toBeNull();
-  });
-});
-
-describe('connection cap', () => {
-  const MAX = 3;
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startServer(ALL_ZONES, { maxConnections: MAX, idleTimeoutMs: 10_000 });
-  });
-  afterAll(() => t.stop());
-
-  /** Fill every slot; connections closed by an earlier test may take a moment to free theirs. */
-  async function fill(): Promise<TcpClient[]> {
-    const held: TcpClient[] = [];
-    for (let i = 0; i < MAX; i++)
-      held.push(
-        await eventually(() => answeringClient(t.port), 3000, `connection ${i} to be accepted`),
-      );
-    return held;
-  }
-
-  it('closes connections past the cap at once, without touching open ones or UDP', async () => {
-    const held = await fill();
-    const extra = await open(t.port);
-    extra.send(query('www.example.test', TYPE.A));
-    expect(await extra.waitClosed(1000)).not.toBeNull();
-    expect(await extra.next(10)).toBeNull();
-    // The open connections and UDP carry on.
-    for (const c of held)
-      expect(await c.ask(query('mail.example.test', TYPE.A), 1000)).not.toBeNull();
-    const u = await exchange('udp', t.port, query('www.example.test', TYPE.A), 1000);
-    expect(u && header(u).rcode).toBe(RCODE.NOERROR);
-    expect(
-      t.logs.some((l) => l.msg === 'tcp connection refused: limit reached' && l.max === MAX),
-    ).toBe(true);
-
-    // A slot freed is a slot a new client can use.
-    held.pop()!.close();
-    const again = await eventually(
-      () => answeringClient(t.port),
-      3000,
-      'a connection after one closed',
-    );
-    expect(again.isClosed).toBe(false);
-  });
-
-  it('logs refused connections at most once per interval, not once each', async () => {
-    await fill();
-    const before = t.logs.filter((l) => l.msg === 'tcp connection refused: limit reached').length;
-    const extras = await Promise.all(Array.from({ length: 20 }, () => open(t.port)));
-    for (const ms of await Promise.all(extras.map((c) => c.waitClosed(2000))))
-      expect(ms).not.toBeNull();
-    const after = t.logs.filter((l) => l.msg === 'tcp connection refused: limit reached').length;
-    expect(after - before).toBeLessThanOrEqual(1);
   });
 });
 

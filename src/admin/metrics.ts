@@ -13,7 +13,9 @@ import type { HealthTable, ProbeResult } from '../health/table.js';
 import type { Check } from '../health/spec.js';
 import type { QueryHandler } from '../server/handler.js';
 import type { ReloadOutcome, Reloader } from '../server/reloader.js';
+import type { TcpStats } from '../server/tcp-table.js';
 import { rcodeName, typeName } from '../wire/constants.js';
+import { registerTcpMetrics } from './tcp-metrics.js';
 import { version } from './version.js';
 
 /** What the metrics read from the running server. */
@@ -22,6 +24,8 @@ export interface MetricsSource {
   readonly health: HealthTable;
   readonly prober: HealthProber;
   readonly reloader: Reloader;
+  /** TCP connection counts; none: no TCP metrics (tcp: false). */
+  readonly tcp?: TcpStats;
 }
 
 /** Probe latency buckets, in seconds: loopback checks take a millisecond, timeouts seconds. */
@@ -254,6 +258,8 @@ export class Metrics {
     });
     for (const outcome of ['changed', 'unchanged', 'rejected'] as const)
       this.reloads.inc({ outcome }, 0);
+
+    registerTcpMetrics(this.registry, () => src()?.tcp);
 
     const generation = new Gauge({
       name: 'geosteer_config_generation',

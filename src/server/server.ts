@@ -13,7 +13,8 @@ import { type HealthProber, Prober, type ProberOptions } from '../health/prober.
 import { HealthTable } from '../health/table.js';
 import { QueryHandler } from './handler.js';
 import { Reloader } from './reloader.js';
-import { listenTcp, type TcpListener, type TcpOptions } from './tcp.js';
+import { listenTcp, monotonicClock, type TcpListener, type TcpOptions, tcpLimits } from './tcp.js';
+import { ConnectionTable, type TcpStats } from './tcp-table.js';
 import { listenUdp } from './udp.js';
 
 export interface Endpoint {
@@ -82,6 +83,8 @@ export class GeosteerServer {
   readonly listeners: Listener[] = [];
   private readonly udp: UdpSocket[] = [];
   private readonly tcp: TcpListener[] = [];
+  /** One connection cap and one set of per-network counts for every TCP listener. */
+  private readonly tcpTable: ConnectionTable;
   private readonly onHup = () => void this.reloader.reload('SIGHUP');
 
   private constructor(
@@ -94,7 +97,19 @@ export class GeosteerServer {
     private readonly unlog: () => void,
     /** The admin API, when configured; `admin.address` says where it listens. */
     readonly admin: Admin | null,
-  ) {}
+  ) {
+    const o = opts.tcpOptions;
+    const limits = tcpLimits(o);
+    this.tcpTable = new ConnectionTable(
+      { ...limits, idleTimeoutMs: o.idleTimeoutMs, maxConnections: o.maxConnections },
+      o.clock ?? monotonicClock,
+    );
+  }
+
+  /** TCP connections open, admitted and closed by reason (the admin API's metrics read it). */
+  get tcpStats(): TcpStats {
+    return this.tcpTable.stats;
+  }
 
   /** Load and validate the zones, then open the listeners. Throws ProblemsError on bad zones. */
   static async start(opts: ServerOptions): Promise<GeosteerServer> {
@@ -164,7 +179,15 @@ export class GeosteerServer {
     try {
       for (const ep of opts.listen) await server.open(ep);
       const stateFile = opts.stateFile ?? null;
-      await admin?.open({ handler, health, prober, reloader, zonesDir: opts.zonesDir, stateFile });
+      await admin?.open({
+        handler,
+        health,
+        prober,
+        reloader,
+        tcp: server.tcpStats,
+        zonesDir: opts.zonesDir,
+        stateFile,
+      });
     } catch (err) {
       await server.close();
       throw err;
@@ -197,7 +220,14 @@ export class GeosteerServer {
       let tcp: TcpListener | null = null;
       try {
         if (this.opts.tcp)
-          tcp = await listenTcp(ep.host, port, this.handler, this.opts.tcpOptions, this.opts.log);
+          tcp = await listenTcp(
+            ep.host,
+            port,
+            this.handler,
+            this.tcpTable,
+            tcpLimits(this.opts.tcpOptions),
+            this.opts.log,
+          );
       } catch (err) {
         await new Promise<void>((r) => (udp ? udp.close(() => r()) : r()));
         // The free UDP port may be taken for TCP; pick another (only when the port was ours to pick).
@@ -238,5 +268,6 @@ export class GeosteerServer {
       ...this.udp.map((s) => new Promise<void>((r) => s.close(() => r()))),
       ...this.tcp.map((t) => t.close()),
     ]);
+    this.tcpTable.stop();
   }
 }

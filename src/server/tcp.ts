@@ -1,31 +1,48 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import type { Clock } from '../health/clock.js';
 import type { Logger } from '../log.js';
 import type { QueryHandler } from './handler.js';
 import { servfailFor } from './servfail.js';
+import { DEFAULT_TCP_LIMITS, type TcpLimits } from './tcp-limits.js';
+import { type ConnectionTable, type TcpConnection } from './tcp-table.js';
 
-export interface TcpOptions {
+export interface TcpOptions extends Partial<TcpLimits> {
   /**
    * RFC 7766 6.2.3: close a connection that has sent no complete query for this long. Bytes that
    * do not complete a message do not count, so a client trickling a frame cannot hold a slot.
    */
   idleTimeoutMs: number;
-  /** Connections past this many are closed at once; open ones and UDP are not affected. */
+  /**
+   * Connections open at once, over every listener. At the cap the connection idle longest is
+   * closed for a new one; a new one is refused only when none is idle (tcp-table.ts).
+   */
   maxConnections: number;
+  /** Time for the timeouts (tests); default: a monotonic clock. */
+  clock?: Clock;
 }
 
-/**
- * Stop reading from a client whose replies pile up unread (it is not reading its socket). Queries
- * already received stay queued, unanswered, until the backlog drains: memory per connection is
- * bounded by this plus one read.
- */
-const WRITE_BACKLOG_LIMIT = 1 << 20;
-/** At most one "limit reached" warning per interval, with the count: a flood must not flood the log. */
-const DROP_LOG_INTERVAL_MS = 10_000;
+/** Every limit, with the defaults filled in. */
+export function tcpLimits(opts: TcpOptions): TcpLimits {
+  const out = { ...DEFAULT_TCP_LIMITS };
+  for (const k of Object.keys(out) as (keyof TcpLimits)[])
+    if (opts[k] !== undefined) out[k] = opts[k];
+  return out;
+}
+
+/** Monotonic: a wall-clock step must not close every connection or keep them all. */
+export const monotonicClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** At most one warning per interval and kind, with the count: a flood must not flood the log. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 /**
  * DNS over TCP (RFC 1035 4.2.2, RFC 7766): 2-octet length framing, any number of pipelined
- * queries per connection answered in order, an idle timeout, and a cap on connections. A client
- * that sends half a frame and stalls only holds its own connection until the idle timeout.
+ * queries per connection answered in order, and the limits of tcp-limits.ts. A client that sends
+ * half a frame and stalls only holds its own connection until the message timeout.
  */
 export interface TcpListener {
   server: Server;
@@ -38,32 +55,29 @@ export async function listenTcp(
   host: string,
   port: number,
   handler: QueryHandler,
-  opts: TcpOptions,
+  table: ConnectionTable,
+  limits: TcpLimits,
   log: Logger,
 ): Promise<TcpListener> {
   // allowHalfOpen: a client may send its queries and then shut its side down (RFC 7766 6.2.1
   // allows it); the replies still go out and the connection is ended once they are written.
   const server = createServer({ noDelay: true, allowHalfOpen: true });
-  const open = new Set<Socket>();
-  // net.Server closes connections past maxConnections right after accepting them ('drop').
-  server.maxConnections = opts.maxConnections;
+  const open = new Set<TcpConnection>();
+  const refusals = refusalLog(table, log);
   server.on('connection', (sock) => {
-    open.add(sock);
-    sock.on('close', () => open.delete(sock));
-    serveConnection(sock, handler, opts, log);
-  });
-  let dropped = 0;
-  let lastDropLog = -Infinity;
-  server.on('drop', (d?: { remoteAddress?: string }) => {
-    dropped++;
-    const now = Date.now();
-    if (now - lastDropLog < DROP_LOG_INTERVAL_MS) return;
-    log.warn(
-      { client: d?.remoteAddress, max: opts.maxConnections, dropped },
-      'tcp connection refused: limit reached',
-    );
-    lastDropLog = now;
-    dropped = 0;
+    const a = table.admit(sock.remoteAddress ?? '', () => sock.destroy());
+    if (!a.ok) {
+      sock.destroy();
+      refusals(a.reason, sock.remoteAddress, a.network);
+      return;
+    }
+    if (a.evicted) refusals('pressure', sock.remoteAddress, a.conn.network);
+    open.add(a.conn);
+    sock.on('close', () => {
+      open.delete(a.conn);
+      table.ended(a.conn, 'client');
+    });
+    serveConnection(sock, a.conn, handler, table, limits, log);
   });
   server.on('error', (err) => log.error({ err, host, port }, 'tcp listener error'));
   await new Promise<void>((resolve, reject) => {
@@ -79,8 +93,36 @@ export async function listenTcp(
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const s of open) s.destroy();
+        for (const c of open) table.close(c, 'shutdown');
       }),
+  };
+}
+
+function refusalLog(
+  table: ConnectionTable,
+  log: Logger,
+): (kind: 'full' | 'network_limit' | 'pressure', client?: string, network?: string) => void {
+  const state = new Map<string, { n: number; last: number }>();
+  const messages = {
+    full: 'tcp connection refused: limit reached',
+    network_limit: 'tcp connection refused: client network limit reached',
+    pressure:
+      'tcp: closed the oldest idle connection to admit a new one (connection limit reached)',
+  };
+  return (kind, client, network) => {
+    const s = state.get(kind) ?? { n: 0, last: -Infinity };
+    state.set(kind, s);
+    s.n++;
+    const now = table.clock.now();
+    if (now - s.last < REFUSAL_LOG_INTERVAL_MS) return;
+    const { maxConnections, perNetwork } = table.limits;
+    const fields =
+      kind === 'network_limit'
+        ? { client, network, limit: perNetwork }
+        : { client, max: maxConnections };
+    log.warn({ ...fields, count: s.n }, messages[kind]);
+    s.last = now;
+    s.n = 0;
   };
 }
 
@@ -90,7 +132,7 @@ export async function listenTcp(
  */
 class Frames {
   private chunks: Buffer[] = [];
-  private size = 0;
+  size = 0;
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
@@ -118,29 +160,48 @@ class Frames {
   }
 }
 
-function serveConnection(sock: Socket, handler: QueryHandler, opts: TcpOptions, log: Logger): void {
+function serveConnection(
+  sock: Socket,
+  conn: TcpConnection,
+  handler: QueryHandler,
+  table: ConnectionTable,
+  limits: TcpLimits,
+  log: Logger,
+): void {
   const remote = { address: sock.remoteAddress ?? '', family: sock.remoteFamily ?? '' };
   const frames = new Frames();
   let paused = false;
   let peerEnded = false;
-  // Refreshed by each complete query and by write progress, not by stray bytes (see TcpOptions).
-  const idle = setTimeout(() => sock.destroy(), opts.idleTimeoutMs);
-  sock.on('close', () => clearTimeout(idle));
-  sock.on('error', () => sock.destroy());
+  let scheduled = false;
+  sock.on('error', () => table.close(conn, 'error'));
 
-  // Answer every complete frame received, in order (RFC 7766 6.2.1.1 allows any order; in order is
-  // simplest for clients), until the write backlog says the client is not reading.
+  // Busy: a message half received, queries waiting their turn, or a reply not yet handed to the
+  // kernel. Only busy connections are held to the message timeout; only idle ones are evicted.
+  const settle = (progress: boolean): void =>
+    table.mark(conn, frames.size > 0 || sock.writableLength > 0 || scheduled, progress);
+  // Each reply handed to the kernel is progress (a client reading slowly is not stuck).
+  const written = (): void => settle(true);
+
+  // Answer complete frames in order (RFC 7766 6.2.1.1 allows any order; in order is simplest for
+  // clients), up to maxPipelined per turn of the event loop, while the client reads its replies.
   const pump = (): void => {
+    scheduled = false;
+    let answered = 0;
+    let blocked = false;
     while (!sock.destroyed) {
-      if (sock.writableLength > WRITE_BACKLOG_LIMIT) {
-        // 'drain' pumps again; until then the kernel's receive window pushes back on the client.
-        if (!paused) sock.pause();
-        paused = true;
-        return;
+      // The client is not reading: 'drain' pumps again (write() returned false long before this).
+      if (sock.writableLength > limits.maxBufferedBytes) {
+        blocked = true;
+        break;
+      }
+      if (answered === limits.maxPipelined) {
+        scheduled = true;
+        setImmediate(pump);
+        break;
       }
       const msg = frames.next();
       if (!msg) break;
-      idle.refresh();
+      answered++;
       let out: Buffer | null;
       try {
         out = handler.handle(msg, 'tcp', remote);
@@ -153,28 +214,30 @@ function serveConnection(sock: Socket, handler: QueryHandler, opts: TcpOptions, 
       const frame = Buffer.allocUnsafe(out.length + 2);
       frame.writeUInt16BE(out.length, 0);
       out.copy(frame, 2);
-      sock.write(frame);
+      sock.write(frame, written);
     }
     if (sock.destroyed) return;
+    // Stop reading while either buffer is over the bound; the kernel's window pushes back.
+    const full = blocked || frames.size > limits.maxBufferedBytes;
+    if (full !== paused) {
+      paused = full;
+      if (full) sock.pause();
+      else sock.resume();
+    }
     // The client has shut its side and every whole query it sent is answered: finish (a partial
     // frame left over can never complete).
-    if (peerEnded) {
-      if (!sock.writableEnded) sock.end();
-    } else if (paused) {
-      paused = false;
-      sock.resume();
-    }
+    if (peerEnded && !blocked && !scheduled && !sock.writableEnded) sock.end();
+    settle(answered > 0);
   };
   sock.on('data', (chunk: Buffer) => {
     frames.push(chunk);
-    pump();
+    if (!scheduled) pump();
   });
   sock.on('drain', () => {
-    idle.refresh();
-    pump();
+    if (!scheduled) pump();
   });
   sock.on('end', () => {
     peerEnded = true;
-    pump();
+    if (!scheduled) pump();
   });
 }

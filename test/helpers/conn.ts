@@ -105,9 +105,15 @@ export class TcpClient {
     );
   }
 
-  static open(port: number, host = '127.0.0.1'): Promise<TcpClient> {
+  /** `localAddress`: the source address (e.g. 127.0.6.1, to stand for another client network). */
+  static open(port: number, host = '127.0.0.1', localAddress?: string): Promise<TcpClient> {
     return new Promise((resolve, reject) => {
-      const sock = connect({ port, host, noDelay: true });
+      const sock = connect({
+        port,
+        host,
+        noDelay: true,
+        ...(localAddress ? { localAddress } : {}),
+      });
       sock.once('connect', () => {
         sock.off('error', reject);
         resolve(new TcpClient(sock));

@@ -9,6 +9,7 @@ import type { GeoLocator } from '../../src/geoip/types.js';
 import type { HealthTable } from '../../src/health/table.js';
 import type { ProbeOptions } from '../../src/server/server.js';
 import type { AdminOptions } from '../../src/admin/index.js';
+import type { TcpLimits } from '../../src/server/tcp-limits.js';
 
 export interface TestServer {
   server: GeosteerServer;
@@ -24,6 +25,8 @@ export interface StartOptions {
   watch?: boolean;
   idleTimeoutMs?: number;
   maxConnections?: number;
+  /** TCP limits other than the two above (default: DEFAULT_TCP_LIMITS). */
+  tcp?: Partial<TcpLimits>;
   /** Where clients are, for steered names (default: nowhere known). */
   geo?: GeoLocator;
   /** Site and address availability the test can change while the server runs. */
@@ -58,6 +61,7 @@ export async function startServer(
     tcp: true,
     zonesDir: dir,
     tcpOptions: {
+      ...opts.tcp,
       idleTimeoutMs: opts.idleTimeoutMs ?? 2000,
       maxConnections: opts.maxConnections ?? 64,
     },
