@@ -92,20 +92,16 @@ export class ConnectionTable {
    * new one refused.
    */
   admit(address: string, destroy: () => void): Admission {
-    const { perNetwork, ipv4Prefix, ipv6Prefix, maxConnections } = this.limits;
-    const network = networkOf(address, ipv4Prefix, ipv6Prefix);
-    const held = this.perNetwork.get(network) ?? 0;
-    if (held >= perNetwork) {
-      this.stats.closed.network_limit++;
-      return { ok: false, reason: 'network_limit', network };
+    const network = networkOf(address, this.limits.ipv4Prefix, this.limits.ipv6Prefix);
+    const refused = this.refusal(network);
+    if (refused) {
+      this.stats.closed[refused]++;
+      return { ok: false, reason: refused, network };
     }
+    const held = this.perNetwork.get(network) ?? 0;
     let evicted: TcpConnection | null = null;
-    if (this.stats.open >= maxConnections) {
-      evicted = first(this.idle) ?? null;
-      if (!evicted) {
-        this.stats.closed.full++;
-        return { ok: false, reason: 'full', network };
-      }
+    if (this.stats.open >= this.limits.maxConnections) {
+      evicted = first(this.idle)!;
       this.close(evicted, 'pressure');
     }
     const conn = new TcpConnection(network, destroy, this.clock.now());
@@ -115,6 +111,25 @@ export class ConnectionTable {
     this.stats.accepted++;
     this.arm();
     return { ok: true, conn, evicted };
+  }
+
+  /**
+   * Refuse a new connection from `address` before it is set up, counted, if admit() would:
+   * the reason and network, or null when it would be admitted.
+   */
+  screen(address: string): { reason: 'network_limit' | 'full'; network: string } | null {
+    const network = networkOf(address, this.limits.ipv4Prefix, this.limits.ipv6Prefix);
+    const reason = this.refusal(network);
+    if (!reason) return null;
+    this.stats.closed[reason]++;
+    return { reason, network };
+  }
+
+  /** Why a new connection from `network` would be refused now, or null: it would be admitted. */
+  refusal(network: string): 'network_limit' | 'full' | null {
+    if ((this.perNetwork.get(network) ?? 0) >= this.limits.perNetwork) return 'network_limit';
+    if (this.stats.open >= this.limits.maxConnections && this.idle.size === 0) return 'full';
+    return null;
   }
 
   /**
