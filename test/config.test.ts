@@ -94,6 +94,14 @@ describe('loadConfig', () => {
         'watch: false',
         'tcp_idle_timeout_ms: 2500',
         'tcp_max_connections: 16',
+        'tcp_limits:',
+        '  per_network: 8',
+        '  ipv4_prefix: 32',
+        '  ipv6_prefix: 64',
+        '  pressure_idle_timeout_ms: 500',
+        '  message_timeout_ms: 700',
+        '  max_pipelined: 16',
+        '  max_buffered_bytes: 131072',
         'workers: 4',
         'state_file: state/overrides.json',
         'probe_concurrency: 8',
@@ -115,6 +123,15 @@ describe('loadConfig', () => {
       watch: false,
       tcpIdleTimeoutMs: 2500,
       tcpMaxConnections: 16,
+      tcpLimits: {
+        perNetwork: 8,
+        ipv4Prefix: 32,
+        ipv6Prefix: 64,
+        pressureIdleTimeoutMs: 500,
+        messageTimeoutMs: 700,
+        maxPipelined: 16,
+        maxBufferedBytes: 131072,
+      },
       workers: 4,
       geoip: defaultGeoipConfig(dirname(file)),
       stateFile: join(dirname(file), 'state/overrides.json'),
@@ -171,6 +188,31 @@ describe('loadConfig', () => {
     expect(lines.join('\n')).toContain('[bad-address]');
     expect(lines.join('\n')).toContain('[unknown-key]');
     expect(lines.join('\n')).toContain('must be an integer 100-3600000');
+  });
+
+  it('checks tcp_limits: unknown keys and values out of range, each at its place', async () => {
+    const text = [
+      'tcp_limits:',
+      '  per_network: 0',
+      '  ipv6_prefix: 129',
+      '  max_buffered_bytes: 65536',
+      '  per_client: 4',
+      '  message_timeout_ms: 2000',
+    ].join('\n');
+    const { file, lines } = await problems(text);
+    expect(lines.map((l) => l.slice(file.length + 1))).toEqual(
+      [
+        'tcp_limits.per_network: must be an integer 1-1000000, got number 0 [bad-value]',
+        'tcp_limits.ipv6_prefix: must be an integer 0-128, got number 129 [bad-value]',
+        'tcp_limits.max_buffered_bytes: must be an integer 131072-67108864, got number 65536 [bad-value]',
+        'tcp_limits.per_client: unknown key "per_client" in tcp_limits (expected one of: per_network, ipv4_prefix, ipv6_prefix, pressure_idle_timeout_ms, message_timeout_ms, max_pipelined, max_buffered_bytes) [unknown-key]',
+      ].map((m, i) => `${[2, 3, 4, 5][i]}:${[16, 16, 23, 3][i]}: ${m}`),
+    );
+  });
+
+  it('takes a partial tcp_limits, the rest default', async () => {
+    const cfg = await loadConfig(await configFile('tcp_limits:\n  per_network: 4\n'));
+    expect(cfg.tcpLimits).toEqual({ ...DEFAULT_CONFIG.tcpLimits, perNetwork: 4 });
   });
 
   it('reports a YAML syntax error with its position', async () => {
