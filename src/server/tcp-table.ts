@@ -139,11 +139,14 @@ export class ConnectionTable {
    */
   mark(conn: TcpConnection, busy: boolean, progress: boolean): void {
     if (!conn.live || (busy === conn.busy && !progress)) return;
+    const changed = busy !== conn.busy;
     (conn.busy ? this.busy : this.idle).delete(conn);
     conn.busy = busy;
     conn.since = this.clock.now();
     (busy ? this.busy : this.idle).add(conn);
-    this.arm();
+    // Progress within the same set only moves a deadline later: the timer set stands (it fires
+    // early at worst, and the sweep sets the next). This is the path of every TCP query.
+    if (changed) this.arm();
   }
 
   /** End `conn`, counted under `reason`; nothing if it has already ended. */

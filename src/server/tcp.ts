@@ -201,8 +201,11 @@ function serveConnection(
   // kernel. Only busy connections are held to the message timeout; only idle ones are evicted.
   const settle = (progress: boolean): void =>
     table.mark(conn, frames.size > 0 || sock.writableLength > 0 || scheduled, progress);
-  // Each reply handed to the kernel is progress (a client reading slowly is not stuck).
-  const written = (): void => settle(true);
+  // Each reply handed to the kernel is progress (a client reading slowly is not stuck). Replies
+  // written at once were counted with their query; only a connection waiting on output is marked.
+  const written = (): void => {
+    if (conn.busy) settle(true);
+  };
 
   // Answer complete frames in order (RFC 7766 6.2.1.1 allows any order; in order is simplest for
   // clients), up to maxPipelined per turn of the event loop, while the client reads its replies.
