@@ -2,6 +2,8 @@
 // per-network limit, the oldest idle connection closed at the cap, refusal only when none is idle,
 // the idle timeout that shortens under pressure, the message timeout, pipelining in turns, and the
 // counts in /metrics. Source addresses 127.0.6.x and 127.0.7.x stand for two client networks.
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, frame, sleep, TcpClient } from './helpers/conn.js';
 import { LOOPBACK_ADMIN, parseMetrics, request, series } from './helpers/admin.js';
@@ -65,6 +67,24 @@ describe('per-network limit', () => {
     expect(logged(t, 'tcp connection refused: client network limit reached')).toMatchObject([
       { network: '127.0.6.0/24', limit: 3 },
     ]);
+  });
+
+  it('refuses before a Socket is set up for the connection (the cheap path under a flood)', async () => {
+    const t = await start({ maxConnections: 100, tcp: { perNetwork: 1 } });
+    // net.Server publishes every Socket it builds for a new connection on this channel.
+    const built: string[] = [];
+    const onSocket = (m: unknown) => built.push((m as { socket: Socket }).socket.remoteAddress!);
+    subscribe('net.server.socket', onSocket);
+    try {
+      const a = await open(t, '127.0.6.1');
+      expect(await answers(a)).toBe(true);
+      const refused = await Promise.all([1, 2, 3].map(() => open(t, '127.0.6.1')));
+      for (const c of refused) expect(await c.waitClosed(1000)).not.toBeNull();
+    } finally {
+      unsubscribe('net.server.socket', onSocket);
+    }
+    expect(built).toEqual(['127.0.6.1']);
+    expect(t.server.tcpStats.closed.network_limit).toBe(3);
   });
 
   it('counts by the configured prefix', async () => {
