@@ -6,7 +6,7 @@
 import { fork, type ChildProcess, spawnSync } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, frame, sleep, TcpClient } from './helpers/conn.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import type { FloodPlan, FloodStats } from './helpers/tcp-flood.js';
@@ -67,10 +67,11 @@ const percentile = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 describe(`another client's TCP query under a ${FLOOD}-connection flood`, () => {
-  it('is answered within 100 ms: file limit check', () => {
-    // 2,000 client and up to 1,024 server sockets, plus the test's own: say why if it cannot be.
+  beforeAll(() => {
+    // 2,000 flood sockets in the child, up to 1,024 server sockets here: say so if they cannot be.
     const limit = Number(spawnSync('sh', ['-c', 'ulimit -n']).stdout.toString().trim());
-    expect(limit, 'open-file limit (ulimit -n): raise it to at least 8192').toBeGreaterThan(4096);
+    if (limit < 4096)
+      throw new Error(`open-file limit (ulimit -n) is ${limit}: raise it to at least 4096`);
   });
 
   it.each([
