@@ -176,6 +176,34 @@ describe('timeouts', () => {
   });
 });
 
+describe('a client that does not read its replies', () => {
+  it('is closed after the message timeout once its replies back up, counted as slow', async () => {
+    const MESSAGE = 500;
+    const t = await start({ idleTimeoutMs: 30_000, tcp: { messageTimeoutMs: MESSAGE } });
+    const c = await open(t);
+    c.pause();
+    // 10,000 replies of ~2.3 KB: more than the kernel's buffers and the 256 KiB the server holds.
+    c.sendRaw(
+      Buffer.concat(
+        Array.from({ length: 10_000 }, (_, i) =>
+          frame(query('huge.example.test', TYPE.TXT, { id: i })),
+        ),
+      ),
+    );
+    const other = await open(t);
+    expect(await answers(other)).toBe(true);
+    await eventually(
+      () => (t.server.tcpStats.closed.slow === 1 ? true : undefined),
+      MESSAGE + 3000,
+      'the server to close the connection as slow',
+    );
+    // A paused socket sees the close once it reads again.
+    c.resume();
+    expect(await c.waitClosed(3000)).not.toBeNull();
+    expect(await answers(other)).toBe(true);
+  });
+});
+
 it('answers a long pipeline in order, a few queries per turn of the event loop', async () => {
   const t = await start({ tcp: { maxPipelined: 4 } });
   const c = await open(t);

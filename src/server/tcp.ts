@@ -44,6 +44,8 @@ export const monotonicClock: Clock = {
  */
 const ACCEPT_BACKLOG = 4096;
 
+const EMPTY = Buffer.alloc(0);
+
 /** At most one warning per interval and kind, with the count: a flood must not flood the log. */
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
@@ -201,10 +203,20 @@ function serveConnection(
   // kernel. Only busy connections are held to the message timeout; only idle ones are evicted.
   const settle = (progress: boolean): void =>
     table.mark(conn, frames.size > 0 || sock.writableLength > 0 || scheduled, progress);
-  // Each reply handed to the kernel is progress (a client reading slowly is not stuck). Replies
-  // written at once were counted with their query; only a connection waiting on output is marked.
-  const written = (): void => {
-    if (conn.busy) settle(true);
+  // Replies the kernel could not take at once: an empty write's callback runs once every earlier
+  // write has gone, which is progress (a client reading slowly is not stuck). Replies taken at once
+  // need no callback: a write callback costs a tick per turn, on the path of every query.
+  let watching = false;
+  const watch = (): void => {
+    if (watching || sock.writableLength === 0 || sock.writableEnded) return;
+    watching = true;
+    sock.write(EMPTY, flushed);
+  };
+  const flushed = (): void => {
+    watching = false;
+    if (sock.destroyed) return;
+    watch();
+    settle(true);
   };
 
   // Answer complete frames in order (RFC 7766 6.2.1.1 allows any order; in order is simplest for
@@ -239,9 +251,10 @@ function serveConnection(
       const frame = Buffer.allocUnsafe(out.length + 2);
       frame.writeUInt16BE(out.length, 0);
       out.copy(frame, 2);
-      sock.write(frame, written);
+      sock.write(frame);
     }
     if (sock.destroyed) return;
+    watch();
     // Stop reading while either buffer is over the bound; the kernel's window pushes back.
     const full = blocked || frames.size > limits.maxBufferedBytes;
     if (full !== paused) {
