@@ -14,6 +14,11 @@ export interface AdminOptions {
   readonly token: string | null;
   /** A file holding the token (one line), read at start-up. */
   readonly tokenFile: string | null;
+  /**
+   * Names the Host header may carry besides the listener's own address (and localhost on
+   * loopback): a DNS name operators use for it, a reverse proxy's. Absent: none.
+   */
+  readonly allowedHosts?: readonly string[];
 }
 
 export const DEFAULT_ADMIN: AdminOptions = {
