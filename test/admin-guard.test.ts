@@ -70,18 +70,25 @@ describe('forged requests change nothing', () => {
     ],
     ['no Host at all', () => ({ host: null, ...JSON_CT }), '', 403, 'forbidden-host'],
     [
-      'the right address on another port',
-      () => ({ host: '127.0.0.1:1', ...JSON_CT }),
+      'another loopback address',
+      () => ({ host: `127.0.0.2:${addr.port}`, ...JSON_CT }),
       '',
       403,
       'forbidden-host',
     ],
     [
-      'localhost without the port',
-      () => ({ host: 'localhost', ...JSON_CT }),
+      'a name that resolves to loopback, not localhost',
+      () => ({ host: `localhost.evil.example:${addr.port}`, ...JSON_CT }),
       '',
       403,
       'forbidden-host',
+    ],
+    [
+      'an Origin of the same name on another port',
+      () => ({ host: own, origin: `http://localhost:${addr.port}`, ...JSON_CT }),
+      '',
+      403,
+      'forbidden-origin',
     ],
     [
       'an Origin of another site',
@@ -370,47 +377,57 @@ describe('on IPv6 loopback', () => {
 });
 
 describe('the checks, one by one', () => {
-  const local = { address: '127.0.0.1', port: 8053 };
+  const local = { address: '127.0.0.1' };
   const none = new Set<string>();
   it.each([
     ['127.0.0.1:8053', true],
+    ['127.0.0.1', true],
+    ['127.0.0.1:9000', true], // through ssh -L 9000:127.0.0.1:8053
     ['localhost:8053', true],
-    ['LocalHost:8053', true],
-    ['127.0.0.1', false],
-    ['127.0.0.1:80', false],
+    ['LocalHost', true],
     ['127.0.0.2:8053', false],
     ['[::1]:8053', false],
     ['evil.example:8053', false],
     ['localhost.:8053', false],
     ['127.0.0.1:8053:1', false],
+    ['127.0.0.1:', false],
     ['', false],
     [undefined, false],
-  ])('Host %j on 127.0.0.1:8053: %s', (host, want) => {
+  ])('Host %j on 127.0.0.1: %s', (host, want) => {
     expect(hostAllowed(host, local, none)).toBe(want);
   });
 
   it('an IPv4 connection to a dual-stack socket is its IPv4 address', () => {
-    expect(hostAllowed('127.0.0.1:8053', { address: '::ffff:127.0.0.1', port: 8053 }, none)).toBe(
-      true,
-    );
+    expect(hostAllowed('127.0.0.1:8053', { address: '::ffff:127.0.0.1' }, none)).toBe(true);
   });
 
   it('localhost only when the connection arrived on loopback', () => {
-    expect(hostAllowed('localhost:8053', { address: '192.0.2.1', port: 8053 }, none)).toBe(false);
-    expect(hostAllowed('192.0.2.1:8053', { address: '192.0.2.1', port: 8053 }, none)).toBe(true);
+    expect(hostAllowed('localhost:8053', { address: '192.0.2.1' }, none)).toBe(false);
+    expect(hostAllowed('192.0.2.1:8053', { address: '192.0.2.1' }, none)).toBe(true);
   });
 
   it.each([
-    ['http://127.0.0.1:8053', true],
-    ['http://localhost:8053', true],
-    ['http://127.0.0.1:8054', false],
-    ['https://127.0.0.1:8053', false],
-    ['http://127.0.0.1', false],
-    ['null', false],
-    ['file://', false],
-    ['http://evil.example:8053', false],
-  ])('Origin %j on 127.0.0.1:8053: %s', (origin, want) => {
-    expect(originAllowed(origin, local, none)).toBe(want);
+    ['http://127.0.0.1:8053', '127.0.0.1:8053', true],
+    ['http://127.0.0.1:9000', '127.0.0.1:9000', true],
+    ['http://localhost:8053', 'localhost:8053', true],
+    ['http://127.0.0.1', '127.0.0.1', true],
+    ['http://127.0.0.1:80', '127.0.0.1', true],
+    ['http://localhost:8053', '127.0.0.1:8053', false],
+    ['http://127.0.0.1:8054', '127.0.0.1:8053', false],
+    ['https://127.0.0.1:8053', '127.0.0.1:8053', false],
+    ['http://127.0.0.1', '127.0.0.1:8053', false],
+    ['null', '127.0.0.1:8053', false],
+    ['file://', '127.0.0.1:8053', false],
+    ['http://evil.example:8053', 'evil.example:8053', true], // the Host check refuses it first
+  ])('Origin %j with Host %j: %s', (origin, host, want) => {
+    expect(originAllowed(origin, host, none)).toBe(want);
+  });
+
+  it('an allowed name is its own origin over http or https, any port', () => {
+    const allowed = new Set(['admin.internal']);
+    expect(originAllowed('https://admin.internal', '127.0.0.1:8053', allowed)).toBe(true);
+    expect(originAllowed('http://admin.internal:8080', '127.0.0.1:8053', allowed)).toBe(true);
+    expect(originAllowed('https://other.internal', 'admin.internal', allowed)).toBe(false);
   });
 
   it.each([

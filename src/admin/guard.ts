@@ -2,13 +2,13 @@
 // Docker daemon and the Kubernetes API server do for a loopback-bound API: a web page open in a
 // browser on the same machine can reach 127.0.0.1:8053, so loopback alone protects nothing.
 //
-// 1. Host (every request): the listener's own address with its port, `localhost:PORT` when the
-//    connection arrived on loopback, or a name in admin.allowed_hosts (any port). A DNS-rebinding
-//    page reaches the port under its own name (Host: evil.example:8053), so it stops here.
+// 1. Host (every request): the address the connection arrived on, `localhost` when that is
+//    loopback, or a name in admin.allowed_hosts. A DNS-rebinding page reaches the port under its
+//    own name (Host: evil.example:8053), so it stops here.
 // 2. Authorization (every request): the token when one is set; none when none is set.
 // 3. Changes (every method but GET, HEAD and OPTIONS):
-//    - an Origin header, when present, must be this API's own origin (or an allowed host's), and
-//      Sec-Fetch-Site, when present, `same-origin` or `none` (typed, or a bookmark): a page from
+//    - an Origin header, when present, must be the origin of the Host asked (or an allowed host's),
+//      and Sec-Fetch-Site, when present, `same-origin` or `none` (typed, or a bookmark): a page from
 //      elsewhere is refused even if its request would otherwise pass;
 //    - Content-Type must be application/json. A page cannot send that to another origin without a
 //      CORS preflight (Fetch standard, "CORS-safelisted request-header"), and this API answers
@@ -21,10 +21,9 @@ import { bearerCheck } from './auth.js';
 import { AdminError, AdminErrorCode, AdminErrorCode as E } from './errors.js';
 import { isLoopback } from './options.js';
 
-/** The address and port a request arrived on (the socket's local end). */
+/** The address a request arrived on (the socket's local end). */
 export interface LocalEnd {
   address: string;
-  port: number;
 }
 
 /** Methods that change nothing: their replies cannot be read cross-origin (no CORS headers). */
@@ -43,31 +42,40 @@ function plainAddress(address: string): string {
   return m ? m[1]! : canonicalHost(address);
 }
 
+/** A Host header (RFC 9110 7.2: host [":" port]) as a canonical name and a port, or null. */
+export function parseHost(host: string | undefined): { name: string; port: number } | null {
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host ?? '');
+  // No port: the scheme's default, 80 for http (RFC 9110 4.2.1).
+  return m ? { name: canonicalHost(m[1]!), port: Number(m[2] ?? 80) } : null;
+}
+
 /**
- * Whether a Host header (RFC 9110 7.2: host [":" port]) names this listener: its own address
- * (the local end of the connection) with its port, `localhost` with its port when that address
- * is loopback, or a name in `allowed` with any port (a reverse proxy may use 443 or none).
+ * Whether a Host header names this listener: the address the connection arrived on, `localhost`
+ * when that address is loopback, or a name in `allowed`. The port is not compared: a rebinding
+ * page is caught by its name whatever the port, and a tunnel (`ssh -L 9000:127.0.0.1:8053`,
+ * kubectl port-forward) rightly shows its own port.
  */
 export function hostAllowed(
   host: string | undefined,
   local: LocalEnd,
   allowed: ReadonlySet<string>,
 ): boolean {
-  const m = /^(\[[0-9A-Fa-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host ?? '');
-  if (!m) return false;
-  const name = canonicalHost(m[1]!);
-  if (allowed.has(name)) return true;
-  // No port: the scheme's default, 80 for http (RFC 9110 4.2.1).
-  if (Number(m[2] ?? 80) !== local.port) return false;
+  const h = parseHost(host);
+  if (!h) return false;
+  if (allowed.has(h.name)) return true;
   const own = plainAddress(local.address);
-  if (name === 'localhost') return isLoopback(own);
-  return isIP(name) !== 0 && name === own;
+  if (h.name === 'localhost') return isLoopback(own);
+  return isIP(h.name) !== 0 && h.name === own;
 }
 
-/** Whether an Origin header (RFC 6454 7) is this API's own origin or an allowed host's. */
+/**
+ * Whether an Origin header (RFC 6454 7) is the origin of the page the request's own Host served
+ * (`http://` + Host: this listener speaks plain HTTP), or an allowed name's over http or https
+ * (a TLS proxy in front). Another port on the same address is another origin, refused.
+ */
 export function originAllowed(
   origin: string,
-  local: LocalEnd,
+  host: string | undefined,
   allowed: ReadonlySet<string>,
 ): boolean {
   let u: URL;
@@ -78,8 +86,13 @@ export function originAllowed(
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
   if (allowed.has(canonicalHost(u.hostname))) return true;
-  // The listener itself speaks plain HTTP: its own origin is http://host:port.
-  return u.protocol === 'http:' && hostAllowed(u.host, local, new Set());
+  const h = parseHost(host);
+  return (
+    u.protocol === 'http:' &&
+    h !== null &&
+    canonicalHost(u.hostname) === h.name &&
+    Number(u.port || 80) === h.port
+  );
 }
 
 /** `application/json`, with at most a charset parameter that is UTF-8 (RFC 8259 8.1). */
@@ -109,7 +122,8 @@ export class RequestGuard {
   }
 
   check(req: IncomingMessage, res: ServerResponse): void {
-    const local = { address: req.socket.localAddress ?? '', port: req.socket.localPort ?? 0 };
+    const local = { address: req.socket.localAddress ?? '' };
+    const own = plainAddress(local.address);
     const h = req.headers;
     const refuse = (code: AdminErrorCode, why: string, message: string): never => {
       this.log.warn(
@@ -122,7 +136,7 @@ export class RequestGuard {
       refuse(
         E.forbiddenHost,
         `Host ${JSON.stringify(h.host ?? null)} is not this listener`,
-        `Host ${h.host === undefined ? '(none)' : JSON.stringify(h.host)} is not this admin API's address: use ${local.address.includes(':') ? `[${local.address}]` : local.address}:${local.port}, or list the name in admin.allowed_hosts`,
+        `Host ${h.host === undefined ? '(none)' : JSON.stringify(h.host)} is not this admin API's address: use ${own.includes(':') ? `[${own}]` : own} (any port), or list the name in admin.allowed_hosts`,
       );
     const auth = this.bearer(h.authorization);
     if (auth === 'unexpected') {
@@ -146,7 +160,7 @@ export class RequestGuard {
     }
     if (SAFE_METHODS.has(req.method ?? '')) return;
     const origin = h.origin;
-    if (origin !== undefined && !originAllowed(origin, local, this.allowed))
+    if (origin !== undefined && !originAllowed(origin, h.host, this.allowed))
       refuse(
         E.forbiddenOrigin,
         `a change from Origin ${origin}`,
