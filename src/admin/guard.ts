@@ -19,7 +19,7 @@ import { isIP } from 'node:net';
 import type { Logger } from '../log.js';
 import { bearerCheck } from './auth.js';
 import { AdminError, AdminErrorCode, AdminErrorCode as E } from './errors.js';
-import { isLoopback } from './options.js';
+import { isLoopback } from './loopback.js';
 
 /** The address a request arrived on (the socket's local end). */
 export interface LocalEnd {

@@ -1,8 +1,10 @@
 // What the admin API is started with, and the checks every way of starting it shares (the
 // config file, --admin, tests).
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import type { Endpoint } from '../server/server.js';
+import { isLoopback } from './loopback.js';
+
+export { isLoopback };
 
 /** 8053: beside DNS's 53, and unprivileged. */
 export const DEFAULT_ADMIN_PORT = 8053;
@@ -26,13 +28,6 @@ export const DEFAULT_ADMIN: AdminOptions = {
   token: null,
   tokenFile: null,
 };
-
-/** 127.0.0.0/8, ::1, and IPv4-mapped loopback (::ffff:127.x.y.z). */
-export function isLoopback(host: string): boolean {
-  if (isIP(host) === 4) return host.startsWith('127.');
-  const h = host.toLowerCase();
-  return h === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(h) || /^::ffff:127\./.test(h);
-}
 
 /**
  * The token to require, read from tokenFile when one is given (trailing newline dropped). Throws
