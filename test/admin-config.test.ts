@@ -73,7 +73,10 @@ describe('admin: in geosteer.yaml', () => {
 
   it('allowed_hosts: names and IP addresses, lower case, IPv6 in its short form', async () => {
     const cfg = await (
-      await load(['admin:', '  allowed_hosts: [Geosteer-Admin.Internal, "[2001:DB8:0::1]", 192.0.2.8]'])
+      await load([
+        'admin:',
+        '  allowed_hosts: [Geosteer-Admin.Internal, "[2001:DB8:0::1]", 192.0.2.8]',
+      ])
     ).cfg();
     expect(cfg.admin).toEqual({
       ...DEFAULT_ADMIN,
@@ -122,7 +125,10 @@ describe('admin: in geosteer.yaml', () => {
       ],
     ],
     [
-      ['admin:', '  allowed_hosts: [ok.example, "http://a.example", "a.example:8053", "*.example", 7]'],
+      [
+        'admin:',
+        '  allowed_hosts: [ok.example, "http://a.example", "a.example:8053", "*.example", 7]',
+      ],
       [
         'F:2:31: admin.allowed_hosts[1]: must be a host name or IP address, without scheme, port or wildcard (e.g. geosteer-admin.internal), got string "http://a.example" [bad-value]',
         'F:2:51: admin.allowed_hosts[2]: must be a host name or IP address, without scheme, port or wildcard (e.g. geosteer-admin.internal), got string "a.example:8053" [bad-value]',
