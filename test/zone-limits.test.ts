@@ -201,6 +201,14 @@ describe('names, records and RRsets', () => {
     ]);
   });
 
+  it('the TTL beside the nameservers is not a nameserver', () => {
+    const lines = GOOD.flatMap((l) => (l === 'nameservers:' ? [l, '  ttl: 86400'] : [l]));
+    expect(problemsOf(lines, { ...ZONE_LIMITS, records: GOOD_RECORDS })).toEqual([]);
+    expect(problemsOf(GOOD, { ...ZONE_LIMITS, records: GOOD_RECORDS - 1 })).toEqual([
+      `F:8:9: records.www.A[0]: more than ${GOOD_RECORDS - 1} records in one zone [too-many-records]`,
+    ]);
+  });
+
   const values = (n: number) =>
     Array.from({ length: n }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
   const at1000 = (prefix: string, list: string[]) =>

@@ -149,7 +149,8 @@ export function checkCounts(src: Source, limits: ZoneLimits = ZONE_LIMITS): bool
   };
   for (const top of pairs(src, src.root, '')) {
     if (top.key === 'nameservers') {
-      const ns = pairs(src, top.value, top.path);
+      // `ttl:` beside the names is the RRset's TTL, not a nameserver.
+      const ns = pairs(src, top.value, top.path).filter((e) => e.key !== 'ttl');
       if (!take(ns.map((e) => ({ node: e.keyNode, path: e.path })))) return false;
       for (const e of ns) if (!take(values(src, e.value, e.path))) return false;
     } else if (top.key === 'sites') {
