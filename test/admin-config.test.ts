@@ -71,13 +71,26 @@ describe('admin: in geosteer.yaml', () => {
     expect(cfg.admin).toEqual({ ...DEFAULT_ADMIN, tokenFile: join(dir, 'token') });
   });
 
+  it('allowed_hosts: names and IP addresses, lower case, IPv6 in its short form', async () => {
+    const cfg = await (
+      await load([
+        'admin:',
+        '  allowed_hosts: [Geosteer-Admin.Internal, "[2001:DB8:0::1]", 192.0.2.8]',
+      ])
+    ).cfg();
+    expect(cfg.admin).toEqual({
+      ...DEFAULT_ADMIN,
+      allowedHosts: ['geosteer-admin.internal', '2001:db8::1', '192.0.2.8'],
+    });
+  });
+
   it.each([
     [['admin: 5'], ['F:1:8: admin: must be a mapping, got number 5 [wrong-type]']],
     [
       ['admin:', '  port: 8053'],
       [
         expect.stringMatching(
-          /^F:2:3: admin\.port: unknown key "port" in admin \(expected one of: listen, token, token_file\) \[unknown-key\]$/,
+          /^F:2:3: admin\.port: unknown key "port" in admin \(expected one of: listen, token, token_file, allowed_hosts\) \[unknown-key\]$/,
         ),
       ],
     ],
@@ -109,6 +122,24 @@ describe('admin: in geosteer.yaml', () => {
       ['admin:', '  listen: 0.0.0.0'],
       [
         'F:2:11: admin.listen: 0.0.0.0 is not a loopback address: set admin.token or admin.token_file (the admin API can drain sites) [bad-value]',
+      ],
+    ],
+    [
+      [
+        'admin:',
+        '  allowed_hosts: [ok.example, "http://a.example", "a.example:8053", "*.example", 7]',
+      ],
+      [
+        'F:2:31: admin.allowed_hosts[1]: must be a host name or IP address, without scheme, port or wildcard (e.g. geosteer-admin.internal), got string "http://a.example" [bad-value]',
+        'F:2:51: admin.allowed_hosts[2]: must be a host name or IP address, without scheme, port or wildcard (e.g. geosteer-admin.internal), got string "a.example:8053" [bad-value]',
+        'F:2:69: admin.allowed_hosts[3]: must be a host name or IP address, without scheme, port or wildcard (e.g. geosteer-admin.internal), got string "*.example" [bad-value]',
+        'F:2:82: admin.allowed_hosts[4]: must be a host name or IP address, without scheme, port or wildcard (e.g. geosteer-admin.internal), got number 7 [bad-value]',
+      ],
+    ],
+    [
+      ['admin:', '  allowed_hosts: { a: b }'],
+      [
+        'F:2:18: admin.allowed_hosts: must be a value or a list of values, got a mapping [wrong-type]',
       ],
     ],
     [

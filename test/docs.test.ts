@@ -19,6 +19,7 @@ import { formatProblem, ProblemCode } from '../src/zone/errors.js';
 import { exportZone } from '../src/zone/export.js';
 import { compileText, loadZoneDir } from '../src/zone/load.js';
 import { ZoneSet } from '../src/zone/zone-set.js';
+import { limitExamples } from './helpers/limit-examples.js';
 import { Reloader } from '../src/server/reloader.js';
 import { silentLogger } from '../src/log.js';
 
@@ -172,6 +173,8 @@ describe('docs/zone-format.md: the reference matches the code', () => {
       await rm(tmp, { recursive: true, force: true });
     }
     for (const p of (await loadZoneDir('no-such-dir')).problems) produced.add(formatProblem(p));
+    // Files over each limit (docs/zone-format.md#limits), built in code.
+    for (const line of await limitExamples()) produced.add(line);
     for (const [code, , example] of codeRows)
       expect(produced.has(example!.slice(1, -1)), `${code}: ${example}`).toBe(true);
   });

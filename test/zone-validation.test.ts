@@ -1258,6 +1258,15 @@ describe('zone validation: one problem per rejection, exactly', () => {
     const seen = new Set(rows.flatMap((r) => r.want.map((w) => /\[([a-z-]+)\]$/.exec(w)![1])));
     // no-zones comes from a reload (test/reload.test.ts, test/docs.test.ts).
     seen.add(ProblemCode.duplicateZone).add(ProblemCode.io).add(ProblemCode.noZones);
+    // The limits have a file of their own (test/zone-limits.test.ts).
+    for (const c of [
+      'fileTooLarge',
+      'nestingTooDeep',
+      'tooManyNames',
+      'tooManyRecords',
+      'rrsetTooLarge',
+    ] as const)
+      seen.add(ProblemCode[c]);
     expect([...seen].sort()).toEqual(Object.values(ProblemCode).sort());
   });
 });

@@ -4,6 +4,7 @@
 //   admin:
 //     listen: 127.0.0.1:8053        # default; a bare address means port 8053
 //     token: s3cret                 # or token_file: admin-token (relative to the config file)
+//     allowed_hosts: [geosteer-admin.internal]   # more names the Host header may carry
 //   admin: false                    # no admin listener, no metrics
 //
 // This module imports src/config.ts (parseEndpoint) and is imported only by it; the server
@@ -11,6 +12,7 @@
 // reads server.ts constants while it loads, and server.ts imports the admin API).
 
 import { statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { parseEndpoint } from '../config.js';
 import type { Endpoint } from '../server/server.js';
@@ -19,14 +21,23 @@ import {
   checkKeys,
   describe,
   isScalar,
+  listOf,
   mapEntries,
   type Node,
   scalarText,
   type Source,
 } from '../zone/yaml-source.js';
+import { canonicalHost } from './guard.js';
 import { DEFAULT_ADMIN_PORT, isLoopback, type AdminOptions } from './options.js';
 
-export const ADMIN_KEYS = ['listen', 'token', 'token_file'] as const;
+export const ADMIN_KEYS = ['listen', 'token', 'token_file', 'allowed_hosts'] as const;
+
+/**
+ * A DNS host name (letters, digits, hyphens; RFC 1123 2.1), at most 253 octets, whose last label
+ * is not all digits (so `7` or `127.1` is not taken for a name).
+ */
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?<!(?:^|\.)\d+)$/i;
 
 /**
  * `admin:` as written. In Config, `null` means the section is absent (the default listener, off
@@ -44,7 +55,12 @@ export function parseAdminConfig(
   path: string,
   baseDir: string,
 ): AdminConfig | false {
-  const cfg: { listen: Endpoint; token: string | null; tokenFile: string | null } = {
+  const cfg: {
+    listen: Endpoint;
+    token: string | null;
+    tokenFile: string | null;
+    allowedHosts?: string[];
+  } = {
     listen: { host: '127.0.0.1', port: DEFAULT_ADMIN_PORT },
     token: null,
     tokenFile: null,
@@ -81,6 +97,24 @@ export function parseAdminConfig(
             `must be a non-empty string without spaces, got ${describe(e.value)}`,
           );
         else cfg.token = t;
+        break;
+      }
+      case 'allowed_hosts': {
+        const hosts: string[] = [];
+        const seq = isScalar(e.value) && e.value.value === null ? [] : listOf(src, e.value, e.path);
+        for (const item of seq) {
+          const t = item.text;
+          const bare = t?.replace(/^\[(.*)\]$/, '$1') ?? '';
+          if (t !== null && (HOST_NAME.test(t) || isIP(bare) !== 0)) hosts.push(canonicalHost(t));
+          else
+            src.report(
+              item.node,
+              item.path,
+              C.badValue,
+              `must be a host name or IP address, without scheme, port or wildcard (e.g. geosteer-admin.internal), got ${describe(item.node)}`,
+            );
+        }
+        cfg.allowedHosts = hosts;
         break;
       }
       case 'token_file': {

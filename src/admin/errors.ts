@@ -4,6 +4,30 @@
 export const AdminErrorCode = {
   /** No `Authorization: Bearer <token>`, or the wrong token (401, with WWW-Authenticate). */
   unauthorized: 'unauthorized',
+  /**
+   * An Authorization header sent to an admin API that has no token configured (401): the client
+   * thinks it is protected and is not, or is talking to the wrong server.
+   */
+  unexpectedToken: 'unexpected-token',
+  /**
+   * The Host header is not the listener's own address, nor localhost on loopback, nor a name in
+   * admin.allowed_hosts (403): a DNS-rebinding page, or a proxy not listed (src/admin/guard.ts).
+   */
+  forbiddenHost: 'forbidden-host',
+  /**
+   * A change requested from another origin: an Origin header that is not the API's own, or
+   * Sec-Fetch-Site other than same-origin or none (403): a cross-site request from a web page.
+   */
+  forbiddenOrigin: 'forbidden-origin',
+  /**
+   * A change (any method but GET and HEAD) without Content-Type: application/json (415): no web
+   * page can send that to another origin without a CORS preflight, which this API never grants.
+   */
+  jsonRequired: 'json-required',
+  /** A request body that is not empty or one JSON object with the keys the route takes (400). */
+  badBody: 'bad-body',
+  /** A request body over 16 KiB (413). */
+  bodyTooLarge: 'body-too-large',
   /** No such route (404). */
   notFound: 'not-found',
   /** The route exists but not for this method (405, with Allow). */
@@ -39,6 +63,12 @@ export type AdminErrorCode = (typeof AdminErrorCode)[keyof typeof AdminErrorCode
 
 export const STATUS: Record<AdminErrorCode, number> = {
   unauthorized: 401,
+  'unexpected-token': 401,
+  'forbidden-host': 403,
+  'forbidden-origin': 403,
+  'json-required': 415,
+  'bad-body': 400,
+  'body-too-large': 413,
   'not-found': 404,
   'method-not-allowed': 405,
   'missing-param': 400,

@@ -1,12 +1,14 @@
-// The admin API's HTTP listener: node:http and a table of routes. Five routes and no body
-// parsing do not need a framework, and node:http keeps the dependency list and the attack
-// surface of an admin port small. Every response is JSON except /metrics (Prometheus text) and
-// /explain?format=text; every error is {"error": {"code", "message"}} (src/admin/errors.ts).
+// The admin API's HTTP listener: node:http and a table of routes. A handful of routes and small
+// JSON bodies do not need a framework, and node:http keeps the dependency list and the attack
+// surface of an admin port small. Every request passes src/admin/guard.ts before it is routed.
+// Every response is JSON except /metrics (Prometheus text) and /explain?format=text; every error
+// is {"error": {"code", "message"}} (src/admin/errors.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
-import { bearerCheck } from './auth.js';
+import { type Body, checkBodyKeys, readJsonBody } from './body.js';
 import { AdminError, AdminErrorCode as E } from './errors.js';
+import { type GuardOptions, RequestGuard } from './guard.js';
 
 export type Method = 'GET' | 'POST';
 
@@ -20,12 +22,16 @@ export interface Request {
   query: URLSearchParams;
   /** The client's address, for the log and override reasons. */
   remote: string;
+  /** The JSON object sent (src/admin/body.ts), {} for GET and an empty body. */
+  body: Body;
 }
 
 export interface Route {
   method: Method;
   /** Literal segments and `*` for a parameter: ['sites', '*', 'drain']. */
   pattern: string[];
+  /** The keys a body may have (POST); none given: the body must be empty or {}. */
+  bodyKeys?: readonly string[];
   handle(req: Request): Promise<Reply> | Reply;
 }
 
@@ -42,12 +48,17 @@ export class AdminHttp {
   static async listen(
     host: string,
     port: number,
-    token: string | null,
+    access: GuardOptions,
     routes: readonly Route[],
     log: Logger,
   ): Promise<AdminHttp> {
-    const authorized = bearerCheck(token);
-    const server = createServer((req, res) => void serve(req, res, routes, authorized, log));
+    const guard = new RequestGuard(access, log);
+    // No Host header is refused by the guard, with the JSON error every refusal has, rather
+    // than by node:http's bare 400.
+    const server = createServer(
+      { requireHostHeader: false },
+      (req, res) => void serve(req, res, routes, guard, log),
+    );
     // Slow or idle clients must not hold sockets open on an admin port for long.
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
@@ -79,22 +90,17 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
   routes: readonly Route[],
-  authorized: (header: string | undefined) => boolean,
+  guard: RequestGuard,
   log: Logger,
 ): Promise<void> {
-  // No route reads a body: whatever was sent is read and dropped.
-  req.resume();
   const remote = req.socket.remoteAddress ?? '';
   try {
-    // Before routing, so that without the token not even the list of routes is seen.
-    if (!authorized(req.headers.authorization)) {
-      log.warn(
-        { remote, method: req.method, url: req.url },
-        'admin API: request without the right bearer token',
-      );
-      res.setHeader('WWW-Authenticate', 'Bearer realm="geosteer admin"');
-      throw new AdminError(E.unauthorized, 'this admin API needs Authorization: Bearer <token>');
-    }
+    // Before routing, so that a refused request sees not even the list of routes.
+    guard.check(req, res);
+    // Safe methods' bodies are read and dropped; a change's is read (bounded) before routing.
+    let body: Body = {};
+    if (['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? '')) req.resume();
+    else body = await readJsonBody(req);
     const url = new URL(req.url ?? '/', 'http://admin.invalid');
     let segments: string[];
     try {
@@ -128,7 +134,13 @@ async function serve(
         `${url.pathname} takes ${allow.join(' or ')}, not ${req.method}`,
       );
     }
-    const reply = await hit.r.handle({ params: hit.params!, query: url.searchParams, remote });
+    checkBodyKeys(body, hit.r.bodyKeys ?? []);
+    const reply = await hit.r.handle({
+      params: hit.params!,
+      query: url.searchParams,
+      remote,
+      body,
+    });
     if ('json' in reply) send(res, reply.status ?? 200, JSON_TYPE, json(reply.json));
     else send(res, reply.status ?? 200, reply.contentType, reply.text);
   } catch (err) {
@@ -136,6 +148,11 @@ async function serve(
       err instanceof AdminError
         ? err
         : new AdminError(E.internal, `internal error: ${(err as Error).message}`);
+    // The rest of an oversized body is not read: close rather than parse it as the next request.
+    if (e.code === E.bodyTooLarge) {
+      res.setHeader('Connection', 'close');
+      req.resume();
+    }
     if (e.code === E.internal)
       log.error({ err, method: req.method, url: req.url }, 'admin API request failed');
     send(

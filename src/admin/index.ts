@@ -77,7 +77,7 @@ export class Admin {
       this.http = await AdminHttp.listen(
         host,
         port,
-        this.token,
+        { token: this.token, allowedHosts: this.options.allowedHosts ?? [] },
         this.routes(ctx, explainer),
         this.log,
       );
@@ -112,7 +112,7 @@ export class Admin {
 
   private routes(ctx: AdminContext, explainer: LiveExplainer): Route[] {
     const overrideRequest = (req: Request): OverrideRequest => {
-      const reason = req.query.get('reason');
+      const reason = fromQueryOrBody(req, 'reason');
       return {
         site: req.params[0]!,
         zone: optional(req, 'zone'),
@@ -165,6 +165,7 @@ export class Admin {
       routes.push({
         method: 'POST',
         pattern: ['sites', '*', action],
+        bodyKeys: OVERRIDE_BODY_KEYS,
         handle: async (req) => {
           const r = overrideRequest(req);
           const json = await siteAction(ctx.health, ctx.handler.zoneSet, action, r, ctx.stateFile);
@@ -179,6 +180,7 @@ export class Admin {
       routes.push({
         method: 'POST',
         pattern: ['sites', '*', 'addresses', '*', action],
+        bodyKeys: OVERRIDE_BODY_KEYS,
         handle: async (req) => {
           const r = overrideRequest(req);
           const address = req.params[1]!;
@@ -208,8 +210,23 @@ function required(req: Request, name: string): string {
   return v;
 }
 
+/** What an override's JSON body may hold: the same as its query parameters. */
+const OVERRIDE_BODY_KEYS = ['zone', 'reason'] as const;
+
+/** A parameter from the query string or the JSON body (a string there), not both. */
+function fromQueryOrBody(req: Request, name: string): string | null {
+  const q = req.query.get(name);
+  const b = req.body[name];
+  if (b === undefined || b === null) return q;
+  if (typeof b !== 'string')
+    throw new AdminError(E.badBody, `${name} in the body must be a string, got ${typeof b}`);
+  if (q !== null)
+    throw new AdminError(E.badParam, `${name} is given twice: in the query and in the body`);
+  return b;
+}
+
 function optional(req: Request, name: string): string | null {
-  const v = req.query.get(name);
+  const v = fromQueryOrBody(req, name);
   if (v === null) return null;
   if (v.trim() === '') throw new AdminError(E.badParam, `the query parameter ${name} is empty`);
   return v;

@@ -1,8 +1,10 @@
 // What the admin API is started with, and the checks every way of starting it shares (the
 // config file, --admin, tests).
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import type { Endpoint } from '../server/server.js';
+import { isLoopback } from './loopback.js';
+
+export { isLoopback };
 
 /** 8053: beside DNS's 53, and unprivileged. */
 export const DEFAULT_ADMIN_PORT = 8053;
@@ -14,6 +16,11 @@ export interface AdminOptions {
   readonly token: string | null;
   /** A file holding the token (one line), read at start-up. */
   readonly tokenFile: string | null;
+  /**
+   * Names the Host header may carry besides the listener's own address (and localhost on
+   * loopback): a DNS name operators use for it, a reverse proxy's. Absent: none.
+   */
+  readonly allowedHosts?: readonly string[];
 }
 
 export const DEFAULT_ADMIN: AdminOptions = {
@@ -21,13 +28,6 @@ export const DEFAULT_ADMIN: AdminOptions = {
   token: null,
   tokenFile: null,
 };
-
-/** 127.0.0.0/8, ::1, and IPv4-mapped loopback (::ffff:127.x.y.z). */
-export function isLoopback(host: string): boolean {
-  if (isIP(host) === 4) return host.startsWith('127.');
-  const h = host.toLowerCase();
-  return h === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(h) || /^::ffff:127\./.test(h);
-}
 
 /**
  * The token to require, read from tokenFile when one is given (trailing newline dropped). Throws

@@ -36,6 +36,16 @@ export const ProblemCode = {
   /** The same country, continent, subdivision or subnet in two rules of a geo policy. */
   ruleConflict: 'rule-conflict',
   io: 'io-error',
+  /** A zone file over the size limit (docs/zone-format.md#limits); not read past it. */
+  fileTooLarge: 'file-too-large',
+  /** Mappings and lists nested deeper than the limit; reported before anything recurses. */
+  nestingTooDeep: 'nesting-too-deep',
+  /** More names under records: in one zone than the limit. */
+  tooManyNames: 'too-many-names',
+  /** More records in one zone than the limit. */
+  tooManyRecords: 'too-many-records',
+  /** More values in one RRset (a type of a name, a site's addresses, the apex NS) than the limit. */
+  rrsetTooLarge: 'rrset-too-large',
   /**
    * A reload found no zone files where zones were being served. Refused: an emptied directory (a
    * bad sync, a stray rm) must not take every zone down at once.

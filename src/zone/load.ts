@@ -1,8 +1,9 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMap, type YAMLMap } from 'yaml';
 import { compileZone } from './compile.js';
 import { type Problem, ProblemCode as C, sortProblems } from './errors.js';
+import { checkCounts, readZoneFile, ZONE_LIMITS, type ZoneLimits } from './limits.js';
 import { type Node, Source } from './yaml-source.js';
 import type { Zone } from './zone.js';
 
@@ -28,9 +29,13 @@ export async function zoneFiles(dir: string): Promise<string[]> {
 }
 
 /** Compile one zone file's text; problems come in reading order. */
-export function compileText(file: string, text: string): CompileResult {
+export function compileText(
+  file: string,
+  text: string,
+  limits: ZoneLimits = ZONE_LIMITS,
+): CompileResult {
   const src = new Source(file, text);
-  const zone = compileZone(src);
+  const zone = checkCounts(src, limits) ? compileZone(src) : null;
   const zoneValue = isMap(src.root)
     ? ((src.root as YAMLMap).get('zone', true) as Node | undefined)
     : undefined;
@@ -41,7 +46,10 @@ export function compileText(file: string, text: string): CompileResult {
  * Load and validate every zone file in a directory. Any problem in any file fails the whole set:
  * a reload is all or nothing, so the server never serves a mix of old and new zones.
  */
-export async function loadZoneDir(dir: string): Promise<LoadResult> {
+export async function loadZoneDir(
+  dir: string,
+  limits: ZoneLimits = ZONE_LIMITS,
+): Promise<LoadResult> {
   let files: string[];
   try {
     files = await zoneFiles(dir);
@@ -53,7 +61,7 @@ export async function loadZoneDir(dir: string): Promise<LoadResult> {
       ],
     };
   }
-  return loadZoneFiles(files);
+  return loadZoneFiles(files, limits);
 }
 
 /**
@@ -97,19 +105,20 @@ export async function loadZonePaths(
 }
 
 /** Load and validate the given zone files as one set: each zone may be defined once. */
-export async function loadZoneFiles(files: readonly string[]): Promise<LoadResult> {
+export async function loadZoneFiles(
+  files: readonly string[],
+  limits: ZoneLimits = ZONE_LIMITS,
+): Promise<LoadResult> {
   const problems: Problem[] = [];
   const zones: Zone[] = [];
   const byKey = new Map<string, { zone: Zone; at: string }>();
   for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      problems.push({ file, line: 1, col: 1, path: '', code: C.io, message: (e as Error).message });
+    const read = await readZoneFile(file, limits.fileOctets);
+    if ('problem' in read) {
+      problems.push(read.problem);
       continue;
     }
-    const r = compileText(file, text);
+    const r = compileText(file, read.text, limits);
     problems.push(...r.problems);
     if (!r.zone) continue;
     const at = `${file}:${r.origin.line}:${r.origin.col}`;

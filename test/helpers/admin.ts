@@ -1,5 +1,6 @@
 // The admin API from a test: real HTTP over loopback (fetch), and the Prometheus text format read
 // back into samples, so tests assert exact values by name and labels.
+import { request as httpRequest } from 'node:http';
 import type { AdminOptions } from '../../src/admin/index.js';
 
 /** The admin API on 127.0.0.1, any free port. */
@@ -17,16 +18,21 @@ export interface HttpReply {
   json: unknown;
 }
 
+/** One request to the admin API as a script or the status page sends it (fetch). */
 export async function request(
   base: string,
   method: string,
   path: string,
-  opts: { token?: string; authorization?: string } = {},
+  opts: { token?: string; authorization?: string; body?: unknown } = {},
 ): Promise<HttpReply> {
   const headers: Record<string, string> = {};
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   if (opts.authorization !== undefined) headers.authorization = opts.authorization;
-  const res = await fetch(base + path, { method, headers });
+  // Changes carry the JSON content type the API requires of them (docs/admin.md#requests).
+  const change = !['GET', 'HEAD', 'OPTIONS'].includes(method);
+  if (change) headers['content-type'] = 'application/json';
+  const body = change && opts.body !== undefined ? JSON.stringify(opts.body) : undefined;
+  const res = await fetch(base + path, { method, headers, body });
   const text = await res.text();
   let json: unknown;
   try {
@@ -35,6 +41,54 @@ export async function request(
     json = undefined;
   }
   return { status: res.status, headers: res.headers, text, json };
+}
+
+/**
+ * One request with exactly these headers (node:http, which fetch is not: it lets a test send
+ * any Host, or none, and a browser's Origin and Sec-Fetch-Site). `host: null` sends no Host.
+ */
+export function rawRequest(
+  address: { host: string; port: number },
+  method: string,
+  path: string,
+  headers: Record<string, string | null> = {},
+  body = '',
+): Promise<HttpReply> {
+  const sent: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== null) sent[k] = v;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: address.host,
+        port: address.port,
+        method,
+        path,
+        headers: { 'content-length': String(Buffer.byteLength(body)), ...sent },
+        setHost: headers.host === undefined,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers))
+            if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+          resolve({ status: res.statusCode ?? 0, headers: h, text, json });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 export interface Sample {
