@@ -12,7 +12,8 @@ export type Method = 'GET' | 'POST';
 
 /** What a route returns: JSON (any JSON-able value) or text with its content type. */
 export type Reply =
-  { json: unknown; status?: number } | { text: string; contentType: string; status?: number };
+  | { json: unknown; status?: number }
+  | { text: string; contentType: string; status?: number; headers?: Record<string, string> };
 
 export interface Request {
   /** Path segments after the route's literal ones, URL-decoded: ['fra'] for /sites/fra/drain. */
@@ -27,6 +28,11 @@ export interface Route {
   /** Literal segments and `*` for a parameter: ['sites', '*', 'drain']. */
   pattern: string[];
   handle(req: Request): Promise<Reply> | Reply;
+  /**
+   * Served without the bearer token: only the status page's own files, which hold no data (the
+   * page asks for the token before it reads anything, src/admin/page/).
+   */
+  public?: boolean;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -86,8 +92,9 @@ async function serve(
   req.resume();
   const remote = req.socket.remoteAddress ?? '';
   try {
+    const pub = publicRoute(req, routes);
     // Before routing, so that without the token not even the list of routes is seen.
-    if (!authorized(req.headers.authorization)) {
+    if (!pub && !authorized(req.headers.authorization)) {
       log.warn(
         { remote, method: req.method, url: req.url },
         'admin API: request without the right bearer token',
@@ -112,7 +119,7 @@ async function serve(
     if (!matching.length)
       throw new AdminError(
         E.notFound,
-        `no route ${url.pathname} (routes: GET /status, GET /metrics, GET /explain, POST /sites/{site}/{drain|undrain|force-down|clear}, POST /sites/{site}/addresses/{address}/{force-down|force-up|clear})`,
+        `no route ${url.pathname} (routes: GET / (the status page), GET /status, GET /dashboard, GET /metrics, GET /explain, POST /sites/{site}/{drain|undrain|force-down|clear}, POST /sites/{site}/addresses/{address}/{force-down|force-up|clear})`,
       );
     // HEAD is GET without the body (node:http leaves the body out).
     const method = req.method === 'HEAD' ? 'GET' : req.method;
@@ -130,7 +137,10 @@ async function serve(
     }
     const reply = await hit.r.handle({ params: hit.params!, query: url.searchParams, remote });
     if ('json' in reply) send(res, reply.status ?? 200, JSON_TYPE, json(reply.json));
-    else send(res, reply.status ?? 200, reply.contentType, reply.text);
+    else {
+      for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+      send(res, reply.status ?? 200, reply.contentType, reply.text);
+    }
   } catch (err) {
     const e =
       err instanceof AdminError
@@ -145,6 +155,14 @@ async function serve(
       json({ error: { code: e.code, message: e.message, ...e.detail } }),
     );
   }
+}
+
+/** Whether the request is a GET (or HEAD) of a public route: the page's own files. */
+function publicRoute(req: IncomingMessage, routes: readonly Route[]): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const path = new URL(req.url ?? '/', 'http://admin.invalid').pathname.replace(/\/+$/, '');
+  const segments = path.split('/').slice(1);
+  return routes.some((r) => r.public === true && match(r.pattern, segments) !== null);
 }
 
 /** The parameters of `segments` under `pattern`, or null when it does not match. */
