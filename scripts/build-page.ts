@@ -59,7 +59,8 @@ export async function drawMap(): Promise<{ svg: string; k: number; tx: number; t
   return { svg, k, tx, ty };
 }
 
-async function main(): Promise<void> {
+/** Build dist/page; returns the files' gzip-compressed total, in octets. */
+export async function buildPage(): Promise<number> {
   await mkdir(out, { recursive: true });
   const [template, css, map] = await Promise.all([
     readFile(join(root, 'ui', 'index.html'), 'utf8'),
@@ -90,7 +91,10 @@ async function main(): Promise<void> {
     throw new Error(
       `status page: ${total} octets gzip-compressed, over the ${BUDGET_BYTES} budget`,
     );
-  console.log(`status page: dist/page, ${(total / 1024).toFixed(1)} KB gzip-compressed`);
+  return total;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const total = await buildPage();
+  console.log(`status page: dist/page, ${(total / 1024).toFixed(1)} KB gzip-compressed`);
+}

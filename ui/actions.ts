@@ -55,10 +55,11 @@ export function actions(onDone: () => void, onUnauthorized: () => void): Confirm
     });
 
   const run = async (heading: string, path: string, why: string) => {
-    // Every path already has ?zone=; the reason goes beside it (and in the body).
+    // Every path already has ?zone=; the reason goes beside it. The admin API takes each in the
+    // query or in the JSON body, not both; the body stays {}.
     const q = why ? `&reason=${encodeURIComponent(why)}` : '';
     try {
-      const r = await post<OverrideResult>(path + q, why ? { reason: why } : {});
+      const r = await post<OverrideResult>(path + q, {});
       show('ok', heading, r.changes.map(describe));
     } catch (e) {
       if (e instanceof Unauthorized) return onUnauthorized();

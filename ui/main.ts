@@ -19,6 +19,8 @@ const expanded = new Set<string>();
 let last: DashboardDocument | null = null;
 let timer: number | null = null;
 let started = false;
+/** The last token given was refused: say so at the prompt. */
+let refused = false;
 
 function showLogin(refused: boolean): void {
   if (timer !== null) clearTimeout(timer);
@@ -42,10 +44,19 @@ function showLogin(refused: boolean): void {
   byId<HTMLInputElement>('token').focus();
 }
 
+/**
+ * A 401. With a token: it was refused (or the server now wants none, which is also a 401), so
+ * forget it and ask once more without; without a token: the server wants one.
+ */
 function unauthorized(): void {
-  const had = auth.token !== null;
-  auth.token = null;
-  showLogin(had);
+  if (auth.token !== null) {
+    auth.token = null;
+    refused = true;
+    void refresh();
+    return;
+  }
+  showLogin(refused);
+  refused = false;
 }
 
 async function poll(): Promise<void> {
@@ -54,6 +65,7 @@ async function poll(): Promise<void> {
     const d = await getJson<DashboardDocument>('dashboard');
     login.hidden = true;
     app.hidden = false;
+    refused = false;
     last = d;
     render(d);
     setLive(true, d);
