@@ -103,7 +103,7 @@ afterAll(async () => {
 /** The addresses `all` is answered with: every available site's (answers: 4). */
 async function answered(): Promise<Set<string>> {
   const p = await queryUdp(s.port, `all.${ZONE}`, 'A');
-  return new Set((p.answers ?? []).filter((a) => a.type === 'A').map((a) => String(a.data)));
+  return new Set((p.answers ?? []).filter((a) => a.type === 'A').map((a) => String((a as { data: string }).data)));
 }
 
 const marker = (site: string) => page.locator(`#markers .marker[data-site="${site}"]`);
