@@ -7,7 +7,8 @@ import { STATE_GLYPH, STATE_LABEL, type SiteRow } from './model.js';
 
 const RING_R = 15;
 const RING = 2 * Math.PI * RING_R;
-const LABEL_W = 118;
+/** Wide enough for the longest label drawn on the map; each label is sized to its own text. */
+const LABEL_W = 150;
 
 export function fitOf(svg: SVGSVGElement): Fit {
   return {
@@ -35,7 +36,10 @@ export function drawMarkers(
     ...placed.map(({ r, xy: [x, y] }) => {
       const dir = side(x, y);
       const share = r.share ?? 0;
-      const lx = dir === 1 ? RING_R + 6 : -(RING_R + 6 + LABEL_W);
+      const stateText = `${STATE_LABEL[r.state].toUpperCase()} · ${percent(r.share)}`;
+      // System UI fonts: about 8.6 units a character for the name, 8.2 for the spaced capitals.
+      const w = Math.ceil(Math.max(r.site.name.length * 8.6, stateText.length * 8.2) + 16);
+      const lx = dir === 1 ? RING_R + 6 : -(RING_R + 6 + w);
       const label = `${r.site.name}: ${STATE_LABEL[r.state]}, ${percent(r.share)} of ${r.zone}'s answers in the last minute`;
       return s(
         'g',
@@ -72,13 +76,9 @@ export function drawMarkers(
         s(
           'g',
           { class: 'label', transform: `translate(${lx} -19)` },
-          s('rect', { width: LABEL_W, height: 38, rx: 5 }),
+          s('rect', { width: w, height: 38, rx: 5 }),
           s('text', { class: 'name', x: 8, y: 16 }, r.site.name),
-          s(
-            'text',
-            { class: 'state', x: 8, y: 31 },
-            `${STATE_LABEL[r.state].toUpperCase()} · ${percent(r.share)}`,
-          ),
+          s('text', { class: 'state', x: 8, y: 31 }, stateText),
         ),
       );
     }),

@@ -56,7 +56,9 @@ export interface SiteRow {
 
 export function siteRows(d: DashboardDocument): SiteRow[] {
   const rows: SiteRow[] = [];
-  for (const z of d.status.zones)
+  for (const z of d.status.zones) {
+    // A site missing from the traffic had no answers: 0% when its zone had steered answers.
+    const zoneShare = d.traffic.sites.some((x) => x.zone === z.name && x.share !== null) ? 0 : null;
     for (const site of z.sites) {
       const t = d.traffic.sites.find((x) => x.zone === z.name && x.site === site.name);
       const place = d.places[z.name]?.[site.name];
@@ -67,9 +69,10 @@ export function siteRows(d: DashboardDocument): SiteRow[] {
         lat: place?.lat ?? null,
         lon: place?.lon ?? null,
         perSecond: t?.perSecond ?? 0,
-        share: t ? t.share : null,
+        share: t ? t.share : zoneShare,
         key: `${z.name}/${site.name}`,
       });
     }
+  }
   return rows;
 }
