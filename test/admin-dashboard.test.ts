@@ -116,6 +116,10 @@ describe('traffic', () => {
       fra: { lat: 50.11, lon: 8.68, country: 'DE' },
       iad: { lat: null, lon: null, country: null },
     });
+    // The parts docs/admin.md#get-dashboard lists.
+    expect(Object.keys(d).sort()).toEqual(
+      ['places', 'process', 'reloads', 'status', 'traffic', 'transitions', 'zones'].sort(),
+    );
     expect(d.status.zones.map((z) => z.name)).toEqual(['d.test']);
     expect(d.process).toMatchObject({ version: d.status.version, pid: process.pid, geoip: [] });
   });
