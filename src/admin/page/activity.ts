@@ -4,9 +4,15 @@
 // is read and the cold-start probe round runs, so the first transitions are there too).
 import { transitionMessage } from '../../health/log.js';
 import type { HealthTable, Transition } from '../../health/table.js';
-import type { ReloadOutcome, Reloader } from '../../server/reloader.js';
 import { formatProblem } from '../../zone/errors.js';
 import { reloadResult, type ReloadResult } from '../metrics.js';
+
+/** A reload's outcome (src/server/reloader.ts ReloadOutcome), as metrics.ts reads it. */
+type ReloadOutcome = Parameters<typeof reloadResult>[0];
+/** Where reload outcomes come from: the server's Reloader. */
+export interface ReloadSource {
+  onOutcome(fn: (outcome: ReloadOutcome, reason: string) => void): () => void;
+}
 
 /** As many transitions as the page lists (the issue asks for the last 100). */
 export const TRANSITIONS_KEPT = 100;
@@ -71,7 +77,7 @@ export class Activity {
     );
   }
 
-  observeReloads(reloader: Reloader, generation: () => number): void {
+  observeReloads(reloader: ReloadSource, generation: () => number): void {
     this.stops.push(reloader.onOutcome((o, reason) => this.noteReload(o, reason, generation())));
   }
 
