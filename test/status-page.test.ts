@@ -305,6 +305,8 @@ describe('with a token', () => {
   });
 });
 
+// Holds with the admin API's anti-forgery guard (src/admin/guard.ts, the hardening issue): Host,
+// Origin / Sec-Fetch-Site and Content-Type: application/json on every change.
 describe('a page from another origin', () => {
   let evil: Server;
 

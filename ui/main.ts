@@ -10,6 +10,7 @@ import { explainForm } from './explain.js';
 import { drawMarkers, fitOf } from './map.js';
 import { siteRows, type DashboardDocument, type SiteRow } from './model.js';
 import * as panels from './panels.js';
+import { sitesTable } from './sites-table.js';
 
 const POLL_MS = 1000;
 
@@ -125,7 +126,7 @@ function render(d: DashboardDocument): void {
   replace(byId('traffic'), ...panels.traffic(rows, d));
   replace(
     byId('sites'),
-    panels.sitesTable(rows, d, {
+    sitesTable(rows, d, {
       expanded,
       toggle: (key) => {
         if (!expanded.delete(key)) expanded.add(key);
