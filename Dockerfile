@@ -3,7 +3,10 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# npm ci runs "prepare", which compiles src/ into dist/src/.
+# The status page's sources and its build script (dist/page/: the map is drawn at build time).
+COPY ui ./ui
+COPY scripts ./scripts
+# npm ci runs "prepare", which compiles src/ into dist/src/ and builds dist/page/.
 RUN npm ci --no-audit --no-fund
 
 FROM node:24-bookworm-slim

@@ -183,7 +183,8 @@ describe('bearer token', () => {
 
 describe('routes and error codes', () => {
   it.each([
-    ['GET', '/', 404, 'not-found'],
+    ['POST', '/', 405, 'method-not-allowed'],
+    ['GET', '/page/nope.js', 404, 'not-found'],
     ['GET', '/nope', 404, 'not-found'],
     ['GET', '/sites/fra', 404, 'not-found'],
     ['POST', '/sites/fra/reboot', 404, 'not-found'],

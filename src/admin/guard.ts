@@ -121,7 +121,7 @@ export class RequestGuard {
     this.bearer = bearerCheck(opts.token);
   }
 
-  check(req: IncomingMessage, res: ServerResponse): void {
+  check(req: IncomingMessage, res: ServerResponse, publicFile = false): void {
     const local = { address: req.socket.localAddress ?? '' };
     const own = plainAddress(local.address);
     const h = req.headers;
@@ -138,7 +138,7 @@ export class RequestGuard {
         `Host ${JSON.stringify(h.host ?? null)} is not this listener`,
         `Host ${h.host === undefined ? '(none)' : JSON.stringify(h.host)} is not this admin API's address: use ${own.includes(':') ? `[${own}]` : own} (any port), or list the name in admin.allowed_hosts`,
       );
-    const auth = this.bearer(h.authorization);
+    const auth = publicFile ? 'ok' : this.bearer(h.authorization);
     if (auth === 'unexpected') {
       res.setHeader(
         'WWW-Authenticate',

@@ -14,7 +14,8 @@ export type Method = 'GET' | 'POST';
 
 /** What a route returns: JSON (any JSON-able value) or text with its content type. */
 export type Reply =
-  { json: unknown; status?: number } | { text: string; contentType: string; status?: number };
+  | { json: unknown; status?: number }
+  | { text: string; contentType: string; status?: number; headers?: Record<string, string> };
 
 export interface Request {
   /** Path segments after the route's literal ones, URL-decoded: ['fra'] for /sites/fra/drain. */
@@ -33,6 +34,11 @@ export interface Route {
   /** The keys a body may have (POST); none given: the body must be empty or {}. */
   bodyKeys?: readonly string[];
   handle(req: Request): Promise<Reply> | Reply;
+  /**
+   * Served without the bearer token: only the status page's own files, which hold no data (the
+   * page asks for the token before it reads anything, src/admin/page/).
+   */
+  public?: boolean;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -95,8 +101,9 @@ async function serve(
 ): Promise<void> {
   const remote = req.socket.remoteAddress ?? '';
   try {
-    // Before routing, so that a refused request sees not even the list of routes.
-    guard.check(req, res);
+    // Before routing, so that a refused request sees not even the list of routes. The page's own
+    // files (public routes) hold no data: they skip only the token, never the Host check.
+    guard.check(req, res, publicRoute(req, routes));
     // Safe methods' bodies are read and dropped; a change's is read (bounded) before routing.
     let body: Body = {};
     if (['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? '')) req.resume();
@@ -118,7 +125,7 @@ async function serve(
     if (!matching.length)
       throw new AdminError(
         E.notFound,
-        `no route ${url.pathname} (routes: GET /status, GET /metrics, GET /explain, POST /sites/{site}/{drain|undrain|force-down|clear}, POST /sites/{site}/addresses/{address}/{force-down|force-up|clear})`,
+        `no route ${url.pathname} (routes: GET / (the status page), GET /status, GET /dashboard, GET /metrics, GET /explain, POST /sites/{site}/{drain|undrain|force-down|clear}, POST /sites/{site}/addresses/{address}/{force-down|force-up|clear})`,
       );
     // HEAD is GET without the body (node:http leaves the body out).
     const method = req.method === 'HEAD' ? 'GET' : req.method;
@@ -142,7 +149,10 @@ async function serve(
       body,
     });
     if ('json' in reply) send(res, reply.status ?? 200, JSON_TYPE, json(reply.json));
-    else send(res, reply.status ?? 200, reply.contentType, reply.text);
+    else {
+      for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+      send(res, reply.status ?? 200, reply.contentType, reply.text);
+    }
   } catch (err) {
     const e =
       err instanceof AdminError
@@ -162,6 +172,14 @@ async function serve(
       json({ error: { code: e.code, message: e.message, ...e.detail } }),
     );
   }
+}
+
+/** Whether the request is a GET (or HEAD) of a public route: the page's own files. */
+function publicRoute(req: IncomingMessage, routes: readonly Route[]): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const path = new URL(req.url ?? '/', 'http://admin.invalid').pathname.replace(/\/+$/, '');
+  const segments = path.split('/').slice(1);
+  return routes.some((r) => r.public === true && match(r.pattern, segments) !== null);
 }
 
 /** The parameters of `segments` under `pattern`, or null when it does not match. */

@@ -18,6 +18,10 @@ import {
   SITE_ACTIONS,
   siteAction,
 } from './overrides.js';
+import { Activity } from './page/activity.js';
+import { PageAssets } from './page/assets.js';
+import { buildDashboard } from './page/dashboard.js';
+import { TrafficSampler } from './page/traffic.js';
 import { buildStatus, ZoneGenerations } from './status.js';
 
 export { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT, type AdminOptions } from './options.js';
@@ -34,6 +38,9 @@ export class Admin {
   private readonly generations = new ZoneGenerations();
   private readonly startedAt = Date.now();
   private stopGenerations: (() => void) | null = null;
+  /** Recent transitions and reloads, for the status page (src/admin/page/). */
+  private readonly activity = new Activity();
+  private traffic: TrafficSampler | null = null;
 
   private constructor(
     readonly options: AdminOptions,
@@ -55,6 +62,7 @@ export class Admin {
    */
   instrument<T extends ProberOptions>(health: HealthTable, probes: T | undefined): T {
     this.metrics.observe(health);
+    this.activity.observeHealth(health);
     return { ...(probes as T), onResult: this.metrics.probeResult };
   }
 
@@ -65,6 +73,9 @@ export class Admin {
     this.stopGenerations = ctx.reloader.onOutcome((o) => {
       if (reloadResult(o) === 'changed') this.generations.note(ctx.handler.zoneSet);
     });
+    this.activity.observeReloads(ctx.reloader, () => ctx.handler.zoneSet.generation);
+    this.traffic = new TrafficSampler(() => ctx.handler.answered());
+    this.traffic.start();
     const explainer = new LiveExplainer({
       zonesDir: ctx.zonesDir,
       load: ctx.reloader.loadZones,
@@ -106,6 +117,9 @@ export class Admin {
 
   private detach(): void {
     this.metrics.detach();
+    this.activity.stop();
+    this.traffic?.stop();
+    this.traffic = null;
     this.stopGenerations?.();
     this.stopGenerations = null;
   }
@@ -119,18 +133,29 @@ export class Admin {
         reason: reason ? `${reason} (admin API, ${req.remote})` : `admin API (${req.remote})`,
       };
     };
+    const status = () =>
+      buildStatus({
+        zones: ctx.handler.zoneSet,
+        generations: this.generations,
+        health: ctx.health,
+        probes: ctx.prober.stats(),
+        stateFile: ctx.stateFile,
+        startedAt: this.startedAt,
+        now: Date.now(),
+      });
     const routes: Route[] = [
+      ...new PageAssets().routes(),
+      { method: 'GET', pattern: ['status'], handle: () => ({ json: status() }) },
       {
         method: 'GET',
-        pattern: ['status'],
+        pattern: ['dashboard'],
         handle: () => ({
-          json: buildStatus({
+          json: buildDashboard({
+            status: status(),
             zones: ctx.handler.zoneSet,
-            generations: this.generations,
-            health: ctx.health,
-            probes: ctx.prober.stats(),
-            stateFile: ctx.stateFile,
-            startedAt: this.startedAt,
+            activity: this.activity,
+            traffic: this.traffic!.report(),
+            geo: ctx.handler.geo,
             now: Date.now(),
           }),
         }),
