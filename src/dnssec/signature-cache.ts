@@ -1,0 +1,127 @@
+// Signatures made once per distinct RRset and key, kept while they have enough validity left.
+// Steered names have a finite set of answer variants (site x address subset x TTL), so on-line
+// signing costs one signature per variant per refresh period, not one per query.
+import type { DnssecKey } from './keys.js';
+import { canonicalName, type SignableRRset } from './records.js';
+import {
+  canonicalRdatas,
+  DEFAULT_SIGNATURE_PARAMS,
+  type RrsigRData,
+  type SignatureParams,
+  signRRset,
+} from './sign.js';
+
+export interface SignatureCacheOptions {
+  /** Most entries kept; the least recently used goes first. */
+  maxEntries?: number;
+  /**
+   * Re-sign once less than this fraction of the validity is left. A resolver may keep a
+   * signature for the RRset's TTL after fetching it, so what is left must outlast any TTL.
+   */
+  refreshFraction?: number;
+  params?: SignatureParams;
+  /** Milliseconds since the epoch (injected so tests set the time). */
+  now?: () => number;
+}
+
+/** 0.25 of 14 days leaves 3.5 days, far beyond any TTL a zone would serve. */
+export const DEFAULT_REFRESH_FRACTION = 0.25;
+export const DEFAULT_MAX_ENTRIES = 50_000;
+
+interface Entry {
+  sig: RrsigRData;
+  /** Absolute seconds: RRSIG fields are modulo 2^32, these are not. */
+  inception: number;
+  expiration: number;
+}
+
+export interface SignatureCacheStats {
+  hits: number;
+  misses: number;
+  refreshes: number;
+  evictions: number;
+}
+
+export class SignatureCache {
+  readonly maxEntries: number;
+  readonly refreshFraction: number;
+  readonly params: SignatureParams;
+  private readonly now: () => number;
+  private readonly entries = new Map<string, Entry>();
+  private readonly keyIds = new WeakMap<DnssecKey, string>();
+  readonly stats: SignatureCacheStats = { hits: 0, misses: 0, refreshes: 0, evictions: 0 };
+
+  constructor(opts: SignatureCacheOptions = {}) {
+    this.maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.refreshFraction = opts.refreshFraction ?? DEFAULT_REFRESH_FRACTION;
+    this.params = opts.params ?? DEFAULT_SIGNATURE_PARAMS;
+    this.now = opts.now ?? Date.now;
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
+      throw new RangeError(`maxEntries must be a positive integer, got ${this.maxEntries}`);
+    if (!(this.refreshFraction > 0 && this.refreshFraction < 1))
+      throw new RangeError(`refreshFraction must be between 0 and 1, got ${this.refreshFraction}`);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private keyId(key: DnssecKey): string {
+    let id = this.keyIds.get(key);
+    if (id === undefined) {
+      id = `${key.material.algorithm}+${key.tag}+${Buffer.from(key.material.publicKey).toString('base64')}`;
+      this.keyIds.set(key, id);
+    }
+    return id;
+  }
+
+  /**
+   * The cache key: owner (canonical, so letter case does not split entries), type, TTL (the
+   * RRSIG's Original TTL), the RDATA set in canonical order (so the same addresses in another
+   * order share one signature, RFC 4034 6.3), and the key.
+   */
+  private entryKey(set: SignableRRset, key: DnssecKey): string {
+    const rdatas = canonicalRdatas(set).map((b) => b.toString('latin1'));
+    return [
+      canonicalName(set.name).toString('latin1'),
+      set.type,
+      set.ttl,
+      this.keyId(key),
+      ...rdatas,
+    ].join('\u0001');
+  }
+
+  /** The RRSIG of `set` by `key`, from the cache while it is fresh enough, else newly made. */
+  sign(set: SignableRRset, key: DnssecKey): RrsigRData {
+    const nowMs = this.now();
+    const now = Math.floor(nowMs / 1000);
+    const k = this.entryKey(set, key);
+    const hit = this.entries.get(k);
+    if (hit) {
+      this.entries.delete(k);
+      const left = hit.expiration - now;
+      if (now >= hit.inception && left >= this.refreshFraction * this.params.validity) {
+        this.stats.hits++;
+        this.entries.set(k, hit);
+        return hit.sig;
+      }
+      this.stats.refreshes++;
+    } else this.stats.misses++;
+    const sig = signRRset(set, key, nowMs, this.params);
+    this.entries.set(k, {
+      sig,
+      inception: now - this.params.inceptionBackdate,
+      expiration: now + this.params.validity,
+    });
+    if (this.entries.size > this.maxEntries) {
+      // Map iteration is insertion order, and hits re-insert: the first key is the least recent.
+      this.entries.delete(this.entries.keys().next().value!);
+      this.stats.evictions++;
+    }
+    return sig;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
