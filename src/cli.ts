@@ -14,6 +14,7 @@ import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT } from './admin/index.js';
 import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
 import { explainCommand, type ExplainFlags } from './explain/command.js';
+import { addDnssecCommand } from './dnssec/command.js';
 import { GeosteerServer } from './server/server.js';
 import { formatProblem, ProblemsError } from './zone/errors.js';
 import { exportZone } from './zone/export.js';
@@ -272,6 +273,8 @@ program
   .action(async (name: string, type: string, flags: ExplainFlags) => {
     process.exitCode = await explainCommand(name, type, flags);
   });
+
+addDnssecCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
