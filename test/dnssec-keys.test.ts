@@ -224,3 +224,21 @@ it('the real CLI runs geosteer dnssec keygen and ds', async () => {
   const bind = await run('dnssec-dsfromkey', ['-2', `${base}.key`]);
   expect(dsOut.out.split('\n')[1]).toBe(bind.out.trim());
 });
+
+it("Knot's keymgr imports a geosteer key (import-bind) and computes the same DS", async () => {
+  const dir = join(root, 'knot');
+  const o = io();
+  await keygen('gslb.example.com', { algorithm: '13', dir }, o.io);
+  const base = /: (\S+)\.key/.exec(o.out())![1]!;
+  const tag = /CSK (\d+)/.exec(o.out())![1]!;
+  const kasp = join(root, 'knot-kasp');
+  await mkdir(kasp);
+  const imported = await run('keymgr', ['-D', kasp, 'gslb.example.com.', 'import-bind', base]);
+  expect(imported.code, imported.out).toBe(0);
+  const knot = await run('keymgr', ['-D', kasp, 'gslb.example.com.', 'ds', tag]);
+  const dsOut = io();
+  await ds('gslb.example.com', { dir }, dsOut.io);
+  const ours = dsOut.out().split('\n')[1]!; // gslb.example.com. IN DS <tag> 13 2 <HEX>
+  const theirs = knot.out.split('\n').find((l) => / DS \d+ 13 2 /.test(l))!;
+  expect(theirs.replace(' DS ', ' IN DS ').toUpperCase()).toBe(ours.toUpperCase());
+});
