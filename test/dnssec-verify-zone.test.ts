@@ -70,16 +70,20 @@ describe.each([
       return { ...s, rdata: [{ ...first, signature: sig }, ...rest] };
     });
     const { bind, ldns } = await verifiers(tampered, `bad-${algorithm}-${mode}.zone`);
+    const name = algorithm === 13 ? 'ECDSAP256SHA256' : 'ED25519';
     expect(bind.code).not.toBe(0);
+    expect(bind.out).toContain(`No correct ${name} signature for WWW.example.test A`);
     expect(ldns.code).not.toBe(0);
+    expect(ldns.out).toContain('Bogus DNSSEC signature for WWW.example.test.\tA');
   });
 
   it('both reject signatures that expired (signed with the clock a year back)', async () => {
     const old = signZone(zoneRRsets(), { zone: ZONE, keys, nowMs: Date.now() - 365 * 86400_000 });
     const { bind, ldns } = await verifiers(old, `old-${algorithm}-${mode}.zone`);
     expect(bind.code).not.toBe(0);
+    expect(bind.out).toContain('signature has expired');
     expect(ldns.code).not.toBe(0);
-    expect(ldns.out.toLowerCase()).toContain('expired');
+    expect(ldns.out).toContain('DNSSEC signature has expired');
   });
 });
 

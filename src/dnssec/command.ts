@@ -65,6 +65,10 @@ export async function keygen(
     const role = keyRole(key, made);
     io.out(`${role} ${key.tag} ${ALGORITHM_NAMES[algorithm]}: ${files.key} ${files.private}\n`);
   }
+  if (keys.length)
+    io.out(
+      `note: the ${keys.length} key(s) already in ${opts.dir} for ${name}. are unchanged; see geosteer dnssec status ${name || '.'} --dir ${opts.dir}\n`,
+    );
   io.out(`next: give the parent the DS of "geosteer dnssec ds ${name || '.'} --dir ${opts.dir}"\n`);
   return 0;
 }
