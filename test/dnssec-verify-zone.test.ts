@@ -23,7 +23,8 @@ afterAll(async () => {
 });
 
 function keysFor(algorithm: AlgorithmNumber, split: boolean): DnssecKey[] {
-  const now = NOW / 1000;
+  // Created two years back, so they are active at every signing time used below.
+  const now = NOW / 1000 - 2 * 365 * 86400;
   const ksk = generateKey(ZONE, { algorithm, sep: true, now });
   return split
     ? [ksk, generateKey(ZONE, { algorithm, sep: false, now, avoidTags: new Set([ksk.tag]) })]
@@ -118,4 +119,27 @@ it('the wildcard RRSIG counts labels without the "*" (RFC 4034 3.1.3)', () => {
     labels: 3,
     originalTtl: 60,
   });
+});
+
+it('a pre-published ZSK is in the DNSKEY RRset but signs nothing until its Activate time', async () => {
+  const [ksk, zsk] = keysFor(13, true) as [DnssecKey, DnssecKey];
+  const now = Date.now();
+  const next = generateKey(ZONE, {
+    algorithm: 13,
+    sep: false,
+    now: now / 1000,
+    avoidTags: new Set([ksk.tag, zsk.tag]),
+  });
+  next.timing.activate = now / 1000 + 7 * 86400;
+  const signed = signZone(zoneRRsets(), { zone: ZONE, keys: [ksk, zsk, next], nowMs: now });
+  const dnskey = signed.find((s) => s.type === DnssecType.DNSKEY)!;
+  expect(dnskey.rdata).toHaveLength(3);
+  const tags = new Set(
+    signed.flatMap((s) => s.rdata.flatMap((r) => (r.kind === 'rrsig' ? [r.keyTag] : []))),
+  );
+  expect([...tags].sort()).toEqual([ksk.tag, zsk.tag].sort());
+  const { bind, ldns } = await verifiers(signed, 'prepublished.zone');
+  expect(bind.code, bind.out).toBe(0);
+  expect(bind.out).toContain('ZSKs: 1 active, 1 stand-by, 0 revoked');
+  expect(ldns.code, ldns.out).toBe(0);
 });

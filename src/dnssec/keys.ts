@@ -86,15 +86,17 @@ export interface GenerateOptions {
 
 /** A new key, published and active from `now` (as dnssec-keygen does without -P/-A). */
 export function generateKey(zone: string, opts: GenerateOptions): DnssecKey {
+  // Key files keep whole seconds; a fractional time would make the key active a moment later.
+  const now = Math.floor(opts.now);
   for (;;) {
     const k = makeKey(
       zone,
       DNSKEY_ZONE | (opts.sep ? DNSKEY_SEP : 0),
       generateKeyMaterial(opts.algorithm),
       {
-        created: opts.now,
-        publish: opts.now,
-        activate: opts.now,
+        created: now,
+        publish: now,
+        activate: now,
       },
     );
     if (!opts.avoidTags?.has(k.tag)) return k;

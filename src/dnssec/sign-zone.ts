@@ -3,6 +3,7 @@
 import { Type } from '../wire/constants.js';
 import { foldCase, isSubdomain } from '../wire/name.js';
 import { compareCanonicalNames } from './canonical-order.js';
+import { isPublished, isSigning } from './key-state.js';
 import { type DnssecKey, keyRData } from './keys.js';
 import { DNSKEY_SEP, DnssecType, type SignableRRset } from './records.js';
 import { DEFAULT_SIGNATURE_PARAMS, rrsigRRset, type SignatureParams, signRRset } from './sign.js';
@@ -47,14 +48,21 @@ export function signZone(
   const soa = rrsets.find((s) => s.type === Type.SOA && foldCase(s.name) === apex);
   if (!soa || soa.rdata[0]?.kind !== 'soa') throw new Error(`zone ${apex}: no SOA at the apex`);
   const params = opts.params ?? DEFAULT_SIGNATURE_PARAMS;
-  const { dnskey: dnskeySigners, other: signers } = signingKeys(opts.keys);
+  // The timing metadata decide: a key is in the DNSKEY RRset from Publish to Delete and signs from
+  // Activate to Inactive, so a pre-published successor (RFC 6781 4.1.1.1) is seen but not used.
+  const now = Math.floor(opts.nowMs / 1000);
+  const published = opts.keys.filter((k) => isPublished(k.timing, now));
+  const { dnskey: dnskeySigners, other: signers } = signingKeys(
+    opts.keys.filter((k) => isSigning(k.timing, now)),
+  );
+  if (!signers.length) throw new Error(`zone ${apex}: no key is active at ${now}`);
   const all: SignableRRset[] = [
     ...rrsets,
     {
       name: apex,
       type: DnssecType.DNSKEY,
       ttl: opts.dnskeyTtl ?? soa.ttl,
-      rdata: opts.keys.map(keyRData),
+      rdata: published.map(keyRData),
     },
   ];
   // RFC 4035 2.2: delegation NS RRsets and glue below a cut are not signed, and names below a cut
