@@ -2,9 +2,9 @@
 // Steered names have a finite set of answer variants (site x address subset x TTL), so on-line
 // signing costs one signature per variant per refresh period, not one per query.
 import type { DnssecKey } from './keys.js';
-import { canonicalName, type SignableRRset } from './records.js';
+import { foldCase } from '../wire/name.js';
+import { type AnyRData, rdataWire, type SignableRRset } from './records.js';
 import {
-  canonicalRdatas,
   DEFAULT_SIGNATURE_PARAMS,
   type RrsigRData,
   type SignatureParams,
@@ -49,6 +49,7 @@ export class SignatureCache {
   private readonly now: () => number;
   private readonly entries = new Map<string, Entry>();
   private readonly keyIds = new WeakMap<DnssecKey, string>();
+  private nextKeyId = 0;
   readonly stats: SignatureCacheStats = { hits: 0, misses: 0, refreshes: 0, evictions: 0 };
 
   constructor(opts: SignatureCacheOptions = {}) {
@@ -66,29 +67,26 @@ export class SignatureCache {
     return this.entries.size;
   }
 
+  /** A short id per key object: keys are loaded once and shared, so identity is enough. */
   private keyId(key: DnssecKey): string {
     let id = this.keyIds.get(key);
     if (id === undefined) {
-      id = `${key.material.algorithm}+${key.tag}+${Buffer.from(key.material.publicKey).toString('base64')}`;
+      id = `${key.tag}#${this.nextKeyId++}`;
       this.keyIds.set(key, id);
     }
     return id;
   }
 
   /**
-   * The cache key: owner (canonical, so letter case does not split entries), type, TTL (the
-   * RRSIG's Original TTL), the RDATA set in canonical order (so the same addresses in another
-   * order share one signature, RFC 4034 6.3), and the key.
+   * The cache key: owner (case-folded, so letter case does not split entries), type, TTL (the
+   * RRSIG's Original TTL), the RDATA set sorted (so the same addresses in another order share
+   * one signature, as they share one canonical form, RFC 4034 6.3), and the key. Built from
+   * strings, without the canonical wire form, because a hit is the common case; two spellings
+   * of one name (\065 and a) only cost a second signature.
    */
   private entryKey(set: SignableRRset, key: DnssecKey): string {
-    const rdatas = canonicalRdatas(set).map((b) => b.toString('latin1'));
-    return [
-      canonicalName(set.name).toString('latin1'),
-      set.type,
-      set.ttl,
-      this.keyId(key),
-      ...rdatas,
-    ].join('\u0001');
+    const rdatas = set.rdata.map(rdataKey).sort();
+    return [foldCase(set.name), set.type, set.ttl, this.keyId(key), ...rdatas].join('\u0001');
   }
 
   /** The RRSIG of `set` by `key`, from the cache while it is fresh enough, else newly made. */
@@ -123,5 +121,20 @@ export class SignatureCache {
 
   clear(): void {
     this.entries.clear();
+  }
+}
+
+function rdataKey(rd: AnyRData): string {
+  switch (rd.kind) {
+    case 'a':
+    case 'aaaa': {
+      let s = '';
+      for (const b of rd.bytes) s += String.fromCharCode(b);
+      return s;
+    }
+    case 'name':
+      return foldCase(rd.name);
+    default:
+      return rdataWire(rd).toString('latin1');
   }
 }
