@@ -15,9 +15,12 @@ import { masterFile, run, ZONE, zoneRRsets } from './dnssec-fixture.js';
 let dir: string;
 let knot: KnotServer;
 let tampered: KnotServer;
+let expired: KnotServer;
+// Created two years back so they are active at every signing time used here.
+const created = Date.now() / 1000 - 2 * 365 * 86400;
 const keys = [
-  generateKey(ZONE, { algorithm: 13, sep: true, now: Date.now() / 1000 }),
-  generateKey(ZONE, { algorithm: 13, sep: false, now: Date.now() / 1000 }),
+  generateKey(ZONE, { algorithm: 13, sep: true, now: created }),
+  generateKey(ZONE, { algorithm: 13, sep: false, now: created }),
 ];
 
 beforeAll(async () => {
@@ -34,10 +37,14 @@ beforeAll(async () => {
     };
   });
   tampered = await startKnot({ [ZONE]: masterFile(bad, Date.now() / 1000) });
+  // Signed with the clock a year back: 14-day signatures, long expired.
+  const old = signZone(zoneRRsets(), { zone: ZONE, keys, nowMs: Date.now() - 365 * 86400_000 });
+  expired = await startKnot({ [ZONE]: masterFile(old, Date.now() / 1000) });
 }, 60_000);
 afterAll(async () => {
   await knot?.stop();
   await tampered?.stop();
+  await expired?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -89,5 +96,13 @@ describe('delv validates answers Knot serves from the signed zone', () => {
     const r = await delv(tampered, await anchor(keys[0]!), 'www.example.test', 'A');
     expect(r.out).not.toContain('fully validated');
     expect(r.out).toContain('resolution failed: RRSIG failed to verify');
+  });
+
+  it('expired signatures fail validation', async () => {
+    const r = await delv(expired, await anchor(keys[0]!), 'www.example.test', 'A');
+    expect(r.out).not.toContain('fully validated');
+    // The DNSKEY RRset's own signature has expired, so no key can be trusted.
+    expect(r.out).toContain('example.test/DNSKEY: no valid signature found');
+    expect(r.out).toContain('resolution failed: broken trust chain');
   });
 });
