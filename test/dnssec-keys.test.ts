@@ -242,3 +242,19 @@ it("Knot's keymgr imports a geosteer key (import-bind) and computes the same DS"
   const theirs = knot.out.split('\n').find((l) => / DS \d+ 13 2 /.test(l))!;
   expect(theirs.replace(' DS ', ' IN DS ').toUpperCase()).toBe(ours.toUpperCase());
 });
+
+it('reads a .key file whose DNSKEY spans lines in parentheses', async () => {
+  const dir = join(root, 'multiline');
+  const o = io();
+  await keygen('gslb.example.com', { algorithm: '13', dir }, o.io);
+  const base = /: (\S+)\.key/.exec(o.out())![1]!;
+  const text = await readFile(`${base}.key`, 'utf8');
+  const [head, b64] = text.trimEnd().split(' 257 3 13 ') as [string, string];
+  await writeFile(
+    `${base}.key`,
+    `${head} 257 3 13 ( ; key material follows\n  ${b64.split(' ').join('\n  ')} )\n`,
+  );
+  const { keys, problems } = await readZoneKeys(dir, 'gslb.example.com');
+  expect(problems).toEqual([]);
+  expect(Buffer.from(keys[0]!.material.publicKey).toString('base64')).toBe(b64.replace(' ', ''));
+});

@@ -72,13 +72,20 @@ export async function writeKeyFiles(
   return { key: `${base}.key`, private: priv };
 }
 
-/** Reads the DNSKEY line of a .key file: OWNER [TTL] [IN] DNSKEY FLAGS 3 ALG BASE64... */
+/**
+ * Reads the DNSKEY record of a .key file: OWNER [TTL] [IN] DNSKEY FLAGS 3 ALG BASE64..., on one
+ * line as BIND writes it or spread over several inside parentheses (RFC 1035 5.1).
+ */
 function parseKeyFile(file: string, text: string) {
-  const lines = text.split('\n');
+  const lines = text.split('\n').map((l) => l.replace(/;.*$/, ''));
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/;.*$/, '').replace(/[()]/g, ' ').trim();
-    if (!line) continue;
+    let line = lines[i]!;
+    if (!line.trim()) continue;
     const where = `${file}:${i + 1}`;
+    // A record opened with "(" continues up to the matching ")".
+    for (let j = i + 1; line.includes('(') && !line.includes(')') && j < lines.length; j++)
+      line += ' ' + lines[j];
+    line = line.replace(/[()]/g, ' ').trim();
     const tok = line.split(/\s+/);
     const owner = tok.shift()!;
     let ttl: number | undefined;
