@@ -39,10 +39,10 @@ function skipName(m: Buffer, at: number): number {
 }
 
 /**
- * The UDP payload size the query's OPT advertises, found leniently (the first OPT in the
- * additional section, wherever the walk can reach it), or null when there is none.
+ * The query's OPT, found leniently (the first OPT in the additional section, wherever the walk
+ * can reach it): its UDP payload size and its options' octets. Null when there is none.
  */
-export function advertisedSize(q: Buffer): number | null {
+export function queryOpt(q: Buffer): { udpSize: number; rdata: Buffer } | null {
   if (q.length < 12) return null;
   const count = (i: number) => q.readUInt16BE(4 + 2 * i);
   let p = 12;
@@ -55,8 +55,22 @@ export function advertisedSize(q: Buffer): number | null {
   for (let i = 0; i < before + count(3); i++) {
     p = skipName(q, p);
     if (p < 0 || p + 10 > q.length) return null;
-    if (i >= before && q.readUInt16BE(p) === 41) return q.readUInt16BE(p + 2);
-    p += 10 + q.readUInt16BE(p + 8);
+    const len = q.readUInt16BE(p + 8);
+    if (i >= before && q.readUInt16BE(p) === 41)
+      return { udpSize: q.readUInt16BE(p + 2), rdata: q.subarray(p + 10, p + 10 + len) };
+    p += 10 + len;
+  }
+  return null;
+}
+
+export const advertisedSize = (q: Buffer): number | null => queryOpt(q)?.udpSize ?? null;
+
+/** The data of the first ECS option (RFC 7871 6) in an OPT's RDATA, or null. */
+function ecsOf(rdata: Buffer): Buffer | null {
+  for (let o = 0; o + 4 <= rdata.length;) {
+    const len = rdata.readUInt16BE(o + 2);
+    if (rdata.readUInt16BE(o) === 8) return rdata.subarray(o + 4, o + 4 + len);
+    o += 4 + len;
   }
   return null;
 }
@@ -148,6 +162,27 @@ export function judge(
     bad('opt-misplaced', `${opts.length} OPT records, ${inAdditional} in the additional section`);
   if (opts.length && advertisedSize(q) === null)
     bad('opt-unasked', 'an OPT in the reply to a query without one (RFC 6891 7)');
+  // RFC 7871 7.2.1: an ECS in the reply echoes the query's FAMILY, SOURCE PREFIX-LENGTH and
+  // ADDRESS; only SCOPE PREFIX-LENGTH is the server's.
+  const ecs = ((opts[0] as { options?: { code: number; data: Buffer }[] })?.options ?? []).filter(
+    (o) => o.code === 8,
+  );
+  const asked = queryOpt(q);
+  const sent = asked && ecsOf(asked.rdata);
+  if (ecs.length > 1) bad('ecs-echo', `${ecs.length} ECS options in the reply`);
+  else if (ecs[0]) {
+    const e = ecs[0].data;
+    if (
+      !sent ||
+      e.length !== sent.length ||
+      !e.subarray(0, 3).equals(sent.subarray(0, 3)) ||
+      !e.subarray(4).equals(sent.subarray(4))
+    )
+      bad(
+        'ecs-echo',
+        `ECS ${e.toString('hex')} in the reply, ${sent ? sent.toString('hex') : 'none'} in the query`,
+      );
+  }
   const rcode = (reply[3]! & 0xf) | ((opts[0]?.extendedRcode ?? 0) << 4);
   // geosteer answers SERVFAIL only when the handler threw (src/server/servfail.ts): a bug.
   if (rcode === 2) bad('servfail', 'the handler threw');

@@ -67,6 +67,47 @@ describe('judge', () => {
     expect(checks(query, r)).toContain(check);
   });
 
+  it('flags the REFUSED reply to an ECS query that geosteer sent before issue 9.1 was fixed', () => {
+    // From the fuzzer's first run: EDE 20 made the memo write the ECS echo past the OPT's RDLENGTH.
+    const query = Buffer.from(
+      '1234010000010000000000010377777709656c73657768657265036e6574000001000100002904d000000000000b0008000700011800c00002',
+      'hex',
+    );
+    const broken = Buffer.from(
+      '1234810500010000000000010377777709656c73657768657265036e6574000001000100002904d0000000000006000f0002000b0008000700011800c00002',
+      'hex',
+    );
+    expect(checks(query, broken)).toEqual(['trailing-bytes']);
+  });
+
+  it('flags an ECS echo that is not the query subnet (RFC 7871 7.2.1)', () => {
+    const ecsQuery = (subnet: string) =>
+      query('www.example.test', TYPE.A, { id: 7, edns: { options: [ecsOption(subnet)] } });
+    const ecsReply = (subnet: string, scope: number) => {
+      const r = dnsPacket.encode({
+        type: 'response',
+        id: 7,
+        flags: dnsPacket.RECURSION_DESIRED,
+        questions: [{ name: 'www.example.test', type: 'A', class: 'IN' }],
+        additionals: [
+          {
+            type: 'OPT',
+            name: '.',
+            udpPayloadSize: 1232,
+            flags: 0,
+            options: [ecsOption(subnet, { scopePrefix: scope })],
+          } as unknown as dnsPacket.Answer,
+        ],
+      });
+      return r;
+    };
+    expect(checks(ecsQuery('198.51.100.0/24'), ecsReply('198.51.100.0/24', 16))).toEqual([]);
+    expect(checks(ecsQuery('198.51.100.0/24'), ecsReply('198.51.0.0/16', 16))).toEqual([
+      'ecs-echo',
+    ]);
+    expect(checks(q, ecsReply('198.51.100.0/24', 0))).toContain('ecs-echo');
+  });
+
   it('bounds UDP replies by the query: 512 without EDNS, else the advertised size up to 1232', () => {
     expect([udpAllowance(q, 1232), udpAllowance(qEdns(100), 1232)]).toEqual([512, 512]);
     expect([udpAllowance(qEdns(1000), 1232), udpAllowance(qEdns(4096), 1232)]).toEqual([
