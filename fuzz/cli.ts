@@ -3,7 +3,7 @@
 // Prints a FINDING line per finding as it is made, then the counts; exits 1 on any finding.
 import { Command, Option } from 'commander';
 import { findingLine, type Transport } from './report.js';
-import { fuzz, inFlight, replay } from './run.js';
+import { fuzz, inFlight, replay, writeFuzzZones } from './run.js';
 
 const program = new Command('fuzz')
   .description('fuzz a geosteer server (started here, on 127.0.0.1) over UDP and TCP')
@@ -18,6 +18,11 @@ const program = new Command('fuzz')
   .option('--tcp-share <f>', 'share of the packets sent over TCP when both run', '0.3')
   .option('--max-lines <n>', 'print at most this many FINDING lines per check', '20')
   .option(
+    '--target <host:port>',
+    'fuzz this running server (serving --write-zones) instead of one started here',
+  )
+  .option('--write-zones <dir>', 'write the zones the fuzzer expects into this directory, and exit')
+  .option(
     '--replay <hex>',
     'send this one packet (hex, as a FINDING line gives it) and judge the reply',
   )
@@ -31,6 +36,16 @@ interface Flags {
   tcpShare: string;
   maxLines: string;
   replay?: string;
+  target?: string;
+  writeZones?: string;
+}
+
+/** "127.0.0.1:5300", "[::1]:5300". */
+function parseTarget(v: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(v);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535) throw new Error(`--target: not host:port: "${v}"`);
+  return { host: m[1]!, port };
 }
 
 const num = (flag: string, v: string): number => {
@@ -41,6 +56,13 @@ const num = (flag: string, v: string): number => {
 
 async function main(): Promise<number> {
   const f = program.opts<Flags>();
+  if (f.writeZones !== undefined) {
+    await writeFuzzZones(f.writeZones);
+    console.log(
+      `zones written to ${f.writeZones}; serve them, then: npm run fuzz -- --target HOST:PORT`,
+    );
+    return 0;
+  }
   if (f.replay !== undefined) {
     const transport = (f.transport === 'both' ? 'udp' : f.transport) as Transport;
     const { replies, report } = await replay(Buffer.from(f.replay, 'hex'), transport);
@@ -59,6 +81,7 @@ async function main(): Promise<number> {
     seconds: num('seconds', f.seconds),
     transports: f.transport === 'both' ? ['udp', 'tcp'] : [f.transport as 'udp' | 'tcp'],
     tcpShare: num('tcp-share', f.tcpShare),
+    ...(f.target !== undefined ? { target: parseTarget(f.target) } : {}),
     onFinding: (x) => {
       const n = printed.get(x.check) ?? 0;
       printed.set(x.check, n + 1);

@@ -1,7 +1,7 @@
 // One fuzz run: a real geosteer server started in this process on 127.0.0.1 port 0 (as the
 // end-to-end tests start it), UDP and TCP fuzzed side by side, then a last known-good query over
 // each transport on fresh sockets. Also the replay of one packet.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { framesOf } from './framing.js';
 import { isProbeReply, probeProblem, probeQuery } from './probe.js';
 import { type Finding, Report, type Transport } from './report.js';
 import { fuzzTcp, TCP_BOUND_MS } from './tcp.js';
-import { fuzzUdp } from './udp.js';
+import { fuzzUdp, type Target } from './udp.js';
 import { FUZZ_ZONES } from './zones.js';
 
 export interface FuzzOptions {
@@ -29,6 +29,17 @@ export interface FuzzOptions {
   /** Share of the packets sent over TCP when both transports run. */
   tcpShare?: number;
   onFinding?: (f: Finding) => void;
+  /**
+   * Fuzz a server already running here instead of one started in this process (it must serve
+   * the fuzz zones: writeFuzzZones). Crashes then show as unanswered probes.
+   */
+  target?: Target;
+}
+
+/** Write the zones the fuzzer expects (fuzz/zones.ts) into `dir`, for a server run separately. */
+export async function writeFuzzZones(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const [name, text] of Object.entries(FUZZ_ZONES)) await writeFile(join(dir, name), text);
 }
 
 /** A running server over the fuzz zones, and the error lines it logged (a handler that threw). */
@@ -40,7 +51,7 @@ interface FuzzServer {
 
 async function startFuzzServer(): Promise<FuzzServer> {
   const dir = await mkdtemp(join(tmpdir(), 'geosteer-fuzz-'));
-  for (const [name, text] of Object.entries(FUZZ_ZONES)) await writeFile(join(dir, name), text);
+  await writeFuzzZones(dir);
   const errors: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -81,8 +92,10 @@ export const inFlight = { udp: [] as Buffer[], tcp: [] as Buffer[] };
 
 export async function fuzz(o: FuzzOptions): Promise<Report> {
   const report = new Report(EDNS_UDP_PAYLOAD, o.onFinding);
-  const s = await startFuzzServer();
-  const t = { host: '127.0.0.1', port: s.port };
+  const s: FuzzServer = o.target
+    ? { port: o.target.port, errors: [], stop: async () => {} }
+    : await startFuzzServer();
+  const t = o.target ?? { host: '127.0.0.1', port: s.port };
   const deadline = Date.now() + o.seconds * 1000;
   const both = o.transports.includes('udp') && o.transports.includes('tcp');
   const tcpCount = both ? Math.round(o.packets * (o.tcpShare ?? 0.3)) : o.packets;
@@ -105,7 +118,7 @@ export async function fuzz(o: FuzzOptions): Promise<Report> {
     report.endedAt = Date.now();
     // Still up: a fresh socket on each transport gets the known-good answer.
     for (const transport of ['udp', 'tcp'] as const) {
-      const r = await exchange(transport, s.port, probeQuery(0xabcd), TCP_BOUND_MS);
+      const r = await exchange(transport, t.port, probeQuery(0xabcd), TCP_BOUND_MS, t.host);
       const problem = !r || !isProbeReply(r, 0xabcd) ? 'no reply' : probeProblem(r);
       if (problem)
         report.find({
