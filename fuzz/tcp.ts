@@ -172,7 +172,21 @@ async function fuzzStream(
 ): Promise<void> {
   report.streams++;
   const all = Buffer.concat(writes);
-  const c = await Conn.open(t);
+  let c: Conn;
+  try {
+    c = await Conn.open(t);
+  } catch (e) {
+    // The listener is gone or refusing: the server died or its connection limit leaks.
+    report.find({
+      check: 'tcp-connect',
+      transport: 'tcp-stream',
+      kind,
+      query: all,
+      reply: null,
+      detail: `cannot connect: ${(e as Error).message}`,
+    });
+    return;
+  }
   try {
     for (const w of writes) {
       c.sock.write(w);
