@@ -1,5 +1,6 @@
 // The fuzzer's judge and generators, checked on hand-made replies: a check that never fires would
 // let the CI fuzz pass (test/fuzz.test.ts) stay green over broken replies.
+import { readdir, readFile } from 'node:fs/promises';
 import dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { PacketSource } from '../fuzz/cases.js';
@@ -161,5 +162,25 @@ describe('replay', () => {
     const formerr = await replay(Buffer.concat([frame(twoOpts), frame(q)]), 'tcp-stream');
     expect(formerr.replies.map((r) => r[3]! & 0xf)).toEqual([1, 0]);
     expect(formerr.report.findings).toEqual([]);
+  });
+});
+
+describe('docs/fuzzing.md', () => {
+  it('lists every check the fuzzer can report and every option it takes', async () => {
+    const doc = await readFile('docs/fuzzing.md', 'utf8');
+    const code = await Promise.all(
+      (await readdir('fuzz')).map((f) => readFile(`fuzz/${f}`, 'utf8')),
+    );
+    const checks = new Set<string>();
+    for (const src of code)
+      for (const m of src.matchAll(/(?:check: |bad\(|\? )'([a-z]+(?:-[a-z]+)+|servfail|probe)'/g))
+        checks.add(m[1]!);
+    const options = [
+      ...code.join('\n').matchAll(/\.(?:option|addOption\(\s*new Option)\(\s*'(--[a-z-]+)/g),
+    ].map((m) => m[1]!);
+    expect(checks.size).toBeGreaterThan(15);
+    expect(options.length).toBeGreaterThan(8);
+    for (const c of checks) expect(doc, c).toContain(`\`${c}\``);
+    for (const o of options) expect(doc, o).toContain(`\`${o} `);
   });
 });
