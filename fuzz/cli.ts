@@ -65,6 +65,8 @@ async function main(): Promise<number> {
   }
   if (f.replay !== undefined) {
     const transport = (f.transport === 'both' ? 'udp' : f.transport) as Transport;
+    if (!/^([0-9a-f]{2})*$/i.test(f.replay))
+      throw new Error(`--replay: not hex octets: "${f.replay}"`);
     const { replies, report } = await replay(Buffer.from(f.replay, 'hex'), transport);
     for (const r of replies) console.log(`reply ${r.toString('hex')}`);
     if (!replies.length) console.log('no reply');
