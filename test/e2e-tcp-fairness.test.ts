@@ -89,7 +89,11 @@ describe(`another client's TCP query under a ${FLOOD}-connection flood`, () => {
       // At the cap, less the odd slot between a close and the flood's next connection.
       holding: (t: TestServer) => t.server.tcpStats.open >= 1000,
     },
-  ])('$what', { timeout: 90_000 }, async ({ what, sources, renewMs, holding }) => {
+    // retry: the client and the server share this worker's event loop, and the suite runs another
+    // file beside it on the same two cores; a scheduling stall there can take one query past
+    // 100 ms (seen once: 220 ms in a full run). An unfair server fails every attempt (its
+    // queries wait for a slot: seconds, or never), so a retry hides noise, not the bug.
+  ])('$what', { timeout: 90_000, retry: 2 }, async ({ what, sources, renewMs, holding }) => {
     // The defaults: 1,024 connections, 128 per /24, 10 s idle, 1 s under pressure.
     server = await startServer(ALL_ZONES, { maxConnections: 1024, idleTimeoutMs: 10_000 });
     const t = server;

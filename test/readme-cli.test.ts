@@ -33,7 +33,7 @@ function helpOptions(help: string): CliOption[] {
 
 /** Commander's usage line: `geosteer explain [options] <name> [type]` gives NAME, [TYPE]. */
 function helpArgs(help: string): string[] {
-  const usage = /^Usage: geosteer \S+ \[options\](.*)$/m.exec(help)?.[1] ?? '';
+  const usage = /^Usage: geosteer (?:dnssec )?\S+ \[options\](.*)$/m.exec(help)?.[1] ?? '';
   return usage
     .trim()
     .split(/\s+/)
@@ -49,16 +49,21 @@ function balanced(token: string): string {
   return t;
 }
 
-/** The README's block under "## CLI": a line per command, indented lines continue it. */
-function readmeSynopses(readme: string): Map<string, Synopsis> {
+/**
+ * The README's block under "## CLI": a line per command, indented lines continue it. A command
+ * of a group (`geosteer dnssec keygen`) is named by both words.
+ */
+function readmeSynopses(readme: string, groups: ReadonlySet<string>): Map<string, Synopsis> {
   const section = readme.split(/^## CLI$/m)[1]!;
   const block = /```\n([\s\S]*?)```/.exec(section)![1]!;
   const byCommand = new Map<string, Synopsis>();
   let current: Synopsis | undefined;
   for (const line of block.split('\n')) {
-    const start = /^geosteer (\S+)(.*)$/.exec(line);
+    const start = /^geosteer (\S+)(?: (\S+))?(.*)$/.exec(line);
+    if (start && groups.has(start[1]!)) start[1] = `${start[1]} ${start[2]}`;
+    else if (start) start[3] = ` ${start[2] ?? ''}${start[3]}`;
     // The synopsis ends where the description starts: three spaces or more after it.
-    const text = (start ? start[2]! : line).trim().split(/ {3,}/)[0]!;
+    const text = (start ? start[3]! : line).trim().split(/ {3,}/)[0]!;
     if (start) byCommand.set(start[1]!, (current = { flags: [], args: [] }));
     if (!current || !text) continue;
     for (let i = 0, tokens = text.replace(/\|/g, ' ').split(/\s+/); i < tokens.length; i++) {
@@ -76,29 +81,53 @@ function readmeSynopses(readme: string): Map<string, Synopsis> {
 
 let readme = '';
 let commands: string[] = [];
+/** Commands that only hold commands of their own (`geosteer dnssec`). */
+const groups = new Set<string>();
 const help = new Map<string, string>();
+/** Commander's command list: `  keygen [options] <zone>  description`, without `help`. */
+const commandList = (text: string) =>
+  [...(text.split(/^Commands:$/m)[1] ?? '').matchAll(/^ {2}([a-z]+) /gm)]
+    .map((m) => m[1]!)
+    .filter((c) => c !== 'help');
 beforeAll(async () => {
   readme = await readFile('README.md', 'utf8');
   const top = await runCliToEnd('--help');
   expect(top.code).toBe(0);
-  commands = [...top.stdout.matchAll(/^ {2}([a-z]+) /gm)]
-    .map((m) => m[1]!)
-    .filter((c) => c !== 'help');
-  for (const c of commands) {
+  for (const c of commandList(top.stdout)) {
     const r = await runCliToEnd(c, '--help');
     expect(r.code).toBe(0);
-    help.set(c, r.stdout);
+    const subcommands = commandList(r.stdout);
+    if (subcommands.length === 0) {
+      commands.push(c);
+      help.set(c, r.stdout);
+      continue;
+    }
+    groups.add(c);
+    for (const sub of subcommands) {
+      const s = await runCliToEnd(c, sub, '--help');
+      expect(s.code).toBe(0);
+      commands.push(`${c} ${sub}`);
+      help.set(`${c} ${sub}`, s.stdout);
+    }
   }
 }, 60_000);
 
 describe("the README's CLI block", () => {
   it('has a line for every command of geosteer --help, and no other', () => {
-    expect(commands).toEqual(['serve', 'check', 'export', 'explain']);
-    expect([...readmeSynopses(readme).keys()]).toEqual(commands);
+    expect(commands).toEqual([
+      'serve',
+      'check',
+      'export',
+      'explain',
+      'dnssec keygen',
+      'dnssec ds',
+      'dnssec status',
+    ]);
+    expect([...readmeSynopses(readme, groups).keys()]).toEqual(commands);
   });
 
   it("lists every option of each command, with its value placeholder, and only the CLI's", () => {
-    const readmeBlock = readmeSynopses(readme);
+    const readmeBlock = readmeSynopses(readme, groups);
     for (const c of commands) {
       const options = helpOptions(help.get(c)!);
       const written = readmeBlock.get(c)!.flags;
@@ -117,7 +146,7 @@ describe("the README's CLI block", () => {
   });
 
   it("writes each command's arguments as its usage line does", () => {
-    const readmeBlock = readmeSynopses(readme);
+    const readmeBlock = readmeSynopses(readme, groups);
     for (const c of commands) expect(readmeBlock.get(c)!.args, c).toEqual(helpArgs(help.get(c)!));
   });
 });

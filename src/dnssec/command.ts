@@ -142,7 +142,7 @@ export function addDnssecCommand(program: Command): void {
     .command('keygen')
     .description('make a combined signing key (CSK), or a KSK and a ZSK with --ksk-zsk')
     .argument('<zone>', 'zone name, e.g. gslb.example.com')
-    .option('-a, --algorithm <n>', '13 (ECDSAP256SHA256) or 15 (ED25519)', '13')
+    .option('-a, --algorithm <alg>', '13 (ECDSAP256SHA256) or 15 (ED25519)', '13')
     .option('--ksk-zsk', 'a key-signing key and a zone-signing key instead of one CSK')
     .option(...dirOption)
     .action(async (zone: string, opts: { algorithm: string; kskZsk?: boolean; dir: string }) => {
