@@ -103,11 +103,13 @@ export async function listenTcp(
     });
     serveConnection(sock, a.conn, handler, table, limits, log);
   });
-  server.on('error', (err) => log.error({ err, host, port }, 'tcp listener error'));
+  // The error logger goes on once listening: a bind failure is the caller's to handle (a port-0
+  // start retries EADDRINUSE), not an error line of its own.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, ipv6Only: host.includes(':'), backlog: ACCEPT_BACKLOG }, () => {
       server.off('error', reject);
+      server.on('error', (err) => log.error({ err, host, port }, 'tcp listener error'));
       resolve();
     });
   });
