@@ -197,7 +197,15 @@ describe('memoised replies equal freshly encoded ones', () => {
 
 describe('reply keys', () => {
   const scan = (msg: Buffer): PlainQuery | null => {
-    const out: PlainQuery = { qnameEnd: 0, edns: EdnsShape.None, udpSize: 0, ecsAt: -1, ecsLen: 0 };
+    const out: PlainQuery = {
+      qnameEnd: 0,
+      edns: EdnsShape.None,
+      udpSize: 0,
+      ecsAt: -1,
+      ecsLen: 0,
+      cookieAt: -1,
+      cookieLen: 0,
+    };
     return scanPlainQuery(msg, out) ? out : null;
   };
   const key = (s: Spec) => {
