@@ -13,6 +13,7 @@ import { buildQuery, tcpExchange } from './helpers/dns-client.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { decode, header } from './helpers/wire.js';
 import { ALL_ZONES } from './helpers/zones.js';
+import { LOOPBACK_ADMIN, parseMetrics, request, series } from './helpers/admin.js';
 
 /** The answers to `count` queries sent from each source address, by what came back. */
 interface Tally {
@@ -92,10 +93,11 @@ describe('response rate limiting', () => {
     await srv?.stop();
     srv = null;
   });
-  const start = async (over: Partial<RrlConfig> = {}, cookies = false) => {
+  const start = async (over: Partial<RrlConfig> = {}, cookies = false, admin = false) => {
     srv = await startServer(ALL_ZONES, {
       rrl: rrl(over),
       now: () => clock,
+      ...(admin ? { admin: LOOPBACK_ADMIN } : {}),
       ...(cookies ? { cookies: { ...defaultCookiesConfig(), secret: Buffer.alloc(16, 7) } } : {}),
     });
     return srv;
@@ -156,12 +158,20 @@ describe('response rate limiting', () => {
     expect(lines[0]).toMatchObject({ network: '127.0.5.0/24', class: 'answer' });
   });
 
-  it('counts dropped and slipped responses by class', async () => {
-    const s = await start();
+  it('counts dropped and slipped responses by class in the metrics', async () => {
+    const s = await start({}, false, true);
     await flood(s.port, sources(3), 30, www);
-    const limiter = s.server.handler.rrl!;
-    expect([limiter.dropped[0], limiter.slipped[0]]).toEqual([10, 10]);
-    expect(s.logs.filter((l) => String(l.msg).startsWith('rrl: limiting'))).toHaveLength(1);
+    await flood(s.port, sources(3), 14, (i) => buildQuery(`nx${i}.example.test`, 'A', { id: i }));
+    const r = await request(s.server.admin!.address!.url, 'GET', '/metrics');
+    expect(series(parseMetrics(r.text), 'geosteer_rrl_responses_total')).toMatchObject({
+      'class=answer,action=dropped': 10,
+      'class=answer,action=slipped': 10,
+      'class=nxdomain,action=dropped': 2,
+      'class=nxdomain,action=slipped': 2,
+      'class=nodata,action=dropped': 0,
+    });
+    // One log line per bucket in its window, not one per response.
+    expect(s.logs.filter((l) => String(l.msg).startsWith('rrl: limiting'))).toHaveLength(2);
   });
 
   it('does not limit TCP', async () => {

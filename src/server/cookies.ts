@@ -19,6 +19,7 @@ export const CookieVerdict = {
   Invalid: 2,
 } as const;
 export type CookieVerdict = (typeof CookieVerdict)[keyof typeof CookieVerdict];
+export const COOKIE_VERDICT_NAMES = ['client_only', 'valid', 'invalid'] as const;
 
 export interface CookieOptions {
   /** 16 octets shared by every instance; null: a random secret made at start (one instance only). */
@@ -54,6 +55,9 @@ export class Cookies {
   private readonly input = new Uint8Array(8 + 1 + 3 + 4 + 16);
   private readonly hash = new Uint8Array(8);
   private readonly addresses = new Map<string, Uint8Array>();
+  /** Queries judged, by verdict (COOKIE_VERDICT_NAMES), and BADCOOKIE replies sent: metrics. */
+  readonly verdicts = new Float64Array(3);
+  badcookies = 0;
   /** Set by check(): the presented server cookie may be echoed as it is (valid, recent, current secret). */
   reusable = false;
 
@@ -77,6 +81,12 @@ export class Cookies {
 
   /** Judge the COOKIE option data msg[at, at + len) (len passed cookieLengthValid) from `ip`. */
   check(msg: Uint8Array, at: number, len: number, ip: Uint8Array): CookieVerdict {
+    const v = this.verdict(msg, at, len, ip);
+    this.verdicts[v]!++;
+    return v;
+  }
+
+  private verdict(msg: Uint8Array, at: number, len: number, ip: Uint8Array): CookieVerdict {
     this.reusable = false;
     if (len === 8) return CookieVerdict.ClientOnly;
     // Only version 1 server cookies of 16 octets are ours (RFC 9018 4.2).

@@ -428,6 +428,7 @@ export class QueryHandler {
       edns.options.push({ code: EdnsOption.COOKIE, data });
     }
     const out = encodeReply(header, question, { ...EMPTY, rcode: rcode & 0xf }, edns, TCP_LIMIT);
+    if (rcode === Rcode.BADCOOKIE) this.cookies!.badcookies++;
     if (action === RrlAction.Slip) out[2]! |= 0x02; // TC (RFC 1035 4.1.1)
     return out;
   }
@@ -633,6 +634,7 @@ export class QueryHandler {
     msg.copy(out, 12, 12, qnameEnd);
     this.shaped = shape !== Shape.Full;
     if (this.shaped) shapeReply(out, shape, opt !== null);
+    if (shape === Shape.BadCookie) this.cookies!.badcookies++;
     if (opt) {
       let at = writeOpt(out, len, opt, extra, shape === Shape.BadCookie ? 1 : opt.extendedRcode);
       if (ecs) {
