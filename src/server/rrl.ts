@@ -30,7 +30,7 @@ export interface RrlOptions {
   slip: number;
   ipv4Prefix: number;
   ipv6Prefix: number;
-  /** Buckets in the table (rounded up to a power of two): memory is fixed, ~16 octets each. */
+  /** Buckets in the table (rounded up to a power of two): memory is fixed, 32 octets each. */
   tableSize: number;
   /** Networks never limited. */
   allow: Prefix[];
