@@ -113,10 +113,9 @@ export class RateLimiter {
     this.stamps[i] = sec;
     const t = this.tokens[i]! - 1;
     this.tokens[i] = Math.max(t, -rate * (o.window - 1));
-    if (t >= 0) {
-      this.limited[i] = 0;
-      return RrlAction.Send;
-    }
+    // The slip count runs on across refills, so every slip-th limited response of the bucket
+    // is truncated however the flood straddles seconds.
+    if (t >= 0) return RrlAction.Send;
     const n = ++this.limited[i]!;
     if (this.onLimit && sec - this.logged[i]! >= o.window) {
       this.logged[i] = sec;
