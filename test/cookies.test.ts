@@ -97,7 +97,7 @@ describe('RFC 9018 Appendix A server cookies', () => {
     expect(early.reply.slice(16, 24)).toBe('01000000');
     const c = jar('e5e973e5a6b2a43f48e7dc849e37bfcf', 1559734700);
     const out = Buffer.alloc(24);
-    c.make(out, 0, hex(sent), c.address('203.0.113.203'), 1559734700);
+    c.make(out, 0, hex(sent), 0, c.address('203.0.113.203'), 1559734700);
     expect(out.toString('hex')).toBe('fc93fc62807ddb86010000005cf7a9acf73a7810aca2381e');
   });
 
