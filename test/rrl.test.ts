@@ -152,7 +152,7 @@ describe('response rate limiting', () => {
     expect([t.answered, t.truncated, t.dropped]).toEqual([40, 0, 0]);
     const limiter = s.server.handler.rrl!;
     expect([limiter.dropped[0], limiter.slipped[0]]).toEqual([15, 15]);
-    // One log line for the bucket in its window, not one per response.
+    // One log line for the network in its window, not one per response.
     const lines = s.logs.filter((l) => String(l.msg).startsWith('rrl:'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ network: '127.0.5.0/24', class: 'answer' });
@@ -170,7 +170,11 @@ describe('response rate limiting', () => {
       'class=nxdomain,action=slipped': 2,
       'class=nodata,action=dropped': 0,
     });
-    // One log line per bucket in its window, not one per response.
+    // One log line per network in its window, not one per response or bucket.
+    expect(s.logs.filter((l) => String(l.msg).startsWith('rrl: limiting'))).toHaveLength(1);
+    // The next window, another line.
+    clock += 1000;
+    await flood(s.port, sources(3), 15, www);
     expect(s.logs.filter((l) => String(l.msg).startsWith('rrl: limiting'))).toHaveLength(2);
   });
 

@@ -22,7 +22,7 @@ import { ipv4Bytes, ipv6Bytes } from '../zone/rdata.js';
 import { NO_CLIENT, resolve, type SteerContext, type SteerStep } from './resolve.js';
 import { COOKIE_REPLY_LEN, cookieLengthValid, type Cookies, CookieVerdict } from './cookies.js';
 import { classify, Shape, shapeReply } from './reply-shape.js';
-import { RrlAction, RrlClass, type RateLimiter } from './rrl.js';
+import { nameHash, RrlAction, RrlClass, type RateLimiter } from './rrl.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -419,7 +419,8 @@ export class QueryHandler {
   ): Buffer | null {
     let action: RrlAction = RrlAction.Send;
     const valid = this.cookieAt >= 0 && this.verdict === CookieVerdict.Valid;
-    if (this.rrl && this.udp && !valid) action = this.rrl.check(this.source, RrlClass.Error, 0);
+    if (this.rrl && this.udp && !valid)
+      action = this.rrl.check(this.source, RrlClass.Error, ROOT_NAME);
     if (action === RrlAction.Drop) return null;
     const edns = dnssecOk === null ? null : opt(dnssecOk, rcode >> 4);
     if (edns && this.cookieAt >= 0) {
@@ -617,7 +618,11 @@ export class QueryHandler {
       // A valid server cookie proves the source address is not spoofed: no limit (as Knot).
       if (this.rrl && !valid) {
         const cls = shape === Shape.BadCookie ? RrlClass.Error : hit.cls;
-        const a = this.rrl.check(this.source, cls, shape === Shape.BadCookie ? 0 : hit.name);
+        const a = this.rrl.check(
+          this.source,
+          cls,
+          shape === Shape.BadCookie ? ROOT_NAME : hit.name,
+        );
         if (a === RrlAction.Drop) return null;
         // A client that sent a cookie learns one from a BADCOOKIE, and retries with it over UDP.
         if (a === RrlAction.Slip) shape = cookie ? Shape.BadCookie : Shape.Truncated;
@@ -733,6 +738,8 @@ function clampScope(scope: number, client: ClientHint): number {
 }
 
 const NO_SITES: readonly string[] = Object.freeze([]);
+/** Errors outside any zone are keyed on the root, as classify keys them (reply-shape.ts). */
+const ROOT_NAME = nameHash('');
 
 function ednsShape(edns: Edns | null): EdnsShape {
   if (!edns) return EdnsShape.None;

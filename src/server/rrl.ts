@@ -38,10 +38,11 @@ export interface RrlOptions {
   logOnly: boolean;
 }
 
-/** Called once per bucket and window when a network starts being limited. */
+/** Called at most once per client network and window while it is being limited. */
 export type RrlLog = (e: { network: string; class: string; action: 'limiting' }) => void;
 
 const PROBES = 4;
+const LOG_SLOTS = 4096;
 const NET_CACHE_LIMIT = 10_000;
 
 /** FNV-1a over a string's UTF-16 units: how the handler keys a name (case-folded) cheaply. */
@@ -74,8 +75,11 @@ export class RateLimiter {
   /** Second the balance was last refilled; 0 for an empty slot. */
   private readonly stamps: Float64Array;
   private readonly limited: Uint32Array;
-  /** Second of the last log line for the bucket. */
-  private readonly logged: Float64Array;
+  /**
+   * Second of the last log line per client network (by its hash, LOG_SLOTS of them): one line
+   * per network and window however many buckets it fills; a collision only skips a line.
+   */
+  private readonly logged = new Float64Array(LOG_SLOTS);
   private readonly networks = new Map<string, Network>();
   private readonly now: () => number;
 
@@ -89,7 +93,6 @@ export class RateLimiter {
     this.tokens = new Float64Array(size);
     this.stamps = new Float64Array(size);
     this.limited = new Uint32Array(size);
-    this.logged = new Float64Array(size);
   }
 
   /** The action for a UDP response of `cls` keyed on `name` (nameHash) to `address`. */
@@ -105,7 +108,6 @@ export class RateLimiter {
       this.keys[i] = key;
       this.tokens[i] = rate;
       this.limited[i] = 0;
-      this.logged[i] = 0;
     } else if (this.stamps[i]! < sec) {
       // Refill for the seconds gone by, capped at one second's worth; debt is capped by the window.
       this.tokens[i] = Math.min(rate, this.tokens[i]! + rate * (sec - this.stamps[i]!));
@@ -117,8 +119,9 @@ export class RateLimiter {
     // is truncated however the flood straddles seconds.
     if (t >= 0) return RrlAction.Send;
     const n = ++this.limited[i]!;
-    if (this.onLimit && sec - this.logged[i]! >= o.window) {
-      this.logged[i] = sec;
+    const slot = net.hash & (LOG_SLOTS - 1);
+    if (this.onLimit && sec - this.logged[slot]! >= o.window) {
+      this.logged[slot] = sec;
       this.onLimit({ network: net.text, class: RRL_CLASS_NAMES[cls]!, action: 'limiting' });
     }
     const slip = o.slip > 0 && n % o.slip === 0;
