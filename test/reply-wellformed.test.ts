@@ -312,3 +312,44 @@ describe('every reply is well-formed DNS with the OPT the query asked for', () =
     );
   });
 });
+
+describe('replies cut short by RRL or cookies are well-formed DNS too', () => {
+  // Every UDP reply past the first of a bucket is limited and, with slip 1, sent truncated (or as
+  // BADCOOKIE to a query with a cookie); cookies.require answers BADCOOKIE without a valid one.
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startServer(ALL_ZONES, {
+      rrl: { ...defaultRrlConfig(), responsesPerSecond: 1, slip: 1, allow: [] },
+      cookies: { ...defaultCookiesConfig(), require: true },
+      now: () => 1_700_000_000_000,
+    });
+  });
+  afterAll(() => srv.stop());
+
+  it('holds for random queries over UDP', async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArb, async (c) => {
+        const reply = await udpExchange(srv.port, encode(c));
+        expect(reply, 'a UDP reply (slip 1 drops nothing)').not.toBeNull();
+        const p = decode(reply!);
+        expect((dnsPacket.decode as unknown as { bytes: number }).bytes).toBe(reply!.length);
+        expect(p.id).toBe(c.id);
+        const h = header(reply!);
+        const opts = (p.additionals ?? []).filter(
+          (a) => a.type === 'OPT',
+        ) as unknown as DecodedOpt[];
+        expect(opts).toHaveLength(c.edns ? 1 : 0);
+        // A slip or a BADCOOKIE holds the question and our OPT, nothing else.
+        if (h.tc || h.rcode === 7) {
+          expect([h.ancount, h.nscount, h.arcount]).toEqual([0, 0, c.edns ? 1 : 0]);
+        }
+        if (h.rcode === 7) expect(opts[0]?.extendedRcode).toBe(1);
+        // A COOKIE of a version 0 query is echoed, client cookie first, whatever the reply.
+        const cookie = opts[0]?.options.find((o) => o.code === 10);
+        if (c.edns?.cookie && c.kind !== 'badvers')
+          expect(cookie?.data.subarray(0, 8)).toEqual(c.edns.cookie.subarray(0, 8));
+      }),
+      { numRuns: 200, seed: 9004 },
+    );
+  });
+});
