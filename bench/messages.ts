@@ -5,19 +5,21 @@
 export function queryMessage(
   name: string,
   qtype: number,
-  opts: { udpSize?: number; ecs?: Uint8Array } = {},
+  opts: { udpSize?: number; ecs?: Uint8Array; cookie?: Uint8Array } = {},
 ): Uint8Array {
   const labels = name
     .replace(/\.$/, '')
     .split('.')
     .flatMap((l) => [l.length, ...Buffer.from(l, 'ascii')]);
-  const edns = opts.udpSize !== undefined || opts.ecs !== undefined;
+  const edns = opts.udpSize !== undefined || opts.ecs !== undefined || opts.cookie !== undefined;
   const header = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, edns ? 1 : 0];
   const question = [...labels, 0, qtype >> 8, qtype & 0xff, 0, 1];
   if (!edns) return Uint8Array.from([...header, ...question]);
   const size = opts.udpSize ?? 1232;
   // RFC 7871 6: OPTION-CODE 8, FAMILY, SOURCE PREFIX-LENGTH, SCOPE PREFIX-LENGTH 0, ADDRESS.
   const ecs = opts.ecs ? [0, 8, opts.ecs.length >> 8, opts.ecs.length & 0xff, ...opts.ecs] : [];
+  // RFC 7873 4: OPTION-CODE 10, the client cookie (and a server cookie, when known).
+  if (opts.cookie) ecs.push(0, 10, 0, opts.cookie.length, ...opts.cookie);
   // RFC 6891 6.1.2: root owner, TYPE OPT (41), CLASS payload size, TTL 0 (version 0, DO clear).
   const opt = [0, 0, 41, size >> 8, size & 0xff, 0, 0, 0, 0, ecs.length >> 8, ecs.length & 0xff];
   return Uint8Array.from([...header, ...question, ...opt, ...ecs]);

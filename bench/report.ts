@@ -149,7 +149,7 @@ export function dynamicVerdict(rows: Row[], scenarios: Scenario[], target: numbe
       r.server.kind === 'geosteer' &&
       !r.server.indicative &&
       r.load.name === 'max' &&
-      scenarios.some((s) => s.name === r.scenario && s.baseline === 'static'),
+      scenarios.some((s) => s.name === r.scenario && s.baseline === 'static' && !s.protection),
   );
   if (!dynamic.length) return [];
   const lines = [
@@ -280,4 +280,32 @@ function pct(share: number | null): string {
 
 export function fmtInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+/**
+ * The RRL and cookies target: each protection scenario's qps on each geosteer at max load against
+ * the one with RRL and cookies off, same scenario, same run.
+ */
+export function protectionVerdict(rows: Row[], scenarios: Scenario[], target: number): string[] {
+  const lines: string[] = [];
+  for (const sc of scenarios.filter((s) => s.protection)) {
+    const here = rows.filter((r) => r.scenario === sc.name && r.load.name === 'max');
+    const base = here.find((r) => r.server.protection === 'off');
+    if (!base) continue;
+    if (!lines.length)
+      lines.push(
+        `target: RRL and cookies on cost at most ${Math.round((1 - target) * 100)} % of qps ` +
+          `(>= ${target}x the same server with rrl: false, cookies: false, same run)`,
+      );
+    for (const r of here.filter((x) => x !== base)) {
+      const x = r.result.qps / base.result.qps;
+      lines.push(
+        `  ${sc.name} ${r.transport.toUpperCase()} ${r.server.name}: ${fmtInt(r.result.qps)} qps, ` +
+          `${x.toFixed(2)}x ${base.server.name} (${fmtInt(base.result.qps)} qps): ` +
+          `${x >= target && r.result.lost === 0 ? 'met' : 'NOT met'}`,
+      );
+      if (busy(r) || busy(base)) lines.push(`    ${busyNote([base, r])}`);
+    }
+  }
+  return lines;
 }

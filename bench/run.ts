@@ -10,6 +10,7 @@
 //   BENCH_ROUNDS=1        measured runs per row, interleaved across servers; the median is shown
 //   BENCH_SCENARIOS=a,b   run only these scenarios (default: all in bench/scenarios.ts)
 //   BENCH_WORKERS=2       also run `geosteer --workers 2` on CPUs 0,1 (indicative: shares dnsperf's core)
+//   (BENCH_SCENARIOS=rrl,cookies BENCH_SECONDS=2 BENCH_WARMUP=1: a short check of the RRL rows)
 //   KNOTD=/usr/sbin/knotd
 import { spawnSync } from 'node:child_process';
 import {
@@ -46,6 +47,7 @@ import {
   loadLabel,
   probesVerdict,
   type Probing,
+  protectionVerdict,
   type Row,
   verdict,
 } from './report.js';
@@ -54,6 +56,7 @@ import {
   LOADS,
   type Load,
   PROBES_TARGET_RATIO,
+  PROTECTION_TARGET_RATIO,
   SCENARIOS,
   type Scenario,
   TARGET_RATIO,
@@ -198,6 +201,21 @@ async function main(): Promise<number> {
       const cpus = `${SERVER_CPU},${DNSPERF_CPU}`;
       specs.push(geosteer({ zonesDir, cpus, workers: cfg.workers }));
     }
+    if (cfg.scenarios.some((s) => s.protection)) {
+      // The same server with RRL and cookies off, and with RRL counting every loopback query
+      // (the default exempts loopback) at a rate above any load, so no reply is limited.
+      const off = join(work, 'protection-off.yaml');
+      await writeFile(off, 'rrl: false\ncookies: false\n');
+      const counting = join(work, 'protection-counting.yaml');
+      await writeFile(
+        counting,
+        'rrl:\n  allow: []\n  responses_per_second: 1000000000\n' +
+          `cookies:\n  secret: ${'5e'.repeat(16)}\n`,
+      );
+      const cpus = `${SERVER_CPU}`;
+      specs.push(geosteer({ zonesDir, cpus, config: { file: off, protection: 'off' } }));
+      specs.push(geosteer({ zonesDir, cpus, config: { file: counting, protection: 'counting' } }));
+    }
     const servers: RunningServer[] = [];
     for (const spec of specs) {
       log(`starting ${spec.name}`);
@@ -220,9 +238,13 @@ async function main(): Promise<number> {
       // measured on the one-process geosteer, the only one with an admin API to show it.
       const onKnot = scenario.baseline === 'knot';
       const runOn = servers.filter((s) =>
-        scenario.probes
-          ? s.spec.kind === 'geosteer' && s.adminPort !== null
-          : onKnot || s.spec.kind === 'geosteer',
+        scenario.protection
+          ? s.spec.kind === 'geosteer' && !s.spec.indicative
+          : s.spec.protection
+            ? false
+            : scenario.probes
+              ? s.spec.kind === 'geosteer' && s.adminPort !== null
+              : onKnot || s.spec.kind === 'geosteer',
       );
       const loads = onKnot ? LOADS : LOADS.filter((l) => l.name === 'max');
       const probed = scenario.probes ? runOn[0] : undefined;
@@ -351,6 +373,7 @@ async function main(): Promise<number> {
       ...verdict(rows),
       ...dynamicVerdict(rows, cfg.scenarios, DYNAMIC_TARGET_RATIO),
       ...probesVerdict(rows, cfg.scenarios, PROBES_TARGET_RATIO),
+      ...protectionVerdict(rows, cfg.scenarios, PROTECTION_TARGET_RATIO),
     ];
     process.stdout.write(out.join('\n') + '\n');
     return 0;

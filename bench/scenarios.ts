@@ -1,6 +1,6 @@
 // What the bench sends and how hard. Rows of the report are scenario x transport x load, so new
 // traffic is one more entry here.
-import { ecs24, publicNetworks24, queryMessage } from './messages.js';
+import { ecs24, prng, publicNetworks24, queryMessage } from './messages.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -43,6 +43,13 @@ export interface Scenario {
    */
   probes?: number;
   against?: string;
+  /**
+   * Run on three geosteer servers (bench/run.ts): with RRL and cookies off, with the defaults
+   * (RRL on, loopback exempt), and with RRL counting every loopback query (a rate above the
+   * load, so it measures the bookkeeping) and a cookie secret; judged against
+   * PROTECTION_TARGET_RATIO (the qps of each / the qps with both off, same run).
+   */
+  protection?: true;
 }
 
 /**
@@ -62,6 +69,8 @@ export const DYNAMIC_TARGET_RATIO = 0.8;
 /** Issue #4: 500 probes running move the dynamic-name figure by at most 10 %. */
 export const PROBES_TARGET_RATIO = 0.9;
 const PROBES = 500;
+/** Issue #9: RRL and cookies on cost at most 10 % of qps. */
+export const PROTECTION_TARGET_RATIO = 0.9;
 
 const ZONE = 'gslb.example.com';
 const A = 1;
@@ -97,6 +106,24 @@ function withNetworks(template: Uint8Array, count: number, seed: number): Uint8A
 const warmWww = ecsQueries(`www.${ZONE}`, WARM_NETWORKS, WARM_SEED);
 const coldWww = ecsQueries(`www.${ZONE}`, COLD_NETWORKS, COLD_SEED);
 const warmStatic = ecsQueries(`static.${ZONE}`, WARM_NETWORKS, WARM_SEED);
+
+/** Static names with a client cookie each (1,024 clients): every reply carries a new cookie. */
+function cookieQueries(): () => Uint8Array[] {
+  let built: Uint8Array[] | null = null;
+  return () => {
+    if (built) return built;
+    const rng = prng(0xc00c1e);
+    const names = [`static.${ZONE}`, `nothere.${ZONE}`, ZONE];
+    built = Array.from({ length: 1024 }, (_, i) =>
+      queryMessage(names[i % names.length]!, A, {
+        udpSize: 1232,
+        cookie: Uint8Array.from({ length: 8 }, () => Math.floor(rng() * 256)),
+      }),
+    );
+    return built;
+  };
+}
+const cookieStatic = cookieQueries();
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -137,6 +164,36 @@ export const SCENARIOS: Scenario[] = [
     transports: ['udp'],
     baseline: 'static',
     check: 'answers',
+  },
+  {
+    name: 'rrl',
+    description:
+      'the static-edns names on geosteer with RRL and cookies off, the defaults, and RRL ' +
+      'counting every query (loopback not exempt, a rate above the load): its bookkeeping cost',
+    lines: [
+      `static.${ZONE} A`,
+      `static.${ZONE} AAAA`,
+      `${ZONE} MX`,
+      `${ZONE} TXT`,
+      `nothere.${ZONE} A`,
+      `chain.${ZONE} A`,
+    ],
+    dnsperfArgs: ['-D'],
+    transports: ['udp'],
+    baseline: 'static',
+    protection: true,
+  },
+  {
+    name: 'cookies',
+    description:
+      'static names with a COOKIE (client cookies of 1,024 clients): each reply makes a ' +
+      'SipHash-2-4 server cookie (RFC 9018); on the same three servers as rrl',
+    get wire() {
+      return cookieStatic();
+    },
+    transports: ['udp'],
+    baseline: 'static',
+    protection: true,
   },
   {
     name: 'weighted',

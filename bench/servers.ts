@@ -21,6 +21,11 @@ export interface ServerSpec {
   cpus: string;
   /** Shares a core with dnsperf: its figures are indicative only. */
   indicative?: boolean;
+  /**
+   * A geosteer run with its own config for the protection scenarios only (bench/scenarios.ts):
+   * `off` with RRL and cookies off, `counting` with RRL counting loopback too.
+   */
+  protection?: 'off' | 'counting';
   /** One line for the report header. */
   describe(): string;
   /** Start on `port`; `dir` is this server's own scratch directory. */
@@ -40,7 +45,13 @@ export interface RunningServer {
   adminPort: number | null;
 }
 
-export function geosteer(opts: { zonesDir: string; cpus: string; workers?: number }): ServerSpec {
+export function geosteer(opts: {
+  zonesDir: string;
+  cpus: string;
+  workers?: number;
+  /** A config file and what it sets (protection scenarios). */
+  config?: { file: string; protection: 'off' | 'counting' };
+}): ServerSpec {
   const workers = opts.workers ?? 1;
   // Otherwise the default config, GeoIP included (serve opens the database before it listens, so
   // an answer means it is open). The admin API takes a free port rather than 8053, which another
@@ -49,18 +60,33 @@ export function geosteer(opts: { zonesDir: string; cpus: string; workers?: numbe
   // SIGHUP only (--no-watch), so servers may share a zones directory that one of them reloads.
   const args = (port: number, dir: string, admin: number | null) => [
     ...[CLI, 'serve', '--zones', opts.zonesDir, '--listen', `127.0.0.1:${port}`],
+    ...(opts.config ? ['--config', opts.config.file] : []),
     ...['--no-watch', '--log-level', 'warn', '--state-file', join(dir, 'state.json')],
     ...(admin === null
       ? ['--workers', String(workers), '--no-admin']
       : ['--admin', `127.0.0.1:${admin}`]),
   ];
+  const variant = opts.config?.protection;
   return {
-    name: workers > 1 ? `geosteer -w${workers}` : 'geosteer',
+    name:
+      variant === 'off'
+        ? 'geosteer -rrl'
+        : variant === 'counting'
+          ? 'geosteer +rrl'
+          : workers > 1
+            ? `geosteer -w${workers}`
+            : 'geosteer',
     kind: 'geosteer',
     cpus: opts.cpus,
     indicative: workers > 1,
+    ...(variant ? { protection: variant } : {}),
     describe: () =>
-      `node ${process.version}, ${workers > 1 ? `--workers ${workers} (node:cluster)` : 'one process'}, CPU ${opts.cpus}`,
+      `node ${process.version}, ${workers > 1 ? `--workers ${workers} (node:cluster)` : 'one process'}, CPU ${opts.cpus}` +
+      (variant === 'off'
+        ? ', rrl: false, cookies: false'
+        : variant === 'counting'
+          ? ', RRL counting loopback (rate 10^9/s), a cookie secret'
+          : ''),
     spawn: async (dir, port) => {
       const admin = workers > 1 ? null : await freePort();
       const cmd = [process.execPath, ...args(port, dir, admin)];

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import './runtime-check.js';
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import type { CookiesConfig } from './server/rrl-config.js';
 import { Command, Option } from 'commander';
 import { dirname, resolve as resolvePath } from 'node:path';
 import {
@@ -20,6 +22,16 @@ import { formatProblem, ProblemsError } from './zone/errors.js';
 import { exportZone } from './zone/export.js';
 import { loadZoneDir, loadZonePaths } from './zone/load.js';
 import { foldCase } from './wire/name.js';
+
+/** Environment variable a --workers primary hands its workers' shared cookie secret in. */
+const WORKER_COOKIE_SECRET = 'GEOSTEER_WORKER_COOKIE_SECRET';
+
+/** A worker without a configured cookie secret uses the one its primary made for all workers. */
+function workerCookies(c: CookiesConfig): CookiesConfig {
+  const shared = process.env[WORKER_COOKIE_SECRET];
+  if (c.secret || !cluster.isWorker || !shared) return c;
+  return { ...c, secret: Buffer.from(shared, 'hex') };
+}
 
 interface ServeFlags {
   config?: string;
@@ -84,8 +96,11 @@ async function serve(flags: ServeFlags): Promise<void> {
     log.info({ workers: cfg.workers }, 'starting worker processes');
     let stopping = false;
     const started = new Map<number, number>();
+    // Workers answer from one address: they must make and accept the same cookies, so without a
+    // configured secret the primary makes one random secret for all of them (docs/rrl.md).
+    const cookieSecret = randomBytes(16).toString('hex');
     const fork = () => {
-      const w = cluster.fork();
+      const w = cluster.fork({ [WORKER_COOKIE_SECRET]: cookieSecret });
       started.set(w.id, Date.now());
       // A worker that has served its listeners for a while earns a replacement when it dies;
       // one that dies on start-up (bad zones, port taken) would only die again, so stop instead.
@@ -143,6 +158,8 @@ async function serve(flags: ServeFlags): Promise<void> {
       probes: { concurrency: cfg.probeConcurrency, coldStartMs: cfg.coldStartMs },
       admin,
       site: cfg.site,
+      rrl: cfg.rrl,
+      cookies: workerCookies(cfg.cookies),
     });
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');

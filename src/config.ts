@@ -8,6 +8,14 @@ import { DEFAULT_COLD_START_MS, DEFAULT_TCP, type Endpoint } from './server/serv
 import { DEFAULT_CONCURRENCY } from './health/prober.js';
 import { parseTcpLimits } from './server/tcp-config.js';
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from './server/tcp-limits.js';
+import {
+  type CookiesConfig,
+  defaultCookiesConfig,
+  defaultRrlConfig,
+  parseCookiesConfig,
+  parseRrlConfig,
+  type RrlConfig,
+} from './server/rrl-config.js';
 import { ProblemCode as C, ProblemsError, sortProblems } from './zone/errors.js';
 import {
   checkKeys,
@@ -51,6 +59,10 @@ export interface Config {
    * it (docs/delegation.md). Null: the parent role only.
    */
   site: string | null;
+  /** Response rate limiting (docs/rrl.md). */
+  rrl: RrlConfig;
+  /** DNS cookies (docs/rrl.md). */
+  cookies: CookiesConfig;
 }
 
 /** Where overrides are kept by default: beside the config file, or in the working directory. */
@@ -76,6 +88,8 @@ export const DEFAULT_CONFIG: Config = {
   probeConcurrency: DEFAULT_CONCURRENCY,
   coldStartMs: DEFAULT_COLD_START_MS,
   site: null,
+  rrl: defaultRrlConfig(),
+  cookies: defaultCookiesConfig(),
 };
 
 const KEYS = [
@@ -96,6 +110,8 @@ const KEYS = [
   'cold_start_ms',
   'admin',
   'site',
+  'rrl',
+  'cookies',
 ] as const;
 
 /**
@@ -200,6 +216,12 @@ export async function loadConfig(file: string): Promise<Config> {
           break;
         case 'admin':
           cfg.admin = parseAdminConfig(src, e.value, e.path, dirname(file));
+          break;
+        case 'rrl':
+          cfg.rrl = parseRrlConfig(src, e.value, e.path);
+          break;
+        case 'cookies':
+          cfg.cookies = parseCookiesConfig(src, e.value, e.path, dirname(file));
           break;
         case 'site': {
           // Whether a zone declares it is checked when the zones load (GeosteerServer.start).

@@ -107,6 +107,8 @@ describe('loadConfig', () => {
         'probe_concurrency: 8',
         'cold_start_ms: 1500',
         'site: us-east',
+        'rrl: { responses_per_second: 50, window: 5, slip: 0, ipv4_prefix: 22, ipv6_prefix: 48, table_size: 4096, allow: [192.0.2.0/24], log_only: true }',
+        'cookies: { require: true, secret: e5e973e5a6b2a43f48e7dc849e37bfcf, previous_secret: 445536bcd2513298075a5d379663c962 }',
       ].join('\n'),
     );
     expect(await loadConfig(file)).toEqual({
@@ -138,6 +140,23 @@ describe('loadConfig', () => {
       probeConcurrency: 8,
       coldStartMs: 1500,
       site: 'us-east',
+      rrl: {
+        enabled: true,
+        responsesPerSecond: 50,
+        window: 5,
+        slip: 0,
+        ipv4Prefix: 22,
+        ipv6Prefix: 48,
+        tableSize: 4096,
+        allow: [{ bytes: Uint8Array.of(192, 0, 2, 0), length: 24 }],
+        logOnly: true,
+      },
+      cookies: {
+        enabled: true,
+        require: true,
+        secret: Buffer.from('e5e973e5a6b2a43f48e7dc849e37bfcf', 'hex'),
+        previous: Buffer.from('445536bcd2513298075a5d379663c962', 'hex'),
+      },
     });
   });
 

@@ -3,6 +3,7 @@
 // empty memo encodes for the same query.
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Cookies } from '../src/server/cookies.js';
 import { QueryHandler, type Transport } from '../src/server/handler.js';
 import { EdnsShape, type PlainQuery, replyKey, scanPlainQuery } from '../src/wire/query-key.js';
 import { compileText } from '../src/zone/load.js';
@@ -197,7 +198,15 @@ describe('memoised replies equal freshly encoded ones', () => {
 
 describe('reply keys', () => {
   const scan = (msg: Buffer): PlainQuery | null => {
-    const out: PlainQuery = { qnameEnd: 0, edns: EdnsShape.None, udpSize: 0, ecsAt: -1, ecsLen: 0 };
+    const out: PlainQuery = {
+      qnameEnd: 0,
+      edns: EdnsShape.None,
+      udpSize: 0,
+      ecsAt: -1,
+      ecsLen: 0,
+      cookieAt: -1,
+      cookieLen: 0,
+    };
     return scanPlainQuery(msg, out) ? out : null;
   };
   const key = (s: Spec) => {
@@ -239,4 +248,34 @@ describe('reply keys', () => {
     expect(scan(pointer)).toBeNull();
     expect(scan(query(BASE).subarray(0, 20))).toBeNull();
   });
+});
+
+describe('with DNS cookies on, memoised replies equal freshly encoded ones', () => {
+  // One secret and a clock that stands still: the server cookie for a query is the same whoever
+  // makes it, so a memo hit must give the bytes a fresh handler gives.
+  const cookies = () =>
+    new Cookies({ secret: Buffer.alloc(16, 9), previous: null, require: false, now: () => 1e12 });
+  const remote = { address: '198.51.100.7', family: 'IPv4' };
+  const FORGED = [0, 10, 0, 24, ...Array.from({ length: 24 }, (_, i) => i)];
+  // ECS for 192.0.2.0/24 (RFC 7871 6).
+  const ECS_OPT = [0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2];
+  const specs: [string, Spec][] = [
+    ...PLAIN,
+    ['a client cookie and ECS', { ...BASE, opt: { options: [...COOKIE, ...ECS_OPT] } }],
+    ['a server cookie not ours', { ...BASE, opt: { options: FORGED } }],
+    [
+      'a cookie, REFUSED with EDE',
+      { name: 'nowhere.invalid', type: T.A, opt: { options: COOKIE } },
+    ],
+  ];
+  for (const t of ['udp', 'tcp'] as const) {
+    it.each(specs)(`${t}: %s`, (_, spec) => {
+      const h = new QueryHandler(zones, { cookies: cookies() });
+      h.handle(query(sibling(spec)), t, remote);
+      const msg = query(spec);
+      const fresh = new QueryHandler(zones, { cookies: cookies() }).handle(msg, t, remote);
+      expect(h.handle(msg, t, remote)).toEqual(fresh);
+      expect(h.handle(msg, t, remote)).toEqual(fresh);
+    });
+  }
 });

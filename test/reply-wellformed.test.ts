@@ -7,7 +7,8 @@ import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpExchange, udpExchange } from './helpers/dns-client.js';
-import { decode } from './helpers/wire.js';
+import { decode, header, RCODE } from './helpers/wire.js';
+import { defaultCookiesConfig, defaultRrlConfig } from '../src/server/rrl-config.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { ALL_ZONES } from './helpers/zones.js';
 
@@ -194,15 +195,25 @@ function check(c: Case, reply: Buffer): void {
   expect(p.type).toBe('response');
   const rd = ((p.flags ?? 0) & 0x100) !== 0;
   expect(rd).toBe(c.rd);
-  const expectedRcode =
-    c.kind === 'formerr'
-      ? 'FORMERR'
-      : c.kind === 'notimp'
-        ? 'NOTIMP'
-        : c.kind === 'badvers'
-          ? 'NOERROR' // BADVERS is 16: 0 in the header, 1 in the OPT (RFC 6891 6.1.3)
-          : c.question.rcode;
-  expect(p.rcode).toBe(expectedRcode);
+  const cookie = c.edns?.cookie ?? null;
+  // RFC 7873 5.4: no question but a COOKIE asks for a server cookie: NOERROR for a client cookie
+  // alone, BADCOOKIE (23: 7 in the header, 1 in the OPT) for a server cookie not ours.
+  const cookieQuery = c.kind === 'formerr' && !c.edns?.ecs && cookie !== null;
+  const badCookie = cookieQuery && cookie.length > 8;
+  const expectedRcode = cookieQuery
+    ? badCookie
+      ? 7
+      : 0
+    : RCODE[
+        c.kind === 'formerr'
+          ? 'FORMERR'
+          : c.kind === 'notimp'
+            ? 'NOTIMP'
+            : c.kind === 'badvers'
+              ? 'NOERROR' // BADVERS is 16: 0 in the header, 1 in the OPT (RFC 6891 6.1.3)
+              : (c.question.rcode as keyof typeof RCODE)
+      ];
+  expect(header(reply).rcode).toBe(expectedRcode);
   if (c.kind === 'plain' && c.question.referral) expect((p.flags ?? 0) & 0x400).toBe(0);
   const opts = (p.additionals ?? []).filter((a) => a.type === 'OPT') as unknown as DecodedOpt[];
   if (!c.edns) {
@@ -213,7 +224,7 @@ function check(c: Case, reply: Buffer): void {
   expect(opts).toHaveLength(1);
   const o = opts[0]!;
   expect(o.ednsVersion).toBe(0);
-  expect(o.extendedRcode).toBe(c.kind === 'badvers' ? 1 : 0);
+  expect(o.extendedRcode).toBe(c.kind === 'badvers' || badCookie ? 1 : 0);
   expect(o.udpPayloadSize).toBe(1232);
   expect(o.flag_do).toBe(c.edns.dnssecOk);
   const codes = o.options.map((x) => x.code);
@@ -235,14 +246,27 @@ function check(c: Case, reply: Buffer): void {
   } else expect(ede).toHaveLength(0);
   // Options we do not implement are never echoed (RFC 6891 6.1.2).
   expect(codes.filter((x) => x !== 8 && x !== 15 && x !== 10)).toEqual([]);
-  expect(codes.filter((x) => x === 10)).toHaveLength(0);
+  // RFC 7873 5.2: every reply to a COOKIE echoes the client cookie with a server cookie of ours
+  // (RFC 9018 4.2: version 1, reserved zero, 16 octets); BADVERS echoes none.
+  const cookies = o.options.filter((x) => x.code === 10);
+  if (cookie && c.kind !== 'badvers') {
+    expect(cookies).toHaveLength(1);
+    const d = cookies[0]!.data;
+    expect(d).toHaveLength(24);
+    expect(d.subarray(0, 8)).toEqual(cookie.subarray(0, 8));
+    expect([...d.subarray(8, 12)]).toEqual([1, 0, 0, 0]);
+  } else expect(cookies).toHaveLength(0);
 }
 
 describe('every reply is well-formed DNS with the OPT the query asked for', () => {
   let srv: TestServer;
   beforeAll(async () => {
     const gslb = await readFile(new URL('../zones/gslb.example.com.yaml', import.meta.url), 'utf8');
-    srv = await startServer({ ...ALL_ZONES, 'gslb.example.com.yaml': gslb });
+    // As deployed by default: RRL (loopback is on its allow-list) and cookies on.
+    srv = await startServer(
+      { ...ALL_ZONES, 'gslb.example.com.yaml': gslb },
+      { rrl: defaultRrlConfig(), cookies: defaultCookiesConfig() },
+    );
   });
   afterAll(() => srv.stop());
 
@@ -285,6 +309,47 @@ describe('every reply is well-formed DNS with the OPT the query asked for', () =
         for (const r of tcp) check(c, r);
       }),
       { numRuns: 250, seed: 9001 },
+    );
+  });
+});
+
+describe('replies cut short by RRL or cookies are well-formed DNS too', () => {
+  // Every UDP reply past the first of a bucket is limited and, with slip 1, sent truncated (or as
+  // BADCOOKIE to a query with a cookie); cookies.require answers BADCOOKIE without a valid one.
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startServer(ALL_ZONES, {
+      rrl: { ...defaultRrlConfig(), responsesPerSecond: 1, slip: 1, allow: [] },
+      cookies: { ...defaultCookiesConfig(), require: true },
+      now: () => 1_700_000_000_000,
+    });
+  });
+  afterAll(() => srv.stop());
+
+  it('holds for random queries over UDP', async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArb, async (c) => {
+        const reply = await udpExchange(srv.port, encode(c));
+        expect(reply, 'a UDP reply (slip 1 drops nothing)').not.toBeNull();
+        const p = decode(reply!);
+        expect((dnsPacket.decode as unknown as { bytes: number }).bytes).toBe(reply!.length);
+        expect(p.id).toBe(c.id);
+        const h = header(reply!);
+        const opts = (p.additionals ?? []).filter(
+          (a) => a.type === 'OPT',
+        ) as unknown as DecodedOpt[];
+        expect(opts).toHaveLength(c.edns ? 1 : 0);
+        // A slip or a BADCOOKIE holds the question and our OPT, nothing else.
+        if (h.tc || h.rcode === 7) {
+          expect([h.ancount, h.nscount, h.arcount]).toEqual([0, 0, c.edns ? 1 : 0]);
+        }
+        if (h.rcode === 7) expect(opts[0]?.extendedRcode).toBe(1);
+        // A COOKIE of a version 0 query is echoed, client cookie first, whatever the reply.
+        const cookie = opts[0]?.options.find((o) => o.code === 10);
+        if (c.edns?.cookie && c.kind !== 'badvers')
+          expect(cookie?.data.subarray(0, 8)).toEqual(c.edns.cookie.subarray(0, 8));
+      }),
+      { numRuns: 200, seed: 9004 },
     );
   });
 });

@@ -15,6 +15,8 @@ import type { QueryHandler } from '../server/handler.js';
 import type { ReloadOutcome, Reloader } from '../server/reloader.js';
 import type { TcpStats } from '../server/tcp-table.js';
 import { rcodeName, typeName } from '../wire/constants.js';
+import { COOKIE_VERDICT_NAMES } from '../server/cookies.js';
+import { RRL_CLASS_NAMES } from '../server/rrl.js';
 import { registerTcpMetrics } from './tcp-metrics.js';
 import { version } from './version.js';
 
@@ -159,6 +161,36 @@ export class Metrics {
           }
         }
         for (const { zone, site, n } of sums.values()) answers.inc({ zone, site }, n);
+      },
+    });
+
+    const rrlResponses = new Counter({
+      name: 'geosteer_rrl_responses_total',
+      help: 'UDP responses held back by response rate limiting, by class (answer, nxdomain, nodata, referral, error) and action (dropped; slipped: sent truncated, or as BADCOOKIE to a query with a cookie). With rrl.log_only, those it would have held back.',
+      labelNames: ['class', 'action'],
+      registers,
+      collect() {
+        const rrl = src()?.handler.rrl;
+        rrlResponses.reset();
+        if (!rrl) return;
+        RRL_CLASS_NAMES.forEach((cls, i) => {
+          rrlResponses.inc({ class: cls, action: 'dropped' }, rrl.dropped[i]!);
+          rrlResponses.inc({ class: cls, action: 'slipped' }, rrl.slipped[i]!);
+        });
+      },
+    });
+
+    const cookies = new Counter({
+      name: 'geosteer_cookies_total',
+      help: 'Queries with a DNS COOKIE option, by what it held (verdict: client_only, valid, invalid), and BADCOOKIE replies sent (verdict: badcookie_sent).',
+      labelNames: ['verdict'],
+      registers,
+      collect() {
+        const c = src()?.handler.cookies;
+        cookies.reset();
+        if (!c) return;
+        COOKIE_VERDICT_NAMES.forEach((v, i) => cookies.inc({ verdict: v }, c.verdicts[i]!));
+        cookies.inc({ verdict: 'badcookie_sent' }, c.badcookies);
       },
     });
 

@@ -1,4 +1,4 @@
-import { Class, EDNS_UDP_PAYLOAD, Rcode, Type, typeName } from '../wire/constants.js';
+import { Class, EDNS_UDP_PAYLOAD, EdnsOption, Rcode, Type, typeName } from '../wire/constants.js';
 import {
   encodeBody,
   encodeReply,
@@ -20,6 +20,9 @@ import { decideReferral } from '../policy/delegate.js';
 import type { ClientHint } from '../policy/types.js';
 import { ipv4Bytes, ipv6Bytes } from '../zone/rdata.js';
 import { NO_CLIENT, resolve, type SteerContext, type SteerStep } from './resolve.js';
+import { COOKIE_REPLY_LEN, cookieLengthValid, type Cookies, CookieVerdict } from './cookies.js';
+import { classify, Shape, shapeReply } from './reply-shape.js';
+import { nameHash, RrlAction, RrlClass, type RateLimiter } from './rrl.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -71,6 +74,10 @@ export interface Remote {
 export interface HandlerOptions {
   health?: HealthView;
   geo?: GeoLocator;
+  /** Response rate limiting of UDP replies (docs/rrl.md); none: every reply is sent. */
+  rrl?: RateLimiter | null;
+  /** DNS cookies (docs/rrl.md); none: COOKIE options are ignored, as before RFC 7873. */
+  cookies?: Cookies | null;
 }
 
 /**
@@ -102,6 +109,9 @@ interface Encoded {
   readonly body: Buffer;
   readonly opt: EdnsReply | null;
   readonly tally: AnswerTally;
+  /** How RRL counts this reply: its class and the name it is keyed on (classify). */
+  readonly cls: RrlClass;
+  readonly name: number;
 }
 type MemoEntry = Encoded | SteeredEntry;
 
@@ -151,7 +161,19 @@ export class QueryHandler {
     udpSize: 0,
     ecsAt: -1,
     ecsLen: 0,
+    cookieAt: -1,
+    cookieLen: 0,
   };
+  readonly rrl: RateLimiter | null;
+  readonly cookies: Cookies | null;
+  /** This query's transport and source, and its COOKIE (offset of the data, or -1) as judged. */
+  private udp = false;
+  private source = '';
+  private cookieAt = -1;
+  private verdict: CookieVerdict = CookieVerdict.ClientOnly;
+  private ip: Uint8Array = new Uint8Array(4);
+  /** Set by finish: the reply went out cut short (slip, BADCOOKIE), not as answered. */
+  private shaped = false;
   readonly health: HealthView;
   readonly geo: GeoLocator;
   onQuery: ((e: QueryEvent) => void) | null = null;
@@ -160,6 +182,8 @@ export class QueryHandler {
     this.zones = zones;
     this.health = opts.health ?? new HealthTable();
     this.geo = opts.geo ?? NO_CLIENT.geo;
+    this.rrl = opts.rrl ?? null;
+    this.cookies = opts.cookies ?? null;
   }
 
   get zoneSet(): ZoneSet {
@@ -183,11 +207,23 @@ export class QueryHandler {
     // bytes without parsing; anything unusual, and every memo miss, takes the full path below.
     const s = this.scan;
     let decided: Decision[] | undefined;
+    this.udp = transport === 'udp';
+    this.source = remote?.address ?? '';
+    this.cookieAt = -1;
     if (scanPlainQuery(msg, s)) {
+      if (s.cookieAt >= 0 && this.cookies) this.judge(msg, s.cookieAt, s.cookieLen);
       const limit =
         transport === 'tcp' ? TCP_LIMIT : udpLimit(s.edns === EdnsShape.None ? null : s.udpSize);
       const ecs = s.ecsAt >= 0 ? { at: s.ecsAt, len: s.ecsLen } : null;
-      const key = replyKey(msg, s.qnameEnd, limit, s.edns, 0, s.ecsAt >= 0 ? s.ecsLen : -1);
+      const key = replyKey(
+        msg,
+        s.qnameEnd,
+        limit,
+        s.edns,
+        0,
+        s.ecsAt >= 0 ? s.ecsLen : -1,
+        this.cookieAt >= 0,
+      );
       // A malformed ECS option gets FORMERR from the full path (RFC 7871 7.1.1), never a memoised
       // answer (the memo key holds only the option's length): scanPlainQuery declines it.
       const entry = this.memo.get(key);
@@ -218,23 +254,40 @@ export class QueryHandler {
     const parsed = parseQuery(msg);
     if (!parsed.ok) {
       if (parsed.action === 'drop') return null;
-      const rcode = parsed.action === 'formerr' ? Rcode.FORMERR : Rcode.NOTIMP;
+      let rcode: number = parsed.action === 'formerr' ? Rcode.FORMERR : Rcode.NOTIMP;
       const q = parsed.question;
+      const edns = parsed.edns;
+      this.cookieAt = -1;
+      if (edns && edns.version === 0 && this.cookies && !this.cookieOption(msg, edns)) {
+        rcode = Rcode.FORMERR;
+        this.cookieAt = -1;
+      }
+      // RFC 7873 5.4: a QUERY with no question but a COOKIE asks for a server cookie: NOERROR,
+      // or BADCOOKIE when the server cookie it holds is not valid.
+      else if (parsed.noQuestion && this.cookieAt >= 0)
+        rcode = this.verdict === CookieVerdict.Invalid ? Rcode.BADCOOKIE : Rcode.NOERROR;
       // The type is the question's last four octets but two, when a question could be read.
       this.count(
         this.tally(null, q ? (msg[q.end - 4]! << 8) | msg[q.end - 3]! : -1, rcode, null, NO_SITES),
         transport,
       );
-      return encodeReply(
+      return this.errorReply(
+        msg,
         { id: parsed.id, queryFlags: parsed.flags },
         q ? { message: msg, start: q.start, end: q.end, qname: '' } : null,
-        { ...EMPTY, rcode },
-        parsed.edns ? opt(parsed.edns.dnssecOk, 0) : null,
-        TCP_LIMIT,
+        rcode,
+        edns?.dnssecOk ?? null,
       );
     }
     const q = parsed.query;
     const limit = transport === 'tcp' ? TCP_LIMIT : udpLimit(q.edns ? q.edns.udpSize : null);
+    // RFC 7873 5.2.2: a malformed COOKIE option is FORMERR. BADVERS echoes no COOKIE (nor ECS):
+    // the options of a version we do not know mean nothing.
+    this.cookieAt = -1;
+    if (q.edns && q.edns.version === 0 && this.cookies && !this.cookieOption(msg, q.edns)) {
+      this.cookieAt = -1;
+      return this.formerr(msg, q, transport);
+    }
     // RFC 7871 6, 7.1.1: one ECS option at most, well formed, or FORMERR.
     let ecs: EcsInQuery | null = null;
     for (const o of q.edns?.options ?? []) {
@@ -242,7 +295,7 @@ export class QueryHandler {
       if (ecs || !parseEcs(o.data)) return this.formerr(msg, q, transport);
       ecs = { at: o.data.byteOffset - msg.byteOffset, len: o.data.length };
     }
-    if (q.edns && q.edns.version > 0) ecs = null; // BADVERS carries no ECS
+    if (q.edns && q.edns.version > 0) ecs = null;
     const key = replyKey(
       msg,
       q.qnameEnd,
@@ -250,6 +303,7 @@ export class QueryHandler {
       ednsShape(q.edns),
       q.edns?.version ?? 0,
       ecs ? ecs.len : -1,
+      this.cookieAt >= 0,
     );
     const steps: SteerStep[] = [];
     const made: Decision[] = [];
@@ -267,8 +321,8 @@ export class QueryHandler {
           : made.flatMap((d) => d.sites);
     const rcode = answer.rcode | ((ednsReply?.extendedRcode ?? 0) << 4);
     const tally = this.tally(zone, q.qtype, rcode, steps[0]?.rec.kind ?? null, sites);
-    // The ECS echo is appended per query (below), so the encoding leaves room for it.
-    const room = ecs ? 4 + ecs.len : 0;
+    // The ECS and COOKIE echoes are appended per query (finish), so the encoding leaves room.
+    const room = (ecs ? 4 + ecs.len : 0) + (this.cookieAt >= 0 ? 4 + COOKIE_REPLY_LEN : 0);
     const body = encodeBody(
       { id: q.id, queryFlags: q.flags },
       { message: msg, start: q.questionStart, end: q.questionEnd, qname: q.qname },
@@ -277,7 +331,8 @@ export class QueryHandler {
       limit,
       room,
     );
-    const encoded: Encoded = { body, opt: ednsReply, tally };
+    const { cls, name } = classify(answer, rcode, q.qname, zone);
+    const encoded: Encoded = { body, opt: ednsReply, tally, cls, name };
     if (this.memo.size >= CACHE_LIMIT) {
       this.memo.clear();
       this.networkReplies = 0;
@@ -298,6 +353,7 @@ export class QueryHandler {
       scope = clampScope(answer.steered.scope, client);
     } else this.memo.set(key, encoded);
     const out = this.finish(encoded, msg, q.qnameEnd, null, ecs, scope);
+    if (!out || this.shaped) return out;
     this.count(tally, transport);
     this.onQuery?.({
       transport,
@@ -338,15 +394,67 @@ export class QueryHandler {
     return tally;
   }
 
-  private formerr(msg: Buffer, q: Query, transport: Transport): Buffer {
+  private formerr(msg: Buffer, q: Query, transport: Transport): Buffer | null {
     this.count(this.tally(null, q.qtype, Rcode.FORMERR, null, NO_SITES), transport);
-    return encodeReply(
+    return this.errorReply(
+      msg,
       { id: q.id, queryFlags: q.flags },
       { message: msg, start: q.questionStart, end: q.questionEnd, qname: q.qname },
-      { ...EMPTY, rcode: Rcode.FORMERR },
-      q.edns ? opt(q.edns.dnssecOk, 0) : null,
-      TCP_LIMIT,
+      Rcode.FORMERR,
+      q.edns?.dnssecOk ?? null,
     );
+  }
+
+  /**
+   * An error reply (FORMERR, NOTIMP, or RFC 7873 5.4's cookie answer), with our OPT when the
+   * query had one (`dnssecOk` not null), echoing a well-formed COOKIE with a fresh server cookie,
+   * and rate limited over UDP as the error class (a slip is the same reply with TC set).
+   */
+  private errorReply(
+    msg: Buffer,
+    header: { id: number; queryFlags: number },
+    question: { message: Buffer; start: number; end: number; qname: string } | null,
+    rcode: number,
+    dnssecOk: boolean | null,
+  ): Buffer | null {
+    let action: RrlAction = RrlAction.Send;
+    const valid = this.cookieAt >= 0 && this.verdict === CookieVerdict.Valid;
+    if (this.rrl && this.udp && !valid)
+      action = this.rrl.check(this.source, RrlClass.Error, ROOT_NAME);
+    if (action === RrlAction.Drop) return null;
+    const edns = dnssecOk === null ? null : opt(dnssecOk, rcode >> 4);
+    if (edns && this.cookieAt >= 0) {
+      const data = Buffer.allocUnsafe(COOKIE_REPLY_LEN);
+      this.cookies!.write(data, 0, msg, this.cookieAt, this.ip);
+      edns.options.push({ code: EdnsOption.COOKIE, data });
+    }
+    const out = encodeReply(header, question, { ...EMPTY, rcode: rcode & 0xf }, edns, TCP_LIMIT);
+    if (rcode === Rcode.BADCOOKIE) this.cookies!.badcookies++;
+    if (action === RrlAction.Slip) out[2]! |= 0x02; // TC (RFC 1035 4.1.1)
+    return out;
+  }
+
+  /**
+   * Find and judge the query's COOKIE option (RFC 7873 5.2); false when it is malformed (a wrong
+   * length, or two of them), which is FORMERR (5.2.2).
+   */
+  private cookieOption(msg: Buffer, edns: Edns): boolean {
+    let seen = false;
+    for (const o of edns.options) {
+      if (o.code !== EdnsOption.COOKIE) continue;
+      if (seen || !cookieLengthValid(o.data.length)) return false;
+      seen = true;
+      this.judge(msg, o.data.byteOffset - msg.byteOffset, o.data.length);
+    }
+    return true;
+  }
+
+  /** Judge the COOKIE data at msg[at, at + len) for this query's source address. */
+  private judge(msg: Buffer, at: number, len: number): void {
+    const c = this.cookies!;
+    this.cookieAt = at;
+    this.ip = c.address(this.source || '0.0.0.0');
+    this.verdict = c.check(msg, at, len, this.ip);
   }
 
   private context(client: ClientHint, steps: SteerStep[] | undefined): SteerContext {
@@ -484,8 +592,12 @@ export class QueryHandler {
   /**
    * The reply to this query from an encoded one: this query's ID, RD bit and question letter case
    * (RFC 1035 4.1.1: ID and RD are echoed), then the OPT written whole, last, from data: the
-   * encoded options (EDE) and, for an ECS query, the ECS echo (RFC 7871 7.2.1: FAMILY, SOURCE
-   * PREFIX-LENGTH and ADDRESS as sent, and our SCOPE PREFIX-LENGTH), RDLENGTH computed.
+   * encoded options (EDE), for an ECS query the ECS echo (RFC 7871 7.2.1: FAMILY, SOURCE
+   * PREFIX-LENGTH and ADDRESS as sent, and our SCOPE PREFIX-LENGTH), for a COOKIE query the
+   * client cookie and a server cookie (RFC 7873 5.2), RDLENGTH computed.
+   *
+   * Over UDP, the answer is decided by now, so this is where RRL counts it (memo hit or not):
+   * null when it is dropped; a slip or a BADCOOKIE keeps only the header and question (Shape).
    * `transport` null: not a memo hit (the query was already counted).
    */
   private finish(
@@ -495,26 +607,55 @@ export class QueryHandler {
     transport: Transport | null,
     ecs: EcsInQuery | null,
     scope: number,
-  ): Buffer {
+  ): Buffer | null {
     const { body, opt, tally } = hit;
-    const extra = ecs ? 4 + ecs.len : 0;
-    const out = Buffer.allocUnsafe(body.length + (opt ? optLength(opt, extra) : 0));
-    body.copy(out);
+    const cookie = this.cookieAt >= 0;
+    let shape: Shape = Shape.Full;
+    if (this.udp && (this.rrl || cookie)) {
+      // RFC 7873 5.2.3 option 2 (cookies.require): no valid server cookie over UDP, BADCOOKIE.
+      const valid = cookie && this.verdict === CookieVerdict.Valid;
+      if (cookie && !valid && this.cookies!.require) shape = Shape.BadCookie;
+      // A valid server cookie proves the source address is not spoofed: no limit (as Knot).
+      if (this.rrl && !valid) {
+        const cls = shape === Shape.BadCookie ? RrlClass.Error : hit.cls;
+        const a = this.rrl.check(
+          this.source,
+          cls,
+          shape === Shape.BadCookie ? ROOT_NAME : hit.name,
+        );
+        if (a === RrlAction.Drop) return null;
+        // A client that sent a cookie learns one from a BADCOOKIE, and retries with it over UDP.
+        if (a === RrlAction.Slip) shape = cookie ? Shape.BadCookie : Shape.Truncated;
+      }
+    }
+    const len = shape === Shape.Full ? body.length : qnameEnd + 4;
+    const extra = (ecs ? 4 + ecs.len : 0) + (cookie ? 4 + COOKIE_REPLY_LEN : 0);
+    const out = Buffer.allocUnsafe(len + (opt ? optLength(opt, extra) : 0));
+    body.copy(out, 0, 0, len);
     out[0] = msg[0]!;
     out[1] = msg[1]!;
     out[2] = (body[2]! & 0xfe) | (msg[2]! & 0x01);
     // The question name starts right after the 12-octet header in both messages.
     msg.copy(out, 12, 12, qnameEnd);
+    this.shaped = shape !== Shape.Full;
+    if (this.shaped) shapeReply(out, shape, opt !== null);
+    if (shape === Shape.BadCookie) this.cookies!.badcookies++;
     if (opt) {
-      const at = writeOpt(out, body.length, opt, extra);
+      let at = writeOpt(out, len, opt, extra, shape === Shape.BadCookie ? 1 : opt.extendedRcode);
       if (ecs) {
         out.writeUInt16BE(ECS_OPTION, at);
         out.writeUInt16BE(ecs.len, at + 2);
         msg.copy(out, at + 4, ecs.at, ecs.at + ecs.len);
         out[at + 7] = msg[ecs.at + 2] === 0 ? 0 : scope; // source /0: scope /0 (RFC 7871 7.2.1)
+        at += 4 + ecs.len;
+      }
+      if (cookie) {
+        out.writeUInt16BE(EdnsOption.COOKIE, at);
+        out.writeUInt16BE(COOKIE_REPLY_LEN, at + 2);
+        this.cookies!.write(out, at + 4, msg, this.cookieAt, this.ip);
       }
     }
-    if (transport === null) return out;
+    if (transport === null || shape !== Shape.Full) return out;
     this.count(tally, transport);
     this.onQuery?.({
       transport,
@@ -597,6 +738,8 @@ function clampScope(scope: number, client: ClientHint): number {
 }
 
 const NO_SITES: readonly string[] = Object.freeze([]);
+/** Errors outside any zone are keyed on the root, as classify keys them (reply-shape.ts). */
+const ROOT_NAME = nameHash('');
 
 function ednsShape(edns: Edns | null): EdnsShape {
   if (!edns) return EdnsShape.None;

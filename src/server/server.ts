@@ -12,6 +12,9 @@ import { ThreadedProber } from '../health/probe-thread.js';
 import { type HealthProber, Prober, type ProberOptions } from '../health/prober.js';
 import { HealthTable } from '../health/table.js';
 import { QueryHandler } from './handler.js';
+import { Cookies } from './cookies.js';
+import type { CookiesConfig, RrlConfig } from './rrl-config.js';
+import { RateLimiter } from './rrl.js';
 import { Reloader } from './reloader.js';
 import { listenTcp, monotonicClock, type TcpListener, type TcpOptions, tcpLimits } from './tcp.js';
 import { ConnectionTable, type TcpStats } from './tcp-table.js';
@@ -48,6 +51,12 @@ export interface ServerOptions {
    * `steer: delegate` name that lists the site, authoritatively. None: the parent role only.
    */
   site?: string | null;
+  /** Response rate limiting of UDP replies (docs/rrl.md); none or disabled: off. */
+  rrl?: RrlConfig | null;
+  /** DNS cookies (docs/rrl.md); none or disabled: COOKIE options are ignored. */
+  cookies?: CookiesConfig | null;
+  /** The clock RRL and cookies read (tests move it); Date.now by default. */
+  now?: () => number;
 }
 
 /**
@@ -155,7 +164,12 @@ export class GeosteerServer {
       await admin?.close();
       throw err;
     }
-    const handler = new QueryHandler(set, { geo: opts.geo, health });
+    const handler = new QueryHandler(set, {
+      geo: opts.geo,
+      health,
+      rrl: rateLimiter(opts),
+      cookies: opts.cookies?.enabled ? new Cookies({ ...opts.cookies, now: opts.now }) : null,
+    });
     // A reload registers the new sites with the prober before the handler answers from them.
     const install = (z: ZoneSet) => {
       prober.sync(z.zones);
@@ -270,4 +284,17 @@ export class GeosteerServer {
     ]);
     this.tcpTable.stop();
   }
+}
+
+/** The rate limiter the options ask for, logging once per bucket and window while it limits. */
+function rateLimiter(opts: ServerOptions): RateLimiter | null {
+  if (!opts.rrl?.enabled) return null;
+  const rrl = new RateLimiter(opts.rrl, opts.now);
+  const mode = opts.rrl.logOnly ? 'would limit (log_only)' : 'limiting';
+  rrl.onLimit = (e) =>
+    opts.log.warn(
+      { network: e.network, class: e.class, rate: opts.rrl!.responsesPerSecond },
+      `rrl: ${mode} ${e.class} responses to ${e.network}`,
+    );
+  return rrl;
 }

@@ -30,6 +30,8 @@ export const Rcode = {
   NOTAUTH: 9,
   /** Extended rcode 16 (RFC 6891 6.1.3): carried as 1 in the OPT TTL, 0 in the header. */
   BADVERS: 16,
+  /** Extended rcode 23 (RFC 7873 8): a COOKIE without a valid server cookie; 1 in the OPT, 7 here. */
+  BADCOOKIE: 23,
 } as const;
 
 export const Opcode = { QUERY: 0 } as const;

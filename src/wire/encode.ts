@@ -150,11 +150,17 @@ export function encodeBody(
  * record is well formed whatever options it holds. `out` must have optLength(opt, extra) octets
  * from `at`.
  */
-export function writeOpt(out: Buffer, at: number, opt: EdnsReply, extra: number): number {
+export function writeOpt(
+  out: Buffer,
+  at: number,
+  opt: EdnsReply,
+  extra: number,
+  extendedRcode = opt.extendedRcode,
+): number {
   out[at] = 0; // root owner
   out.writeUInt16BE(Type.OPT, at + 1);
   out.writeUInt16BE(opt.udpSize, at + 3);
-  out[at + 5] = opt.extendedRcode;
+  out[at + 5] = extendedRcode;
   out[at + 6] = 0; // version 0
   out.writeUInt16BE(opt.dnssecOk ? 0x8000 : 0, at + 7); // RFC 3225 3: DO is copied from the query
   out.writeUInt16BE(optLength(opt, extra) - 11, at + 9);

@@ -18,6 +18,10 @@ export interface PlainQuery {
   ecsAt: number;
   /** Length of that data. */
   ecsLen: number;
+  /** Offset of the COOKIE option's data (RFC 7873 4), or -1 when there is none. */
+  cookieAt: number;
+  /** Length of that data: 8, or 16 to 40 (any other length declines the scan: FORMERR). */
+  cookieLen: number;
 }
 
 /**
@@ -47,6 +51,8 @@ export function scanPlainQuery(msg: Uint8Array, out: PlainQuery): boolean {
   pos += 4;
   out.ecsAt = -1;
   out.ecsLen = 0;
+  out.cookieAt = -1;
+  out.cookieLen = 0;
   if (arcount === 0) {
     out.edns = EdnsShape.None;
     out.udpSize = 0;
@@ -68,6 +74,11 @@ export function scanPlainQuery(msg: Uint8Array, out: PlainQuery): boolean {
       if (o + 4 + optLen > rdEnd || !ecsWellFormed(msg, o + 4, optLen)) return false;
       out.ecsAt = o + 4;
       out.ecsLen = optLen;
+    } else if (msg[o] === 0 && msg[o + 1] === 10) {
+      // RFC 7873 5.2.2: a malformed COOKIE option (or two) gets FORMERR from the full path.
+      if (out.cookieAt >= 0 || !(optLen === 8 || (optLen >= 16 && optLen <= 40))) return false;
+      out.cookieAt = o + 4;
+      out.cookieLen = optLen;
     }
     o += 4 + optLen;
     if (o > rdEnd) return false;
@@ -94,7 +105,7 @@ export function ecsWellFormed(msg: Uint8Array, at: number, len: number): boolean
 }
 
 /** Scratch for building keys: filled and read within one replyKey call, never shared. */
-const keyScratch = Buffer.allocUnsafe(4 + MAX_NAME_OCTETS + 4 + 3);
+const keyScratch = Buffer.allocUnsafe(4 + MAX_NAME_OCTETS + 4 + 3 + 1);
 
 /**
  * The key under which a reply is memoised: everything in the query that can change the reply
@@ -111,6 +122,7 @@ export function replyKey(
   edns: EdnsShape,
   ednsVersion: number,
   ecsLen = -1,
+  cookie = false,
 ): string {
   const k = keyScratch;
   k[0] = limit >> 8;
@@ -134,5 +146,7 @@ export function replyKey(
     k[n++] = ecsLen >> 8;
     k[n++] = ecsLen & 0xff;
   }
+  // A COOKIE echo is appended per query too: its reply leaves room for it.
+  if (cookie) k[n++] = 0x03;
   return k.toString('latin1', 0, n);
 }

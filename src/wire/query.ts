@@ -48,6 +48,11 @@ export type ParseResult =
       flags: number;
       question: { start: number; end: number } | null;
       edns: Edns | null;
+      /**
+       * A well-formed QUERY with no question and an OPT (RFC 7873 5.4: how a client asks for a
+       * server cookie); FORMERR unless the OPT holds a COOKIE.
+       */
+      noQuestion?: boolean;
     };
 
 const HEADER = 12;
@@ -132,7 +137,7 @@ export function parseQuery(msg: Uint8Array): ParseResult {
   }
   if (pos !== msg.length) return fail('formerr', question, edns);
   if (opcode !== 0) return fail('notimp', question, edns);
-  if (!qn || !question) return fail('formerr', null, edns);
+  if (!qn || !question) return { ...fail('formerr', null, edns), noQuestion: true } as ParseResult;
   const qtype = (msg[qn.end]! << 8) | msg[qn.end + 1]!;
   const qclass = (msg[qn.end + 2]! << 8) | msg[qn.end + 3]!;
   return {

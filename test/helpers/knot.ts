@@ -24,8 +24,21 @@ export interface KnotServer {
   stop(): Promise<void>;
 }
 
+/** Knot modules to load for every zone: their configuration sections and `mod-x/id` names. */
+export interface KnotModules {
+  /** YAML sections, e.g. "mod-rrl:\n  - id: r\n    rate-limit: 5". */
+  sections: string;
+  /** Module instances for the default template's global-module, e.g. ["mod-rrl/r"]. */
+  global: string[];
+}
+
 /** Knot 3.2 configuration serving `origins` from `<dir>/<origin>.zone`. */
-export function knotConfig(dir: string, port: number, origins: string[]): string {
+export function knotConfig(
+  dir: string,
+  port: number,
+  origins: string[],
+  modules: KnotModules | null = null,
+): string {
   return [
     'server:',
     `    rundir: "${join(dir, 'run')}"`,
@@ -47,6 +60,7 @@ export function knotConfig(dir: string, port: number, origins: string[]): string
     'database:',
     `    storage: "${join(dir, 'storage')}"`,
     '',
+    ...(modules ? [modules.sections, ''] : []),
     'template:',
     '  - id: default',
     `    storage: "${join(dir, 'zones')}"`,
@@ -57,6 +71,7 @@ export function knotConfig(dir: string, port: number, origins: string[]): string
     '    zonefile-sync: -1',
     '    journal-content: none',
     '    semantic-checks: off',
+    ...(modules ? [`    global-module: [${modules.global.join(', ')}]`] : []),
     '',
     'zone:',
     ...origins.map((o) => `  - domain: ${o.replace(/\.$/, '')}.`),
@@ -79,6 +94,7 @@ function exited(child: ChildProcess): Promise<void> {
 export async function startKnot(
   zones: Record<string, string>,
   timeoutMs = 15_000,
+  modules: KnotModules | null = null,
 ): Promise<KnotServer> {
   try {
     await access(KNOTD, constants.X_OK);
@@ -94,7 +110,7 @@ export async function startKnot(
     await writeFile(join(dir, 'zones', `${o}.zone`), zones[o] ?? zones[`${o}.`]!);
   const port = await freePort();
   const conf = join(dir, 'knot.conf');
-  await writeFile(conf, knotConfig(dir, port, origins));
+  await writeFile(conf, knotConfig(dir, port, origins, modules));
 
   const child = spawn(KNOTD, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -10,6 +10,7 @@ import type { HealthTable } from '../../src/health/table.js';
 import type { ProbeOptions } from '../../src/server/server.js';
 import type { AdminOptions } from '../../src/admin/index.js';
 import type { TcpLimits } from '../../src/server/tcp-limits.js';
+import type { CookiesConfig, RrlConfig } from '../../src/server/rrl-config.js';
 
 export interface TestServer {
   server: GeosteerServer;
@@ -39,6 +40,14 @@ export interface StartOptions {
   admin?: AdminOptions;
   /** Serve as this site's nameserver too (--site: the child zones of steer: delegate names). */
   site?: string;
+  /** Response rate limiting (docs/rrl.md); default: off. */
+  rrl?: RrlConfig;
+  /** DNS cookies (docs/rrl.md); default: off. */
+  cookies?: CookiesConfig;
+  /** The clock RRL and cookies read. */
+  now?: () => number;
+  /** Listen here instead of 127.0.0.1 (e.g. ::1). */
+  host?: string;
 }
 
 export async function startServer(
@@ -56,7 +65,7 @@ export async function startServer(
     },
   });
   const server = await GeosteerServer.start({
-    listen: [{ host: '127.0.0.1', port: 0 }],
+    listen: [{ host: opts.host ?? '127.0.0.1', port: 0 }],
     udp: true,
     tcp: true,
     zonesDir: dir,
@@ -74,6 +83,9 @@ export async function startServer(
     ...(opts.probes ? { probes: opts.probes } : {}),
     ...(opts.admin ? { admin: opts.admin } : {}),
     ...(opts.site !== undefined ? { site: opts.site } : {}),
+    ...(opts.rrl ? { rrl: opts.rrl } : {}),
+    ...(opts.cookies ? { cookies: opts.cookies } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
   });
   return {
     server,
