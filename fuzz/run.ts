@@ -1,6 +1,7 @@
 // One fuzz run: a real geosteer server started in this process on 127.0.0.1 port 0 (as the
 // end-to-end tests start it), UDP and TCP fuzzed side by side, then a last known-good query over
 // each transport on fresh sockets. Also the replay of one packet.
+import { defaultRrlConfig } from '../src/server/rrl-config.js';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
@@ -49,6 +50,9 @@ interface FuzzServer {
   stop(): Promise<void>;
 }
 
+/** A fixed secret, so a replayed packet meets the same server cookies. */
+const FUZZ_COOKIE_SECRET = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
+
 async function startFuzzServer(): Promise<FuzzServer> {
   const dir = await mkdtemp(join(tmpdir(), 'geosteer-fuzz-'));
   await writeFuzzZones(dir);
@@ -74,6 +78,11 @@ async function startFuzzServer(): Promise<FuzzServer> {
     watch: false,
     queryLog: false,
     log: pino({ level: 'warn' }, sink),
+    // Cookies on, so malformed and forged COOKIE options reach the cookie code; RRL on and
+    // counting loopback too, at a rate no run reaches: its bookkeeping runs on every reply, but
+    // it never withholds one (a withheld reply would be reported as unanswered).
+    cookies: { enabled: true, secret: FUZZ_COOKIE_SECRET, previous: null, require: false },
+    rrl: { ...defaultRrlConfig(), allow: [], responsesPerSecond: 10_000_000 },
   });
   // Only what the fuzzing provokes counts: a port retry at start-up may log an error.
   errors.length = 0;

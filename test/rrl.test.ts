@@ -146,6 +146,19 @@ describe('response rate limiting', () => {
     expect([nx.answered, nx.truncated, nx.dropped]).toEqual([RATE, 5, 5]);
   });
 
+  it('keys answers synthesized from a wildcard on the wildcard: random names share its bucket', async () => {
+    const s = await start();
+    // RFC 4592 synthesis: each name is new, so a bucket per name would never fill.
+    const wild = await flood(s.port, sources(4), 20, (i) =>
+      buildQuery(`r${i}.wild.example.test`, 'A', { id: i }),
+    );
+    expect([wild.answered, wild.truncated, wild.dropped]).toEqual([RATE, 5, 5]);
+    expect(decode(wild.replies[0]!).answers?.[0]?.name).toBe('r0.wild.example.test');
+    // The same network asking an existing name keeps its own bucket.
+    const other = await flood(s.port, sources(2), RATE, www);
+    expect(other.answered).toBe(RATE);
+  });
+
   it('log_only sends every response but counts and logs what it would limit', async () => {
     const s = await start({ logOnly: true });
     const t = await flood(s.port, sources(10), 40, www);

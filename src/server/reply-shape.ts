@@ -11,8 +11,9 @@ export type Shape = (typeof Shape)[keyof typeof Shape];
 
 /**
  * The RRL class of a reply and the name its bucket is keyed on. As in Knot's mod-rrl (and BIND):
- * answers and NODATA are keyed on the question name; NXDOMAIN and errors on the zone (the root
- * when none), so a flood of random names counts as one; a referral on the delegation point.
+ * answers and NODATA are keyed on the question name, or on the wildcard it was synthesized from;
+ * NXDOMAIN and errors on the zone (the root when none); a referral on the delegation point. So a
+ * flood of random names counts as one, whether they exist or come from a wildcard.
  */
 export function classify(
   answer: Answer,
@@ -22,10 +23,11 @@ export function classify(
 ): { cls: RrlClass; name: number } {
   if (rcode === Rcode.NXDOMAIN) return { cls: RrlClass.Nxdomain, name: nameHash(zone ?? '') };
   if (rcode !== Rcode.NOERROR) return { cls: RrlClass.Error, name: nameHash(zone ?? '') };
-  if (answer.answer.length > 0) return { cls: RrlClass.Answer, name: nameHash(foldCase(qname)) };
+  const own = answer.wildcard ?? foldCase(qname);
+  if (answer.answer.length > 0) return { cls: RrlClass.Answer, name: nameHash(own) };
   const ns = answer.aa ? undefined : answer.authority.find((s) => s.type === Type.NS);
   if (ns) return { cls: RrlClass.Referral, name: nameHash(foldCase(ns.name)) };
-  return { cls: RrlClass.Nodata, name: nameHash(foldCase(qname)) };
+  return { cls: RrlClass.Nodata, name: nameHash(own) };
 }
 
 /**

@@ -76,6 +76,7 @@ function answerName(
       ans.authority.push(zone.negativeSoa);
       return null;
     }
+    if (first) ans.wildcard = foldCase(node.name);
   } else owner = key === foldCase(node.name) ? name : node.name;
 
   const cname = node.rrsets.get(Type.CNAME);

@@ -49,6 +49,12 @@ export interface Answer {
    * `key` identifies the choice, so equal choices can share one encoding.
    */
   steered?: { scope: number; key: string };
+  /**
+   * The wildcard owner (`*.<closest encloser>`) the question's own name was synthesized from
+   * (RFC 4592), when it was: RRL keys such answers on it, as BIND and Knot do, so a flood of
+   * random names under one wildcard shares one bucket.
+   */
+  wildcard?: string;
 }
 
 export function withTtl(set: RRset, ttl: number): RRset {
