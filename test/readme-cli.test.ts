@@ -80,7 +80,7 @@ function readmeSynopses(readme: string, groups: ReadonlySet<string>): Map<string
 }
 
 let readme = '';
-let commands: string[] = [];
+const commands: string[] = [];
 /** Commands that only hold commands of their own (`geosteer dnssec`). */
 const groups = new Set<string>();
 const help = new Map<string, string>();
