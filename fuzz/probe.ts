@@ -3,6 +3,7 @@
 // in order), and proves the server is still up and answering correctly.
 import dnsPacket from 'dns-packet';
 import { query, questionBytes, TYPE } from '../test/helpers/wire.js';
+import type { Report } from './report.js';
 import { PROBE_ADDRESS, PROBE_NAME } from './zones.js';
 
 const question = questionBytes(PROBE_NAME, TYPE.A);
@@ -32,4 +33,51 @@ export function probeProblem(r: Buffer): string | null {
   } catch (e) {
     return `known-good query's reply does not decode: ${(e as Error).message}`;
   }
+}
+
+/** A fuzz packet sent, followed by the probe with ID `probe`. */
+export interface Probed {
+  kind: string;
+  bytes: Buffer;
+  probe: number;
+}
+
+/**
+ * Read the replies to a batch of packets, each followed by its probe, until `until`: the replies
+ * before a packet's probe reply are that packet's (judged by the report). Returns how many
+ * packets' probes came back, and the replies seen after the last one (for the caller's finding
+ * when a probe did not come back). The same for UDP (one socket) and TCP (one connection).
+ */
+export async function readBatch(
+  batch: readonly Probed[],
+  next: (until: number) => Promise<Buffer | null>,
+  until: number,
+  transport: 'udp' | 'tcp',
+  report: Report,
+): Promise<{ done: number; pending: Buffer[] }> {
+  let got: Buffer[] = [];
+  let i = 0;
+  while (i < batch.length) {
+    const r = await next(until);
+    if (!r) break;
+    const c = batch[i]!;
+    if (!isProbeReply(r, c.probe)) {
+      got.push(r);
+      continue;
+    }
+    report.packet(transport, c.kind, c.bytes, got);
+    const wrong = probeProblem(r);
+    if (wrong)
+      report.find({
+        check: 'probe',
+        transport,
+        kind: c.kind,
+        query: c.bytes,
+        reply: r,
+        detail: wrong,
+      });
+    got = [];
+    i++;
+  }
+  return { done: i, pending: got };
 }

@@ -8,7 +8,7 @@ import { frame } from '../test/helpers/conn.js';
 import type { PacketSource } from './cases.js';
 import { deservesReply } from './check.js';
 import { framesOf, stream } from './framing.js';
-import { isProbeReply, probeProblem, probeQuery } from './probe.js';
+import { type Probed, probeQuery, readBatch } from './probe.js';
 import type { Report } from './report.js';
 import type { Target } from './udp.js';
 
@@ -93,7 +93,7 @@ export async function fuzzTcp(
   const streams: Promise<void>[] = [];
   try {
     while (sent < count && Date.now() < deadline) {
-      const batch: { kind: string; bytes: Buffer; probe: number }[] = [];
+      const batch: Probed[] = [];
       inFlight.length = 0;
       for (; batch.length < WINDOW && sent < count; sent++) {
         const p = src.next();
@@ -113,31 +113,13 @@ export async function fuzzTcp(
         );
         batch.push({ ...p, probe });
       }
-      const until = Date.now() + TCP_BOUND_MS;
-      let got: Buffer[] = [];
-      let i = 0;
-      while (i < batch.length) {
-        const r = await conn.next(until);
-        if (!r) break;
-        const c = batch[i]!;
-        if (!isProbeReply(r, c.probe)) {
-          got.push(r);
-          continue;
-        }
-        report.packet('tcp', c.kind, c.bytes, got);
-        const wrong = probeProblem(r);
-        if (wrong)
-          report.find({
-            check: 'probe',
-            transport: 'tcp',
-            kind: c.kind,
-            query: c.bytes,
-            reply: r,
-            detail: wrong,
-          });
-        got = [];
-        i++;
-      }
+      const { done: i, pending: got } = await readBatch(
+        batch,
+        (u) => conn.next(u),
+        Date.now() + TCP_BOUND_MS,
+        'tcp',
+        report,
+      );
       if (i < batch.length) {
         const c = batch[i]!;
         report.find({

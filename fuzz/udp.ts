@@ -2,7 +2,7 @@
 // between two probes' replies are the replies to the packet between them.
 import { createSocket } from 'node:dgram';
 import type { PacketSource } from './cases.js';
-import { isProbeReply, probeProblem, probeQuery } from './probe.js';
+import { type Probed, probeQuery, readBatch } from './probe.js';
 import type { Report } from './report.js';
 
 export interface Target {
@@ -52,7 +52,7 @@ export async function fuzzUdp(
   let sent = 0;
   try {
     while (sent < count && Date.now() < deadline) {
-      const batch: { kind: string; bytes: Buffer; probe: number }[] = [];
+      const batch: Probed[] = [];
       inFlight.length = 0;
       for (; batch.length < WINDOW && sent < count; sent++) {
         const p = src.next();
@@ -62,31 +62,13 @@ export async function fuzzUdp(
         batch.push({ ...p, probe });
         inFlight.push(p.bytes);
       }
-      const until = Date.now() + PROBE_TIMEOUT_MS;
-      let got: Buffer[] = [];
-      let i = 0;
-      while (i < batch.length) {
-        const r = await nextReply(until);
-        if (!r) break;
-        const c = batch[i]!;
-        if (!isProbeReply(r, c.probe)) {
-          got.push(r);
-          continue;
-        }
-        report.packet('udp', c.kind, c.bytes, got);
-        const wrong = probeProblem(r);
-        if (wrong)
-          report.find({
-            check: 'probe',
-            transport: 'udp',
-            kind: c.kind,
-            query: c.bytes,
-            reply: r,
-            detail: wrong,
-          });
-        got = [];
-        i++;
-      }
+      const { done: i, pending: got } = await readBatch(
+        batch,
+        nextReply,
+        Date.now() + PROBE_TIMEOUT_MS,
+        'udp',
+        report,
+      );
       if (i < batch.length) {
         const c = batch[i]!;
         report.find({
