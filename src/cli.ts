@@ -18,7 +18,7 @@ import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
 import { explainCommand, type ExplainFlags } from './explain/command.js';
 import { addDnssecCommand } from './dnssec/command.js';
 import { GeosteerServer } from './server/server.js';
-import { formatProblem, ProblemsError } from './zone/errors.js';
+import { formatProblem, ProblemsError } from './base/errors.js';
 import { exportZone } from './zone/export.js';
 import { loadZoneDir, loadZonePaths } from './zone/load.js';
 import { foldCase } from './wire/name.js';

@@ -16,7 +16,7 @@ import {
   parseRrlConfig,
   type RrlConfig,
 } from './server/rrl-config.js';
-import { ProblemCode as C, ProblemsError, sortProblems } from './zone/errors.js';
+import { ProblemCode as C, ProblemsError, sortProblems } from './base/errors.js';
 import {
   checkKeys,
   isSeq,
@@ -26,7 +26,7 @@ import {
   scalarInt,
   scalarString,
   Source,
-} from './zone/yaml-source.js';
+} from './base/yaml-source.js';
 
 export interface Config {
   listen: Endpoint[];

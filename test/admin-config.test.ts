@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT } from '../src/admin/index.js';
 import { isLoopback } from '../src/admin/options.js';
 import { DEFAULT_CONFIG, loadConfig } from '../src/config.js';
-import { formatProblem, ProblemsError } from '../src/zone/errors.js';
+import { formatProblem, ProblemsError } from '../src/base/errors.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, loadConfig, parseEndpoint } from '../src/config.js';
 import { defaultGeoipConfig } from '../src/geoip/config.js';
-import { formatProblem, ProblemsError } from '../src/zone/errors.js';
+import { formatProblem, ProblemsError } from '../src/base/errors.js';
 
 let dir: string;
 beforeAll(async () => {

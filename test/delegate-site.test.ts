@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { HealthTable } from '../src/health/table.js';
 import { GeosteerServer } from '../src/server/server.js';
-import { ProblemsError } from '../src/zone/errors.js';
+import { ProblemsError } from '../src/base/errors.js';
 import { freePort, runCli, type Cli } from './helpers/cli.js';
 import { exchange } from './helpers/conn.js';
 import { startServer, type TestServer } from './helpers/server.js';

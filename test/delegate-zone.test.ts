@@ -6,7 +6,7 @@ import { HealthTable } from '../src/health/table.js';
 import { decideReferral, type Delegation, siteZones } from '../src/policy/delegate.js';
 import { Type } from '../src/wire/constants.js';
 import type { RData } from '../src/wire/rr.js';
-import { formatProblem } from '../src/zone/errors.js';
+import { formatProblem } from '../src/base/errors.js';
 import { exportZone } from '../src/zone/export.js';
 import { compileText } from '../src/zone/load.js';
 import type { Zone } from '../src/zone/zone.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, loadConfig } from '../src/config.js';
 import { defaultRrlConfig } from '../src/server/rrl-config.js';
-import { formatProblem, ProblemsError } from '../src/zone/errors.js';
+import { formatProblem, ProblemsError } from '../src/base/errors.js';
 
 const SECRET = 'e5e973e5a6b2a43f48e7dc849e37bfcf';
 

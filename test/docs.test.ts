@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { SOA_KEYS, STATIC_TYPES, ZONE_KEYS } from '../src/zone/compile.js';
-import { formatProblem, ProblemCode } from '../src/zone/errors.js';
+import { formatProblem, ProblemCode } from '../src/base/errors.js';
 import { exportZone } from '../src/zone/export.js';
 import { compileText, loadZoneDir } from '../src/zone/load.js';
 import { ZoneSet } from '../src/zone/zone-set.js';

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TCP, GeosteerServer, type ServerOptions } from '../src/server/server.js';
-import { ProblemsError } from '../src/zone/errors.js';
+import { ProblemsError } from '../src/base/errors.js';
 import { exchange } from './helpers/conn.js';
 import { header, query, RCODE, TYPE } from './helpers/wire.js';
 import { EXAMPLE_TEST, OTHER_TEST } from './helpers/zones.js';

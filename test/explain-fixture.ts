@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { MmdbDatabase } from '../src/geoip/database.js';
 import { GeoIpLocator } from '../src/geoip/locator.js';
 import { compileOverrides } from '../src/geoip/overrides.js';
-import { formatProblem } from '../src/zone/errors.js';
+import { formatProblem } from '../src/base/errors.js';
 import { compileText } from '../src/zone/load.js';
 import { ZoneSet } from '../src/zone/zone-set.js';
 import { buildGeoDatabase, type Place } from './helpers/mmdb-writer.js';

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commonPrefixLength } from '../src/geoip/address.js';
+import { commonPrefixLength } from '../src/base/address.js';
 import {
   GeoIpLocator,
   MmdbDatabase,

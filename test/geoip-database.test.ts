@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseError, MmdbDatabase } from '../src/geoip/database.js';
 import { defaultGeoipConfig } from '../src/geoip/config.js';
 import { GeoIpLocator, openGeoLocator } from '../src/geoip/locator.js';
-import { parseClientAddress } from '../src/geoip/address.js';
+import { parseClientAddress } from '../src/base/address.js';
 import type { GeoResult } from '../src/geoip/types.js';
 import {
   buildGeoDatabase,

@@ -8,12 +8,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseClientAddress } from '../src/geoip/address.js';
+import { parseClientAddress } from '../src/base/address.js';
 import { parseGeoipConfig } from '../src/geoip/config.js';
 import { GeoIpLocator } from '../src/geoip/locator.js';
 import { compileOverrides } from '../src/geoip/overrides.js';
-import { formatProblem } from '../src/zone/errors.js';
-import { mapEntries, Source } from '../src/zone/yaml-source.js';
+import { formatProblem } from '../src/base/errors.js';
+import { mapEntries, Source } from '../src/base/yaml-source.js';
 import { buildGeoDatabase } from './helpers/mmdb-writer.js';
 
 interface Block {

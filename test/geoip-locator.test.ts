@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { networkText, parseClientAddress } from '../src/geoip/address.js';
+import { networkText, parseClientAddress } from '../src/base/address.js';
 import { parseGeoipConfig, type GeoipConfig } from '../src/geoip/config.js';
 import { DatabaseError, MmdbDatabase } from '../src/geoip/database.js';
 import { GeoIpLocator, openGeoLocator, type WatchedGeoLocator } from '../src/geoip/locator.js';
 import type { GeoResult } from '../src/geoip/types.js';
-import { formatProblem, ProblemsError, sortProblems } from '../src/zone/errors.js';
-import { mapEntries, Source } from '../src/zone/yaml-source.js';
+import { formatProblem, ProblemsError, sortProblems } from '../src/base/errors.js';
+import { mapEntries, Source } from '../src/base/yaml-source.js';
 import { buildGeoDatabase, type Place, writeMmdbFile, record } from './helpers/mmdb-writer.js';
 
 let dir: string;

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseClientAddress } from '../src/geoip/address.js';
+import { parseClientAddress } from '../src/base/address.js';
 import { MmdbDatabase } from '../src/geoip/database.js';
 import { GeoIpLocator } from '../src/geoip/locator.js';
 import {
@@ -15,7 +15,7 @@ import {
   OverrideSet,
 } from '../src/geoip/overrides.js';
 import type { GeoResult } from '../src/geoip/types.js';
-import { formatProblem, ProblemsError } from '../src/zone/errors.js';
+import { formatProblem, ProblemsError } from '../src/base/errors.js';
 import { buildGeoDatabase } from './helpers/mmdb-writer.js';
 
 const FILE = 'geoip/overrides.yaml';

@@ -5,7 +5,7 @@ import { targetsOf } from '../src/health/prober.js';
 import { HealthTable, type Transition } from '../src/health/table.js';
 import { decide, type DynamicRecord } from '../src/policy/record.js';
 import { NO_CLIENT } from '../src/server/resolve.js';
-import { formatProblem } from '../src/zone/errors.js';
+import { formatProblem } from '../src/base/errors.js';
 import { compileText } from '../src/zone/load.js';
 import type { Zone } from '../src/zone/zone.js';
 

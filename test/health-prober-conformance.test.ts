@@ -7,7 +7,7 @@ import { ThreadedProber } from '../src/health/probe-thread.js';
 import { type HealthProber, Prober, type ProberOptions } from '../src/health/prober.js';
 import type { Check } from '../src/health/spec.js';
 import { HealthTable, type ProbeResult } from '../src/health/table.js';
-import { formatProblem } from '../src/zone/errors.js';
+import { formatProblem } from '../src/base/errors.js';
 import { compileText } from '../src/zone/load.js';
 import type { Zone } from '../src/zone/zone.js';
 import { hangingServer, HealthServer } from './helpers/health-servers.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Prober, type ProbeRunner } from '../src/health/prober.js';
 import type { Check, ProbeOutcome } from '../src/health/spec.js';
 import { HealthTable, type Transition } from '../src/health/table.js';
-import { formatProblem } from '../src/zone/errors.js';
+import { formatProblem } from '../src/base/errors.js';
 import { compileText } from '../src/zone/load.js';
 import type { Zone } from '../src/zone/zone.js';
 import { FakeClock } from './helpers/fake-clock.js';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TIMING, type ProbeSpec } from '../src/health/spec.js';
 import { Type } from '../src/wire/constants.js';
-import { formatProblem } from '../src/zone/errors.js';
+import { formatProblem } from '../src/base/errors.js';
 import { compileText } from '../src/zone/load.js';
 
 const FILE = 'zones/example.org.yaml';

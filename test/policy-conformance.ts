@@ -7,7 +7,7 @@
 // from a real HealthTable; the client's location from FakeLocator, a plain in-memory GeoLocator
 // (the mmdb-backed one is tested on its own, in test/geoip-*.test.ts).
 import { describe, expect, it } from 'vitest';
-import { commonPrefixLength, networkText, parseCidr } from '../src/geoip/address.js';
+import { commonPrefixLength, networkText, parseCidr } from '../src/base/address.js';
 import type { GeoLocator, GeoResult, Location } from '../src/geoip/types.js';
 import { HealthTable } from '../src/health/table.js';
 import { decide, type Decision, type DynamicRecord } from '../src/policy/record.js';
@@ -15,7 +15,7 @@ import type { ClientHint } from '../src/policy/types.js';
 import { resolve, type SteerContext } from '../src/server/resolve.js';
 import { Rcode, Type } from '../src/wire/constants.js';
 import type { RRset } from '../src/wire/rr.js';
-import { formatProblem } from '../src/zone/errors.js';
+import { formatProblem } from '../src/base/errors.js';
 import { compileText } from '../src/zone/load.js';
 import { ZoneSet } from '../src/zone/zone-set.js';
 import type { Zone } from '../src/zone/zone.js';

@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { POLICIES } from '../src/policy/registry.js';
-import { formatProblem } from '../src/zone/errors.js';
+import { formatProblem } from '../src/base/errors.js';
 import { compileText } from '../src/zone/load.js';
 
 const pages = new Map<string, string>();

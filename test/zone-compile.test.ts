@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Type } from '../src/wire/constants.js';
 import { nameToLabels } from '../src/wire/name.js';
 import type { RData, RRset } from '../src/wire/rr.js';
-import { formatProblem } from '../src/zone/errors.js';
+import { formatProblem } from '../src/base/errors.js';
 import { exportZone } from '../src/zone/export.js';
 import { compileText } from '../src/zone/load.js';
 import { rdataText } from '../src/zone/present.js';

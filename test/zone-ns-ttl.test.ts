@@ -3,7 +3,7 @@
 // record's. Checked over real sockets (answers, additional data, referrals) and at compile time.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatProblem } from '../src/zone/errors.js';
+import { formatProblem } from '../src/base/errors.js';
 import { compileText } from '../src/zone/load.js';
 import { exchange, type Transport } from './helpers/conn.js';
 import { startServer, type TestServer } from './helpers/server.js';

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatProblem, ProblemCode, type Problem } from '../src/zone/errors.js';
+import { formatProblem, ProblemCode, type Problem } from '../src/base/errors.js';
 import { compileText, loadZoneDir, loadZoneFiles } from '../src/zone/load.js';
 
 const FILE = 'zones/example.org.yaml';

@@ -16,7 +16,7 @@ import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { parseEndpoint } from '../config.js';
 import type { Endpoint } from '../server/server.js';
-import { ProblemCode as C } from '../zone/errors.js';
+import { ProblemCode as C } from '../base/errors.js';
 import {
   checkKeys,
   describe,
@@ -26,7 +26,7 @@ import {
   type Node,
   scalarText,
   type Source,
-} from '../zone/yaml-source.js';
+} from '../base/yaml-source.js';
 import { canonicalHost } from './guard.js';
 import { DEFAULT_ADMIN_PORT, isLoopback, type AdminOptions } from './options.js';
 

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import type { HealthTable, Target } from '../health/table.js';
 import type { OverrideState } from '../health/state-file.js';
 import { foldCase } from '../wire/name.js';
-import { ipv6Bytes, ipv6Text } from '../zone/rdata.js';
+import { ipv6Bytes, ipv6Text } from '../base/address.js';
 import type { ZoneSet } from '../zone/zone-set.js';
 import type { Zone } from '../zone/zone.js';
 import { AdminError, AdminErrorCode as E } from './errors.js';

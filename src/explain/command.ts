@@ -6,7 +6,7 @@ import { type Config, DEFAULT_CONFIG, loadConfig } from '../config.js';
 import { openGeoLocator, type WatchedGeoLocator } from '../geoip/index.js';
 import { HealthTable } from '../health/table.js';
 import { foldCase } from '../wire/name.js';
-import { formatProblem, ProblemsError } from '../zone/errors.js';
+import { formatProblem, ProblemsError } from '../base/errors.js';
 import { loadZoneDir } from '../zone/load.js';
 import { ZoneSet } from '../zone/zone-set.js';
 import {

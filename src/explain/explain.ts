@@ -4,7 +4,7 @@
 // policies recorded. `geosteer explain` renders it as text or JSON (docs/explain.md); the
 // structure is meant for the admin API's explain endpoint too.
 
-import { networkText, parseClientAddress } from '../geoip/address.js';
+import { networkText, parseClientAddress } from '../base/address.js';
 import type { GeoLocator, GeoResult, GeoSource, Location } from '../geoip/types.js';
 import type { HealthView } from '../health/table.js';
 import { type DecisionMode, siteAvailable } from '../policy/record.js';

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { resolve as resolvePath } from 'node:path';
 import { DEFAULT_WIDEN_LOOKUPS_PER_SECOND } from './budget.js';
 import { locationOf, parseCountry } from './overrides.js';
-import { ProblemCode as C } from '../zone/errors.js';
+import { ProblemCode as C } from '../base/errors.js';
 import {
   checkKeys,
   describe,
@@ -17,7 +17,7 @@ import {
   scalarString,
   type Node,
   type Source,
-} from '../zone/yaml-source.js';
+} from '../base/yaml-source.js';
 
 /** Where clients nothing else knows are placed (source 'default'); without it they get 'none'. */
 export interface DefaultLocation {

@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Reader } from 'maxmind';
 import type { Location } from './types.js';
-import { lookupText } from './address.js';
+import { lookupText } from '../base/address.js';
 import { continentOf, countryPoint, isCountry } from './countries.js';
 
 export type Schema = 'geoip2-city' | 'geoip2-country' | 'dbip-flat' | 'unknown';

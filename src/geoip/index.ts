@@ -9,7 +9,7 @@ export {
   networkText,
   type Family,
   type Network,
-} from './address.js';
+} from '../base/address.js';
 export {
   DEFAULT_CACHE_SIZE,
   DEFAULT_DATABASE_PACKAGE,

@@ -14,7 +14,7 @@ import {
   networkText,
   truncate,
   type Family,
-} from './address.js';
+} from '../base/address.js';
 import { continentOf } from './countries.js';
 import { defaultDatabasePaths, type DefaultLocation, type GeoipConfig } from './config.js';
 import { MmdbDatabase, type DatabaseInfo, type Place } from './database.js';
@@ -25,7 +25,7 @@ import {
   OverrideSet,
   type Override,
 } from './overrides.js';
-import { formatProblem, ProblemsError } from '../zone/errors.js';
+import { formatProblem, ProblemsError } from '../base/errors.js';
 import { silentLogger, type Logger } from '../log.js';
 
 export interface Timers {

@@ -4,9 +4,9 @@
 
 import { readFile } from 'node:fs/promises';
 import type { Location } from './types.js';
-import { bitAt, networkText, parseCidr, type Network } from './address.js';
+import { bitAt, networkText, parseCidr, type Network } from '../base/address.js';
 import { continentOf, countryPoint, isCountry } from './countries.js';
-import { ProblemCode as C, ProblemsError, sortProblems, type Problem } from '../zone/errors.js';
+import { ProblemCode as C, ProblemsError, sortProblems, type Problem } from '../base/errors.js';
 import {
   checkKeys,
   describe,
@@ -17,7 +17,7 @@ import {
   Source,
   type Entry,
   type Node,
-} from '../zone/yaml-source.js';
+} from '../base/yaml-source.js';
 
 export interface Override {
   readonly network: Network;

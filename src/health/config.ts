@@ -2,8 +2,8 @@
 // Every mistake is reported with file:line:col like the rest of the zone file, all at once.
 import { isIP } from 'node:net';
 import { typeFromName } from '../wire/constants.js';
-import { ProblemCode as C } from '../zone/errors.js';
-import { checkName } from '../zone/names.js';
+import { ProblemCode as C } from '../base/errors.js';
+import { checkName } from '../wire/names.js';
 import {
   checkKeys,
   describe,
@@ -18,7 +18,7 @@ import {
   scalarInt,
   scalarText,
   type Source,
-} from '../zone/yaml-source.js';
+} from '../base/yaml-source.js';
 import {
   type ActiveProbe,
   DEFAULT_EXPECT,

@@ -15,7 +15,7 @@
 // timer and its addresses keep their state; a removed one stops (a result in flight is dropped);
 // a new one starts and runs at once.
 import type { Zone } from '../zone/zone.js';
-import { type Clock, realClock } from './clock.js';
+import { type Clock, realClock } from '../base/clock.js';
 import { runProbe } from './probes/index.js';
 import { type Check, checkFor, type ProbeOutcome } from './spec.js';
 import type { ProbeThreadInfo } from './probe-thread.js';

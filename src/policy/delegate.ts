@@ -8,7 +8,7 @@ import type { HealthView } from '../health/table.js';
 import { Type } from '../wire/constants.js';
 import { foldCase, isSubdomain, parentName } from '../wire/name.js';
 import type { RData, RRset } from '../wire/rr.js';
-import { type Problem, ProblemCode as C } from '../zone/errors.js';
+import { type Problem, ProblemCode as C } from '../base/errors.js';
 import {
   checkKeys,
   describe,
@@ -17,7 +17,7 @@ import {
   scalarInt,
   scalarText,
   type Source,
-} from '../zone/yaml-source.js';
+} from '../base/yaml-source.js';
 import type { Zone, ZoneNode } from '../zone/zone.js';
 import {
   type Decision,

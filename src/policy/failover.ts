@@ -1,5 +1,5 @@
-import { ProblemCode as C } from '../zone/errors.js';
-import { describe, isSeq, listOf, scalarInt, type Node } from '../zone/yaml-source.js';
+import { ProblemCode as C } from '../base/errors.js';
+import { describe, isSeq, listOf, scalarInt, type Node } from '../base/yaml-source.js';
 import { siteFacts } from './facts.js';
 import { MAX_ANSWERS, unknownSite } from './record.js';
 import type { Site } from './site.js';

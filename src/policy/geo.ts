@@ -1,5 +1,5 @@
-import { commonPrefixLength, networkText, parseCidr, type Network } from '../geoip/address.js';
-import { ProblemCode as C } from '../zone/errors.js';
+import { commonPrefixLength, networkText, parseCidr, type Network } from '../base/address.js';
+import { ProblemCode as C } from '../base/errors.js';
 import { parseContinent, parseCountry, parseSubdivision } from '../zone/sites.js';
 import {
   checkKeys,
@@ -9,7 +9,7 @@ import {
   mapEntries,
   scalarBool,
   type Node,
-} from '../zone/yaml-source.js';
+} from '../base/yaml-source.js';
 import { unknownSite } from './record.js';
 import { ScopeWidener } from './scope.js';
 import type { Site } from './site.js';

@@ -1,5 +1,5 @@
-import { ProblemCode as C } from '../zone/errors.js';
-import { describe, scalarInt, scalarText } from '../zone/yaml-source.js';
+import { ProblemCode as C } from '../base/errors.js';
+import { describe, scalarInt, scalarText } from '../base/yaml-source.js';
 import { distanceKm } from './geo-math.js';
 import { siteFacts } from './facts.js';
 import { MAX_ANSWERS, parseMembers } from './record.js';

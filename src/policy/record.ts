@@ -1,8 +1,8 @@
 import type { GeoLocator, GeoResult } from '../geoip/types.js';
 import type { HealthView } from '../health/table.js';
 import type { RData } from '../wire/rr.js';
-import { ProblemCode as C } from '../zone/errors.js';
-import { ipv4Bytes, ipv6Bytes, ipv6Text } from '../zone/rdata.js';
+import { ProblemCode as C } from '../base/errors.js';
+import { ipv4Bytes, ipv6Bytes, ipv6Text } from '../base/address.js';
 import {
   checkKeys,
   describe,
@@ -15,7 +15,7 @@ import {
   scalarInt,
   scalarText,
   type Source,
-} from '../zone/yaml-source.js';
+} from '../base/yaml-source.js';
 import { type PolicyFacts, siteFacts } from './facts.js';
 import { addressesOf, type Site, type SiteAddress } from './site.js';
 import { SmoothWeighted } from './swrr.js';

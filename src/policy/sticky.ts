@@ -1,4 +1,4 @@
-import { ProblemCode as C } from '../zone/errors.js';
+import { ProblemCode as C } from '../base/errors.js';
 import { siteFacts } from './facts.js';
 import { parseMembers } from './record.js';
 import type { ClientHint, PolicyCompiler } from './types.js';

@@ -1,6 +1,6 @@
 import type { GeoLocator, GeoResult } from '../geoip/types.js';
 import type { HealthView } from '../health/table.js';
-import type { Entry, Node, Source } from '../zone/yaml-source.js';
+import type { Entry, Node, Source } from '../base/yaml-source.js';
 import type { PolicyFacts } from './facts.js';
 import type { Site, SiteAddress } from './site.js';
 

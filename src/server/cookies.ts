@@ -2,7 +2,7 @@
 // the secret makes and accepts the same cookies, so an anycast fleet behind one address works.
 import { randomBytes } from 'node:crypto';
 import { siphash24 } from '../wire/siphash.js';
-import { ipv4Bytes, ipv6Bytes } from '../zone/rdata.js';
+import { ipv4Bytes, ipv6Bytes } from '../base/address.js';
 
 /** RFC 7873 4: an 8-octet client cookie, then a server cookie of 8 to 32 octets, or none. */
 export function cookieLengthValid(len: number): boolean {

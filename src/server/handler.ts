@@ -18,7 +18,7 @@ import { HealthTable, type HealthView } from '../health/table.js';
 import { type Decision, decide, decidedPerNetwork, decisionKey } from '../policy/record.js';
 import { decideReferral } from '../policy/delegate.js';
 import type { ClientHint } from '../policy/types.js';
-import { ipv4Bytes, ipv6Bytes } from '../zone/rdata.js';
+import { ipv4Bytes, ipv6Bytes } from '../base/address.js';
 import { NO_CLIENT, resolve, type SteerContext, type SteerStep } from './resolve.js';
 import { COOKIE_REPLY_LEN, cookieLengthValid, type Cookies, CookieVerdict } from './cookies.js';
 import { classify, Shape, shapeReply } from './reply-shape.js';

@@ -1,6 +1,6 @@
 import { type FSWatcher, watch } from 'node:fs';
 import type { Logger } from '../log.js';
-import { formatProblem, type Problem, ProblemCode } from '../zone/errors.js';
+import { formatProblem, type Problem, ProblemCode } from '../base/errors.js';
 import { type LoadResult, loadZoneDir } from '../zone/load.js';
 import { ZoneSet } from '../zone/zone-set.js';
 

@@ -2,7 +2,7 @@
 // every problem reads file:line:col like a zone error.
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { ProblemCode as C } from '../zone/errors.js';
+import { ProblemCode as C } from '../base/errors.js';
 import {
   checkKeys,
   describe,
@@ -14,7 +14,7 @@ import {
   scalarInt,
   scalarText,
   type Source,
-} from '../zone/yaml-source.js';
+} from '../base/yaml-source.js';
 import { parsePrefix, type Prefix, type RrlOptions } from './rrl.js';
 
 export interface RrlConfig extends RrlOptions {

@@ -2,7 +2,7 @@
 // responses to one client network, of one class, for one name, are limited to a rate; past it,
 // every `slip`-th response goes out truncated (TC=1, no records) so a real resolver retries over
 // TCP, and the rest are dropped, so a spoofed flood cannot use the server as an amplifier.
-import { ipv4Bytes, ipv6Bytes } from '../zone/rdata.js';
+import { ipv4Bytes, ipv6Bytes } from '../base/address.js';
 
 /** What kind of response is limited; each has its own buckets (and its own metrics). */
 export const RrlClass = { Answer: 0, Nxdomain: 1, Nodata: 2, Referral: 3, Error: 4 } as const;

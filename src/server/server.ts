@@ -2,7 +2,7 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import { Admin, type AdminOptions } from '../admin/index.js';
 import type { Logger } from '../log.js';
 import { typeName, rcodeName } from '../wire/constants.js';
-import { ProblemsError } from '../zone/errors.js';
+import { ProblemsError } from '../base/errors.js';
 import { type LoadResult, loadZoneDir } from '../zone/load.js';
 import { siteZones } from '../policy/delegate.js';
 import { ZoneSet } from '../zone/zone-set.js';

@@ -9,7 +9,7 @@
 //     message_timeout_ms: 2000       # to receive one message, or hand over a reply
 //     max_pipelined: 64              # queries of one connection answered per turn
 //     max_buffered_bytes: 262144     # unanswered + unsent octets per connection
-import { checkKeys, mapEntries, type Node, scalarInt, type Source } from '../zone/yaml-source.js';
+import { checkKeys, mapEntries, type Node, scalarInt, type Source } from '../base/yaml-source.js';
 import { DEFAULT_TCP_LIMITS, MIN_BUFFERED_BYTES, type TcpLimits } from './tcp-limits.js';
 
 /** Each key: its field and its range. */

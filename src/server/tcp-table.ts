@@ -2,7 +2,7 @@
 // sockets here, time comes from an injected clock, so the policy is tested exactly
 // (test/tcp-table.test.ts). tcp.ts tells the table when a connection is busy or idle and makes
 // progress; the table decides which to admit, refuse, evict or time out, and counts why.
-import type { Clock } from '../health/clock.js';
+import type { Clock } from '../base/clock.js';
 import type { TcpLimits } from './tcp-limits.js';
 import { networkOf } from './tcp-network.js';
 

@@ -1,5 +1,5 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import type { Clock } from '../health/clock.js';
+import type { Clock } from '../base/clock.js';
 import type { Logger } from '../log.js';
 import type { QueryHandler } from './handler.js';
 import { servfailFor } from './servfail.js';

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { Type, typeFromName, typeName } from '../wire/constants.js';
 import { foldCase, isSubdomain, parentName } from '../wire/name.js';
 import type { RData, RRset } from '../wire/rr.js';
-import { ProblemCode as C } from './errors.js';
-import { checkName, resolveName } from './names.js';
+import { ProblemCode as C } from '../base/errors.js';
+import { checkName, resolveName } from '../wire/names.js';
 import { rdataText } from './present.js';
 import { parseRData } from './rdata.js';
 import {
@@ -20,7 +20,7 @@ import {
   scalarString,
   scalarText,
   type Source,
-} from './yaml-source.js';
+} from '../base/yaml-source.js';
 import type { Zone, ZoneNode } from './zone.js';
 import { compileDelegation, DELEGATE, type Delegation } from '../policy/delegate.js';
 import { compileDynamic, type DynamicRecord } from '../policy/record.js';

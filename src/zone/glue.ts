@@ -1,8 +1,8 @@
 import type { RData } from '../wire/rr.js';
-import { ProblemCode as C } from './errors.js';
+import { ProblemCode as C } from '../base/errors.js';
 import { rdataText } from './present.js';
-import { ipv4Bytes, ipv6Bytes, ipv6Text } from './rdata.js';
-import { describe, type Item, type Source } from './yaml-source.js';
+import { ipv4Bytes, ipv6Bytes, ipv6Text } from '../base/address.js';
+import { describe, type Item, type Source } from '../base/yaml-source.js';
 
 /**
  * The addresses given for a nameserver (apex `nameservers:` and a site's `nameserver:`), as A and

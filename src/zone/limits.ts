@@ -4,7 +4,7 @@
 // checked while parsing (MAX_NESTING in yaml-source.ts); size before parsing; counts after
 // parsing and before compiling, which is where the memory per record is spent.
 import { open } from 'node:fs/promises';
-import { type Problem, ProblemCode as C } from './errors.js';
+import { type Problem, ProblemCode as C } from '../base/errors.js';
 import type { Pair, YAMLMap, YAMLSeq } from 'yaml';
 import { STATIC_TYPES } from './compile.js';
 import {
@@ -16,7 +16,7 @@ import {
   type Node,
   scalarText,
   type Source,
-} from './yaml-source.js';
+} from '../base/yaml-source.js';
 
 export interface ZoneLimits {
   /** Octets per zone file. */

@@ -2,9 +2,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMap, type YAMLMap } from 'yaml';
 import { compileZone } from './compile.js';
-import { type Problem, ProblemCode as C, sortProblems } from './errors.js';
+import { type Problem, ProblemCode as C, sortProblems } from '../base/errors.js';
 import { checkCounts, readZoneFile, ZONE_LIMITS, type ZoneLimits } from './limits.js';
-import { type Node, Source } from './yaml-source.js';
+import { type Node, Source } from '../base/yaml-source.js';
 import type { Zone } from './zone.js';
 
 export interface LoadResult {

@@ -1,65 +1,9 @@
-import { isIP } from 'node:net';
 import { Type } from '../wire/constants.js';
 import type { RData } from '../wire/rr.js';
-import { resolveName } from './names.js';
+import { resolveName } from '../wire/names.js';
+import { ipv4Bytes, ipv6Bytes, ipv6Text } from '../base/address.js';
 
 export type RDataResult = { ok: true; rdata: RData } | { ok: false; message: string };
-
-export function ipv4Bytes(s: string): Uint8Array | null {
-  if (isIP(s) !== 4) return null;
-  return Uint8Array.from(s.split('.').map(Number));
-}
-
-export function ipv6Bytes(s: string): Uint8Array | null {
-  if (isIP(s) !== 6 || s.includes('%')) return null;
-  let head = s;
-  let tail4: number[] = [];
-  const m = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  if (m) {
-    head = m[1]!.endsWith('::') ? m[1]! : m[1]!.slice(0, -1);
-    tail4 = m[2]!.split('.').map(Number);
-  }
-  const groupsNeeded = tail4.length ? 6 : 8;
-  const [l, r] = head.includes('::') ? head.split('::') : [head, undefined];
-  const left = l ? l.split(':').filter((x) => x !== '') : [];
-  const right = r !== undefined && r !== '' ? r.split(':').filter((x) => x !== '') : [];
-  const fill = r !== undefined ? groupsNeeded - left.length - right.length : 0;
-  const groups = [...left, ...Array(fill).fill('0'), ...right].map((g) => parseInt(g, 16));
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    out[i * 2] = g >> 8;
-    out[i * 2 + 1] = g & 0xff;
-  });
-  tail4.forEach((b, i) => (out[12 + i] = b));
-  return out;
-}
-
-/** Canonical text of an IPv6 address (RFC 5952) from 16 octets. */
-export function ipv6Text(b: Uint8Array): string {
-  // RFC 5952 5: IPv4-mapped addresses keep the dotted quad.
-  if (b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff)
-    return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[i]! << 8) | b[i + 1]!);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
 
 function int(s: string | undefined, max: number): number | null {
   if (s === undefined || !/^\d+$/.test(s)) return null;

@@ -7,10 +7,10 @@ import { compileProbe } from '../health/config.js';
 import { NO_PROBE, type ProbeSpec } from '../health/spec.js';
 import type { AdminState } from '../health/table.js';
 import type { Site, SiteAddress, SiteNameserver } from '../policy/site.js';
-import { ProblemCode as C } from './errors.js';
+import { ProblemCode as C } from '../base/errors.js';
 import { nameserverAddresses } from './glue.js';
-import { resolveName } from './names.js';
-import { ipv4Bytes, ipv6Bytes, ipv6Text } from './rdata.js';
+import { resolveName } from '../wire/names.js';
+import { ipv4Bytes, ipv6Bytes, ipv6Text } from '../base/address.js';
 import {
   checkKeys,
   describe,
@@ -23,7 +23,7 @@ import {
   scalarInt,
   scalarText,
   type Source,
-} from './yaml-source.js';
+} from '../base/yaml-source.js';
 
 export const SITE_KEYS = [
   'location',

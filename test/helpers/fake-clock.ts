@@ -1,7 +1,7 @@
-// A Clock (src/health/clock.ts) that moves only when the test says, so probe schedules, timeouts
+// A Clock (src/base/clock.ts) that moves only when the test says, so probe schedules, timeouts
 // and rise/fall timing are asserted to the millisecond. Timers due at the same time run in the
 // order they were set; between timers, pending promise callbacks are allowed to run.
-import type { Clock } from '../../src/health/clock.js';
+import type { Clock } from '../../src/base/clock.js';
 
 interface Timer {
   at: number;

@@ -5,7 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatProblem } from '../../src/zone/errors.js';
+import { formatProblem } from '../../src/base/errors.js';
 import { ZONE_LIMITS } from '../../src/zone/limits.js';
 import { compileText, loadZoneFiles } from '../../src/zone/load.js';
 

@@ -5,7 +5,7 @@
 // File layout: binary search tree | 16 zero octets | data section | "\xAB\xCD\xEFMaxMind.com" | metadata map.
 
 import { writeFile, rename } from 'node:fs/promises';
-import { parseCidr } from '../../src/geoip/address.js';
+import { parseCidr } from '../../src/base/address.js';
 
 /** Values with an explicit MaxMind type; plain JS values get a type from their shape (see `encode`). */
 export interface Typed {

@@ -4,7 +4,7 @@
 // is read and the cold-start probe round runs, so the first transitions are there too).
 import { transitionMessage } from '../../health/log.js';
 import type { HealthTable, Transition } from '../../health/table.js';
-import { formatProblem } from '../../zone/errors.js';
+import { formatProblem } from '../../base/errors.js';
 import { reloadResult, type ReloadResult } from '../metrics.js';
 
 /** A reload's outcome (src/server/reloader.ts ReloadOutcome), as metrics.ts reads it. */

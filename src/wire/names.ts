@@ -1,10 +1,6 @@
-import {
-  foldCase,
-  isSubdomain,
-  MAX_LABEL_OCTETS,
-  MAX_NAME_OCTETS,
-  splitLabels,
-} from '../wire/name.js';
+// Names as zone and config files write them (RFC 1035 5.1): resolved against an origin and checked
+// for the characters a host name may hold. Text in, text out: the codec is name.ts.
+import { foldCase, isSubdomain, MAX_LABEL_OCTETS, MAX_NAME_OCTETS, splitLabels } from './name.js';
 
 export type NameResult = { ok: true; name: string } | { ok: false; message: string };
 
