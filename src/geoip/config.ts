@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve as resolvePath } from 'node:path';
 import { DEFAULT_WIDEN_LOOKUPS_PER_SECOND } from './budget.js';
-import { locationOf, parseCountry } from './overrides.js';
+import { GEOIP_EXAMPLES, locationOf, parseCountry } from './location-syntax.js';
 import { ProblemCode as C } from '../base/errors.js';
 import {
   checkKeys,
@@ -156,8 +156,8 @@ export function parseGeoipConfig(
         if (!inner) break;
         checkKeys(src, inner, ['lat', 'lon', 'country'], e.path);
         const c = inner.find((x) => x.key === 'country');
-        const country = c ? parseCountry(src, c.value, c.path) : null;
-        const loc = locationOf(src, e.value, e.path, inner);
+        const country = c ? parseCountry(src, c.value, c.path, GEOIP_EXAMPLES) : null;
+        const loc = locationOf(src, e.value, e.path, inner, GEOIP_EXAMPLES);
         if (loc && (!c || country !== null)) cfg.defaultLocation = { ...loc, country };
         break;
       }

@@ -5,7 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Location } from './types.js';
 import { bitAt, networkText, parseCidr, type Network } from '../base/address.js';
-import { continentOf, countryPoint, isCountry } from './countries.js';
+import { continentOf, countryPoint } from './countries.js';
+import {
+  GEOIP_EXAMPLES,
+  parseContinent,
+  parseCountry,
+  parseLocation,
+  parseSubdivision,
+} from './location-syntax.js';
 import { ProblemCode as C, ProblemsError, sortProblems, type Problem } from '../base/errors.js';
 import {
   checkKeys,
@@ -117,72 +124,6 @@ const KEYS = [
   'site',
   'note',
 ] as const;
-const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'];
-
-function number(src: Source, node: Node | null, path: string, limit: number): number | null {
-  if (isScalar(node) && typeof node.value === 'number' && Math.abs(node.value) <= limit)
-    return node.value;
-  src.report(
-    node,
-    path,
-    C.badValue,
-    `must be a number -${limit} to ${limit}, got ${describe(node)}`,
-  );
-  return null;
-}
-
-/** `{ lat: 50.11, lon: 8.68 }`, as a site's location is written in zone files. */
-export function parseLocation(src: Source, node: Node | null, path: string): Location | null {
-  const entries = mapEntries(src, node, path);
-  if (!entries) return null;
-  checkKeys(src, entries, ['lat', 'lon'], path);
-  return locationOf(src, node, path, entries);
-}
-
-/** lat and lon among a mapping's entries (keys already checked by the caller). */
-export function locationOf(
-  src: Source,
-  node: Node | null,
-  path: string,
-  entries: readonly Entry[],
-): Location | null {
-  const lat = entries.find((e) => e.key === 'lat');
-  const lon = entries.find((e) => e.key === 'lon');
-  if (!lat || !lon) {
-    src.report(
-      node,
-      path,
-      C.missingKey,
-      'a location needs both lat and lon, e.g. { lat: 50.11, lon: 8.68 }',
-    );
-    return null;
-  }
-  const la = number(src, lat.value, lat.path, 90);
-  const lo = number(src, lon.value, lon.path, 180);
-  return la === null || lo === null ? null : { lat: la, lon: lo };
-}
-
-/** An ISO 3166-1 alpha-2 code that exists, in upper case. */
-export function parseCountry(src: Source, node: Node | null, path: string): string | null {
-  const t = scalarText(node);
-  if (t !== null && isCountry(t)) return t;
-  if (t !== null && isCountry(t.toUpperCase()))
-    src.report(
-      node,
-      path,
-      C.badValue,
-      `country codes are written in upper case: "${t.toUpperCase()}"`,
-    );
-  else
-    src.report(
-      node,
-      path,
-      C.badValue,
-      `must be an ISO 3166-1 alpha-2 country code (e.g. DE), got ${describe(node)}`,
-    );
-  return null;
-}
-
 function parseSite(src: Source, node: Node | null, path: string): string | null {
   const t = scalarText(node);
   if (t !== null && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(t)) return t;
@@ -243,37 +184,21 @@ function parseEntry(
   const sub = get('subdivision');
   const site = get('site');
   const note = get('note');
-  const location = loc ? parseLocation(src, loc.value, loc.path) : null;
-  let country = ctry ? parseCountry(src, ctry.value, ctry.path) : null;
-  let continent: string | null = null;
-  if (cont) {
-    const t = scalarText(cont.value);
-    if (t !== null && CONTINENTS.includes(t)) continent = t;
-    else
-      src.report(
-        cont.value,
-        cont.path,
-        C.badValue,
-        `must be a continent code (${CONTINENTS.join(', ')}), got ${describe(cont.value)}`,
-      );
-  }
-  let subdivision: string | null = null;
-  if (sub) {
-    const t = scalarText(sub.value);
-    if (t === null || !/^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(t) || !isCountry(t.slice(0, 2)))
+  const location = loc ? parseLocation(src, loc.value, loc.path, GEOIP_EXAMPLES) : null;
+  let country = ctry ? parseCountry(src, ctry.value, ctry.path, GEOIP_EXAMPLES) : null;
+  const continent = cont ? parseContinent(src, cont.value, cont.path) : null;
+  let subdivision = sub ? parseSubdivision(src, sub.value, sub.path, GEOIP_EXAMPLES) : null;
+  // The subdivision names its country ("US-CA" is in US): it must agree with country: if given.
+  if (sub && subdivision !== null) {
+    if (ctry && country !== null && !subdivision.startsWith(`${country}-`)) {
       src.report(
         sub.value,
         sub.path,
         C.badValue,
-        `must be an ISO 3166-2 subdivision code (e.g. US-CA), got ${describe(sub.value)}`,
+        `subdivision ${subdivision} is not in country ${country}`,
       );
-    else if (ctry && country !== null && !t.startsWith(`${country}-`))
-      src.report(sub.value, sub.path, C.badValue, `subdivision ${t} is not in country ${country}`);
-    else {
-      subdivision = t;
-      // The subdivision names its country ("US-CA" is in US).
-      if (!ctry) country = t.slice(0, 2);
-    }
+      subdivision = null;
+    } else if (!ctry) country = subdivision.slice(0, 2);
   }
   const siteName = site ? parseSite(src, site.value, site.path) : null;
   if (note && scalarText(note.value) === null)

@@ -1,6 +1,6 @@
 import { commonPrefixLength, networkText, parseCidr, type Network } from '../base/address.js';
 import { ProblemCode as C } from '../base/errors.js';
-import { parseContinent, parseCountry, parseSubdivision } from '../zone/sites.js';
+import { parseContinent, parseCountry, parseSubdivision } from '../geoip/location-syntax.js';
 import {
   checkKeys,
   describe,

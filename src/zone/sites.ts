@@ -1,8 +1,12 @@
 import { isIP } from 'node:net';
-import { isCountry } from '../geoip/countries.js';
+import {
+  parseContinent,
+  parseCountry,
+  parseLocation,
+  parseSubdivision,
+} from '../geoip/location-syntax.js';
 import { foldCase, isSubdomain } from '../wire/name.js';
 import type { RData } from '../wire/rr.js';
-import type { Location } from '../geoip/types.js';
 import { compileProbe } from '../health/config.js';
 import { NO_PROBE, type ProbeSpec } from '../health/spec.js';
 import type { AdminState } from '../health/table.js';
@@ -41,7 +45,6 @@ export const SITE_KEYS = [
 export const ADDRESS_KEYS = ['address', 'weight', 'probe'] as const;
 /** Keys of a site's `nameserver:` (docs/delegation.md). */
 export const NAMESERVER_KEYS = ['name', 'addresses'] as const;
-export const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
 export const MAX_WEIGHT = 1000;
 
 /**
@@ -58,87 +61,6 @@ export interface NameserverGlue {
   readonly v6: readonly RData[];
   /** An address had a problem, so the glue is incomplete: checks that need it stay quiet. */
   readonly tainted: boolean;
-}
-
-/** A number scalar within [min, max], or a problem. */
-export function scalarNumber(
-  src: Source,
-  node: Node | null,
-  path: string,
-  min: number,
-  max: number,
-): number | null {
-  if (isScalar(node) && typeof node.value === 'number' && node.value >= min && node.value <= max)
-    return node.value;
-  src.report(node, path, C.badValue, `must be a number ${min} to ${max}, got ${describe(node)}`);
-  return null;
-}
-
-export function parseLocation(src: Source, node: Node | null, path: string): Location | null {
-  const entries = mapEntries(src, node, path);
-  if (!entries) return null;
-  checkKeys(src, entries, ['lat', 'lon'], path);
-  const lat = entries.find((e) => e.key === 'lat');
-  const lon = entries.find((e) => e.key === 'lon');
-  if (!lat || !lon) {
-    src.report(
-      node,
-      path,
-      C.missingKey,
-      'a location needs both lat and lon, e.g. { lat: 53.35, lon: -6.26 }',
-    );
-    return null;
-  }
-  const la = scalarNumber(src, lat.value, lat.path, -90, 90);
-  const lo = scalarNumber(src, lon.value, lon.path, -180, 180);
-  return la === null || lo === null ? null : { lat: la, lon: lo };
-}
-
-/** An ISO 3166-1 alpha-2 code that exists (so "UK" and "EU" are caught), in upper case. */
-export function parseCountry(src: Source, node: Node | null, path: string): string | null {
-  const t = scalarText(node);
-  if (t !== null && isCountry(t)) return t;
-  src.report(
-    node,
-    path,
-    C.badValue,
-    countryHint(t) ?? `must be an ISO 3166-1 alpha-2 country code (e.g. US), got ${describe(node)}`,
-  );
-  return null;
-}
-
-function countryHint(t: string | null): string | null {
-  if (t === 'UK') return 'UK is not an ISO 3166-1 country code: the United Kingdom is GB';
-  if (t !== null && t !== t.toUpperCase() && isCountry(t.toUpperCase()))
-    return `country codes are written in upper case: "${t.toUpperCase()}"`;
-  return null;
-}
-
-export function parseContinent(src: Source, node: Node | null, path: string): string | null {
-  const t = scalarText(node);
-  if (t !== null && (CONTINENTS as readonly string[]).includes(t)) return t;
-  src.report(
-    node,
-    path,
-    C.badValue,
-    `must be a continent code (${CONTINENTS.join(', ')}), got ${describe(node)}`,
-  );
-  return null;
-}
-
-/** ISO 3166-2: the country's alpha-2 code, '-', then one to three letters or digits (US-VA, GB-LND, FR-75). */
-export function parseSubdivision(src: Source, node: Node | null, path: string): string | null {
-  const t = scalarText(node);
-  const m = t === null ? null : /^([A-Z]{2})-[A-Z0-9]{1,3}$/.exec(t);
-  if (m && isCountry(m[1]!)) return t;
-  const why = m ? `: ${m[1]} is not a country code` : '';
-  src.report(
-    node,
-    path,
-    C.badValue,
-    `must be an ISO 3166-2 subdivision code in upper case (e.g. US-VA), got ${describe(node)}${why}`,
-  );
-  return null;
 }
 
 /**
