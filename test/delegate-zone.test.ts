@@ -3,7 +3,8 @@
 // (siteZones). The answers on the wire are in delegate-parent and delegate-site.
 import { describe, expect, it } from 'vitest';
 import { HealthTable } from '../src/health/table.js';
-import { decideReferral, type Delegation, siteZones } from '../src/policy/delegate.js';
+import { decideReferral, type Delegation } from '../src/policy/delegate.js';
+import { siteZones } from '../src/zone/site-zones.js';
 import { Type } from '../src/wire/constants.js';
 import type { RData } from '../src/wire/rr.js';
 import { formatProblem } from '../src/base/errors.js';

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { typeName, rcodeName } from '../wire/constants.js';
 import { ProblemsError } from '../base/errors.js';
 import { type LoadResult, loadZoneDir } from '../zone/load.js';
-import { siteZones } from '../policy/delegate.js';
+import { siteZones } from '../zone/site-zones.js';
 import { ZoneSet } from '../zone/zone-set.js';
 import type { GeoLocator } from '../geoip/types.js';
 import { logTransitions } from '../health/log.js';
