@@ -17,7 +17,6 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
-import type { Zone } from '../zone/zone.js';
 import {
   checksOf,
   type HealthProber,
@@ -28,7 +27,8 @@ import {
   targetsOf,
 } from './prober.js';
 import type { Check } from './spec.js';
-import type { HealthTable, ProbeResult, SiteTargets } from './table.js';
+import type { HealthTable } from './table.js';
+import type { ProbedZone, ProbeResult, SiteTargets } from './types.js';
 
 /** Main thread to probe thread. */
 export type ToThread =
@@ -53,15 +53,6 @@ const THREAD_START_MS = 10_000;
 
 /** A thread that exited is replaced after this long (a thread failing at start does not spin). */
 const RESTART_MS = 1000;
-
-export interface ProbeThreadInfo {
-  /** The thread's kernel task ID (Linux; null elsewhere, or before it has started). */
-  tid: number | null;
-  /** CPU time the thread has used (user + system), from /proc; null when unknown. */
-  cpuSeconds: number | null;
-  /** Times a thread was started: 1 normally, more if one ever exited. */
-  starts: number;
-}
 
 export interface ThreadedProberOptions {
   concurrency?: number;
@@ -102,7 +93,7 @@ export class ThreadedProber implements HealthProber {
    * `waitMs` from when the thread is up: the cold-start wait is for probes, and a thread takes
    * tens of milliseconds to start (more when run from source), bounded by THREAD_START_MS.
    */
-  async start(zones: readonly Zone[], waitMs: number): Promise<RoundResult> {
+  async start(zones: readonly ProbedZone[], waitMs: number): Promise<RoundResult> {
     const t0 = Date.now();
     this.sync(zones);
     if (this.worker && !this.readySeen) {
@@ -131,7 +122,7 @@ export class ThreadedProber implements HealthProber {
     return { complete, checks: this.wanted.size, pending, elapsedMs: Date.now() - t0 };
   }
 
-  sync(zones: readonly Zone[]): void {
+  sync(zones: readonly ProbedZone[]): void {
     if (this.stopped) return;
     const sites = targetsOf(zones);
     this.table.sync(sites);

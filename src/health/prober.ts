@@ -14,12 +14,10 @@
 // Reload. `sync(zones)` diffs checks by key (src/health/spec.ts): an unchanged check keeps its
 // timer and its addresses keep their state; a removed one stops (a result in flight is dropped);
 // a new one starts and runs at once.
-import type { Zone } from '../zone/zone.js';
 import { type Clock, realClock } from '../base/clock.js';
 import { runProbe } from './probes/index.js';
 import { type Check, checkFor, type ProbeOutcome } from './spec.js';
-import type { ProbeThreadInfo } from './probe-thread.js';
-import type { ProbeResult, SiteTargets } from './table.js';
+import type { ProbedZone, ProbeResult, ProbeThreadInfo, SiteTargets } from './types.js';
 
 export type ProbeRunner = (check: Check, signal: AbortSignal) => Promise<ProbeOutcome>;
 
@@ -34,8 +32,8 @@ export interface ProbeSink {
 
 /** What the server and the admin API need of a prober: this one, or the probe thread's. */
 export interface HealthProber {
-  start(zones: readonly Zone[], waitMs: number): Promise<RoundResult>;
-  sync(zones: readonly Zone[]): void;
+  start(zones: readonly ProbedZone[], waitMs: number): Promise<RoundResult>;
+  sync(zones: readonly ProbedZone[]): void;
   stop(): Promise<void>;
   stats(): ProberStats;
   checks(): { check: Check; addresses: Subscriber[] }[];
@@ -112,7 +110,7 @@ export function checksOf(
 }
 
 /** Every site of the zones, as the health table registers them. */
-export function targetsOf(zones: readonly Zone[]): SiteTargets[] {
+export function targetsOf(zones: readonly ProbedZone[]): SiteTargets[] {
   const out: SiteTargets[] = [];
   for (const z of zones)
     for (const s of z.sites.values())
@@ -156,7 +154,7 @@ export class Prober implements HealthProber {
    * Register the zones and probe every check once, then wait for those first results, at most
    * `waitMs` (the cold-start round: the server opens its listeners after it).
    */
-  async start(zones: readonly Zone[], waitMs: number): Promise<RoundResult> {
+  async start(zones: readonly ProbedZone[], waitMs: number): Promise<RoundResult> {
     const t0 = this.clock.now();
     this.sync(zones);
     const firsts = [...this.jobs.values()].map((j) => j.first);
@@ -174,7 +172,7 @@ export class Prober implements HealthProber {
   }
 
   /** Install the zones' sites and checks (start, and every reload). */
-  sync(zones: readonly Zone[]): void {
+  sync(zones: readonly ProbedZone[]): void {
     this.syncTargets(targetsOf(zones));
   }
 

@@ -20,10 +20,9 @@ import {
 } from './state-file.js';
 import { probeConfigKey, probeLabel, type ProbeSpec } from './spec.js';
 import { capSeconds, nextFlipMs } from './ttl.js';
+import type { AdminState, ProbeResult, SiteState, SiteTargets, Verdict } from './types.js';
 
-export type AdminState = 'enabled' | 'drain';
-export type Verdict = 'up' | 'down' | 'unknown';
-export type SiteState = 'available' | 'unavailable' | 'unknown';
+export type { AdminState, ProbeResult, SiteState, SiteTargets, Verdict } from './types.js';
 export type { OverrideRecord, OverrideState };
 
 /**
@@ -44,27 +43,11 @@ export interface HealthView {
   ttlCap(zone: string, site: string): number;
 }
 
-/** A site as the prober registers it from a compiled zone. */
-export interface SiteTargets {
-  readonly zone: string;
-  readonly site: string;
-  /** `state:` in the zone file. */
-  readonly state: AdminState;
-  readonly minHealthy: number;
-  readonly addresses: readonly { readonly address: string; readonly probe: ProbeSpec }[];
-}
-
 /** A site, or one address of a site (address given). */
 export interface Target {
   readonly zone: string;
   readonly site: string;
   readonly address?: string | null;
-}
-
-export interface ProbeResult {
-  readonly ok: boolean;
-  readonly reason: string;
-  readonly latencyMs: number;
 }
 
 /**

@@ -13,7 +13,7 @@
 // never the clock, so a cap changes only when a result arrives, and the health table's version
 // moves with it (the handler's memoised replies key on that version).
 import type { ProbeSpec } from './spec.js';
-import type { Verdict } from './table.js';
+import type { Verdict } from './types.js';
 
 /** Results after a flip during which an address counts as possibly flapping. */
 export const FLAP_WINDOW_PROBES = 10;
