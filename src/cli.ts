@@ -5,13 +5,8 @@ import { randomBytes } from 'node:crypto';
 import type { CookiesConfig } from './server/rrl-config.js';
 import { Command, Option } from 'commander';
 import { dirname, resolve as resolvePath } from 'node:path';
-import {
-  type Config,
-  DEFAULT_CONFIG,
-  DEFAULT_STATE_FILE,
-  loadConfig,
-  parseEndpoint,
-} from './config.js';
+import { parseEndpoint } from './base/endpoint.js';
+import { type Config, DEFAULT_CONFIG, DEFAULT_STATE_FILE, loadConfig } from './config.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT } from './admin/index.js';
 import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { type AdminConfig, parseAdminConfig } from './admin/config.js';
 import { defaultGeoipConfig, type GeoipConfig, parseGeoipConfig } from './geoip/config.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
-import { DEFAULT_COLD_START_MS, DEFAULT_TCP, type Endpoint } from './server/server.js';
+import { type Endpoint, parseEndpoint } from './base/endpoint.js';
+import { DEFAULT_COLD_START_MS, DEFAULT_TCP } from './server/server.js';
 import { DEFAULT_CONCURRENCY } from './health/prober.js';
 import { parseTcpLimits } from './server/tcp-config.js';
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from './server/tcp-limits.js';
@@ -113,29 +113,6 @@ const KEYS = [
   'rrl',
   'cookies',
 ] as const;
-
-/**
- * "127.0.0.1:53", "[::1]:53", "::1" (port 53), "0.0.0.0". Hosts are IP addresses (no name lookups
- * at start-up); the port is decimal digits, so "127.0.0.1:" or "127.0.0.1:0x35" are rejected.
- */
-export function parseEndpoint(text: string, defaultPort = 53): Endpoint | null {
-  const t = text.trim();
-  let host = t;
-  let portText: string | undefined;
-  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(t);
-  if (bracketed) {
-    host = bracketed[1]!;
-    portText = bracketed[2];
-    if (isIP(host) !== 6) return null;
-  } else if ((t.match(/:/g) ?? []).length === 1) {
-    [host, portText] = t.split(':') as [string, string];
-    if (isIP(host) !== 4) return null;
-  } else if (isIP(host) === 0) return null;
-  if (portText === undefined) return { host, port: defaultPort };
-  if (!/^[0-9]{1,5}$/.test(portText)) return null;
-  const port = Number(portText);
-  return port <= 65535 ? { host, port } : null;
-}
 
 /** Read the YAML config; relative paths in it are relative to the file. Unknown keys are errors. */
 export async function loadConfig(file: string): Promise<Config> {

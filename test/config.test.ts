@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, loadConfig, parseEndpoint } from '../src/config.js';
+import { parseEndpoint } from '../src/base/endpoint.js';
+import { DEFAULT_CONFIG, loadConfig } from '../src/config.js';
 import { defaultGeoipConfig } from '../src/geoip/config.js';
 import { formatProblem, ProblemsError } from '../src/base/errors.js';
 

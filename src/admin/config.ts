@@ -6,16 +6,11 @@
 //     token: s3cret                 # or token_file: admin-token (relative to the config file)
 //     allowed_hosts: [geosteer-admin.internal]   # more names the Host header may carry
 //   admin: false                    # no admin listener, no metrics
-//
-// This module imports src/config.ts (parseEndpoint) and is imported only by it; the server
-// imports the admin API through src/admin/index.ts, which must not import src/config.ts (config
-// reads server.ts constants while it loads, and server.ts imports the admin API).
 
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
-import { parseEndpoint } from '../config.js';
-import type { Endpoint } from '../server/server.js';
+import { type Endpoint, parseEndpoint } from '../base/endpoint.js';
 import { ProblemCode as C } from '../base/errors.js';
 import {
   checkKeys,

@@ -1,7 +1,7 @@
 // What the admin API is started with, and the checks every way of starting it shares (the
 // config file, --admin, tests).
 import { readFile } from 'node:fs/promises';
-import type { Endpoint } from '../server/server.js';
+import type { Endpoint } from '../base/endpoint.js';
 import { isLoopback } from './loopback.js';
 
 export { isLoopback };

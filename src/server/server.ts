@@ -1,5 +1,6 @@
 import type { Socket as UdpSocket } from 'node:dgram';
 import { Admin, type AdminOptions } from '../admin/index.js';
+import type { Endpoint } from '../base/endpoint.js';
 import type { Logger } from '../log.js';
 import { typeName, rcodeName } from '../wire/constants.js';
 import { ProblemsError } from '../base/errors.js';
@@ -19,11 +20,6 @@ import { Reloader } from './reloader.js';
 import { listenTcp, monotonicClock, type TcpListener, type TcpOptions, tcpLimits } from './tcp.js';
 import { ConnectionTable, type TcpStats } from './tcp-table.js';
 import { listenUdp } from './udp.js';
-
-export interface Endpoint {
-  host: string;
-  port: number;
-}
 
 export interface ServerOptions {
   listen: Endpoint[];
