@@ -12,7 +12,7 @@ import { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT } from './admin/index.js';
 import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
 import { explainCommand, type ExplainFlags } from './explain/command.js';
 import { addDnssecCommand } from './dnssec/command.js';
-import { GeosteerServer } from './server/server.js';
+import { startServing } from './serve.js';
 import { formatProblem, ProblemsError } from './base/errors.js';
 import { exportZone } from './zone/export.js';
 import { loadZoneDir, loadZonePaths } from './zone/load.js';
@@ -135,7 +135,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   try {
     // Each database and the overrides file log a line as they open: no summary line repeats them.
     geo = await openGeoLocator(cfg.geoip, { logger: log, watch: cfg.watch });
-    const server = await GeosteerServer.start({
+    const { server } = await startServing({
       geo,
       listen: cfg.listen,
       udp: cfg.udp,

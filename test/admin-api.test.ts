@@ -73,7 +73,7 @@ async function serve(
 ): Promise<Admin> {
   const s = await startServer(files, { admin: LOOPBACK_ADMIN, ...opts });
   running.push(s);
-  const base = s.server.admin!.address!.url;
+  const base = s.admin!.address!.url;
   return {
     s,
     get: (p, token) => request(base, 'GET', p, token === undefined ? {} : { token }),
@@ -90,7 +90,7 @@ const errorOf = (r: HttpReply) => (r.json as { error: { code: string; message: s
 describe('listening', () => {
   it('listens on the loopback address given, logs where, and stops with the server', async () => {
     const x = await serve();
-    const addr = x.s.server.admin!.address!;
+    const addr = x.s.admin!.address!;
     expect(addr.host).toBe('127.0.0.1');
     expect(addr.url).toBe(`http://127.0.0.1:${addr.port}`);
     expect(x.s.logs).toContainEqual(
@@ -133,7 +133,7 @@ describe('bearer token', () => {
     ['Bearer without a token', { authorization: 'Bearer ' }],
   ])('401 with %s, on every route (unknown ones too)', async (_what, auth) => {
     const x = await serve({ admin: { ...LOOPBACK_ADMIN, token: TOKEN } });
-    const base = x.s.server.admin!.address!.url;
+    const base = x.s.admin!.address!.url;
     for (const [method, path] of [
       ['GET', '/status'],
       ['GET', '/metrics'],
@@ -152,7 +152,7 @@ describe('bearer token', () => {
 
   it('200 with the right token, the scheme in any case', async () => {
     const x = await serve({ admin: { ...LOOPBACK_ADMIN, token: TOKEN } });
-    const base = x.s.server.admin!.address!.url;
+    const base = x.s.admin!.address!.url;
     expect((await request(base, 'GET', '/status', { token: TOKEN })).status).toBe(200);
     expect(
       (await request(base, 'GET', '/metrics', { authorization: `bearer ${TOKEN}` })).status,
@@ -208,7 +208,7 @@ describe('routes and error codes', () => {
     ['POST', '/sites/%E0%A4%A/drain', 400, 'bad-param'],
   ])('%s %s: %i %s', async (method, path, status, code) => {
     const x = await serve();
-    const r = await request(x.s.server.admin!.address!.url, method, path);
+    const r = await request(x.s.admin!.address!.url, method, path);
     expect(r.status).toBe(status);
     expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(errorOf(r)).toEqual({ code, message: expect.any(String) });
@@ -235,7 +235,7 @@ describe('routes and error codes', () => {
 
   it('HEAD is GET without a body', async () => {
     const x = await serve();
-    const r = await request(x.s.server.admin!.address!.url, 'HEAD', '/status');
+    const r = await request(x.s.admin!.address!.url, 'HEAD', '/status');
     expect(r.status).toBe(200);
     expect(r.text).toBe('');
     expect(Number(r.headers.get('content-length'))).toBeGreaterThan(100);

@@ -34,8 +34,8 @@ let page: Page;
 
 beforeAll(async () => {
   s = await startServer({ 'b.test.yaml': ZONE }, { admin: LOOPBACK_ADMIN });
-  admin = s.server.admin!.address!.url;
-  adminPort = s.server.admin!.address!.port;
+  admin = s.admin!.address!.url;
+  adminPort = s.admin!.address!.port;
   // The attacker's site: an empty page to run scripts from.
   attacker = createServer((_req, res) => {
     res.setHeader('content-type', 'text/html');

@@ -44,7 +44,7 @@ async function serve(token: string | null = null): Promise<{ s: TestServer; base
     { admin: { ...LOOPBACK_ADMIN, token } },
   );
   running.push(s);
-  return { s, base: s.server.admin!.address!.url };
+  return { s, base: s.admin!.address!.url };
 }
 
 const dashboard = async (base: string) =>

@@ -67,13 +67,13 @@ describe('docs/admin.md', () => {
 
   it('the /status sample has exactly the fields of a real /status', async () => {
     // With an override, so the real document's overrides list has an entry to compare.
-    await request(s.server.admin!.address!.url, 'POST', '/sites/fra/drain');
-    const real = (await request(s.server.admin!.address!.url, 'GET', '/status')).json;
+    await request(s.admin!.address!.url, 'POST', '/sites/fra/drain');
+    const real = (await request(s.admin!.address!.url, 'GET', '/status')).json;
     expect(shape(JSON.parse(block('json status'))).sort()).toEqual(shape(real).sort());
   });
 
   it('the metrics table lists every geosteer metric /metrics exposes', async () => {
-    const text = (await request(s.server.admin!.address!.url, 'GET', '/metrics')).text;
+    const text = (await request(s.admin!.address!.url, 'GET', '/metrics')).text;
     const exposed = new Set([...text.matchAll(/^# TYPE (geosteer_\w+) /gm)].map((m) => m[1]!));
     const documented = new Set([...md.matchAll(/^\| `(geosteer_\w+)`/gm)].map((m) => m[1]!));
     expect([...documented].sort()).toEqual([...exposed].sort());
@@ -157,7 +157,7 @@ describe('the curl commands of docs/admin.md and the README', () => {
     try {
       for (const command of commands) {
         const server = command.includes('Authorization') ? locked : open;
-        const r = await runCurl(command, server.server.admin!.address!.port, tokenFile);
+        const r = await runCurl(command, server.admin!.address!.port, tokenFile);
         const unknownSite = command.includes('/sites/iad/');
         expect({ command, code: r.code, statuses: r.statuses }).toEqual({
           command,
@@ -172,7 +172,7 @@ describe('the curl commands of docs/admin.md and the README', () => {
       }
       // The changes took effect: the last word on eu-west was the README's clear, on fra the
       // runbook's undrain; us-east's address is still forced down.
-      const status = (await request(open.server.admin!.address!.url, 'GET', '/status')).json as {
+      const status = (await request(open.admin!.address!.url, 'GET', '/status')).json as {
         overrides: { site: string; address: string | null; state: string }[];
       };
       expect(status.overrides.map((o) => [o.site, o.address, o.state])).toEqual([

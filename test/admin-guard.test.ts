@@ -37,7 +37,7 @@ async function answerOf(s: TestServer): Promise<string[]> {
 }
 
 async function overridesOf(s: TestServer): Promise<unknown[]> {
-  const r = await request(s.server.admin!.address!.url, 'GET', '/status');
+  const r = await request(s.admin!.address!.url, 'GET', '/status');
   return (r.json as { overrides: unknown[] }).overrides;
 }
 
@@ -47,7 +47,7 @@ describe('forged requests change nothing', () => {
   let own: string;
   beforeAll(async () => {
     s = await startServer({ 'g.test.yaml': ZONE }, { admin: LOOPBACK_ADMIN });
-    addr = s.server.admin!.address!;
+    addr = s.admin!.address!;
     own = `127.0.0.1:${addr.port}`;
   });
   afterAll(() => s.stop());
@@ -240,7 +240,7 @@ describe('request bodies of changes', () => {
   let url: string;
   beforeAll(async () => {
     s = await startServer({ 'g.test.yaml': ZONE }, { admin: LOOPBACK_ADMIN });
-    url = s.server.admin!.address!.url;
+    url = s.admin!.address!.url;
   });
   afterAll(() => s.stop());
 
@@ -273,13 +273,7 @@ describe('request bodies of changes', () => {
       'body-too-large',
     ],
   ])('%s: refused, nothing changes', async (_what, body, status, code) => {
-    const r = await rawRequest(
-      s.server.admin!.address!,
-      'POST',
-      '/sites/fra/force-down',
-      JSON_CT,
-      body,
-    );
+    const r = await rawRequest(s.admin!.address!, 'POST', '/sites/fra/force-down', JSON_CT, body);
     expect([r.status, errorCode(r)]).toEqual([status, code]);
     expect(await overridesOf(s)).toEqual([]);
     expect(await answerOf(s)).toEqual(['192.0.2.10']);
@@ -299,7 +293,7 @@ describe('with a token', () => {
       { admin: { ...LOOPBACK_ADMIN, token: 's3cret' } },
     );
     try {
-      const addr = s.server.admin!.address!;
+      const addr = s.admin!.address!;
       const auth = { authorization: 'Bearer s3cret' };
       const cases: [Record<string, string>, number][] = [
         [JSON_CT, 401],
@@ -326,7 +320,7 @@ describe('admin.allowed_hosts', () => {
       { admin: { ...LOOPBACK_ADMIN, allowedHosts: ['geosteer-admin.internal'] } },
     );
     try {
-      const addr = s.server.admin!.address!;
+      const addr = s.admin!.address!;
       const post = (headers: Record<string, string>) =>
         rawRequest(addr, 'POST', '/sites/fra/drain', { ...JSON_CT, ...headers });
       expect((await post({ host: 'geosteer-admin.internal' })).status).toBe(200);
@@ -355,7 +349,7 @@ describe('on IPv6 loopback', () => {
       { admin: { ...LOOPBACK_ADMIN, listen: { host: '::1', port: 0 } } },
     );
     try {
-      const addr = s.server.admin!.address!;
+      const addr = s.admin!.address!;
       expect(addr.url).toBe(`http://[::1]:${addr.port}`);
       const post = (host: string, origin?: string) =>
         rawRequest(addr, 'POST', '/sites/fra/drain', {

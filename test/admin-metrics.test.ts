@@ -44,7 +44,7 @@ async function serve(files: Record<string, string>, opts: StartOptions = {}): Pr
 }
 
 async function scrape(s: TestServer): Promise<Sample[]> {
-  const r = await request(s.server.admin!.address!.url, 'GET', '/metrics');
+  const r = await request(s.admin!.address!.url, 'GET', '/metrics');
   expect(r.status).toBe(200);
   expect(r.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
   return parseMetrics(r.text);
@@ -103,7 +103,7 @@ describe('queries and answers', () => {
 
   it('a drained site stops being counted in answers from the next query', async () => {
     const s = await serve({ 'm.test.yaml': M_TEST });
-    const base = s.server.admin!.address!.url;
+    const base = s.admin!.address!.url;
     expect((await request(base, 'POST', '/sites/one/drain')).status).toBe(200);
     for (let i = 0; i < 6; i++) await queryUdp(s.port, 'w.m.test', 'A');
     const m = await scrape(s);
@@ -256,7 +256,7 @@ records:
     const hs = await new HealthServer('http', '127.0.9.2').start();
     running.push(hs);
     const s = await serve({ 'h.test.yaml': zone(hs.port).replace('127.0.9.1', '127.0.9.2') });
-    const base = s.server.admin!.address!.url;
+    const base = s.admin!.address!.url;
     expect((await request(base, 'POST', '/sites/p/addresses/127.0.9.2/force-down')).status).toBe(
       200,
     );

@@ -226,7 +226,7 @@ it('counts connections open and closed by reason in /metrics', async () => {
   await opened(t, 2);
   gone.close();
   await opened(t, 1);
-  const m = parseMetrics((await request(t.server.admin!.address!.url, 'GET', '/metrics')).text);
+  const m = parseMetrics((await request(t.admin!.address!.url, 'GET', '/metrics')).text);
   expect(series(m, 'geosteer_tcp_connections')).toEqual({ '': 1 });
   expect(series(m, 'geosteer_tcp_connections_accepted_total')).toEqual({ '': 2 });
   expect(series(m, 'geosteer_tcp_connections_closed_total')).toEqual({

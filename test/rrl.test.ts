@@ -175,7 +175,7 @@ describe('response rate limiting', () => {
     const s = await start({}, false, true);
     await flood(s.port, sources(3), 30, www);
     await flood(s.port, sources(3), 14, (i) => buildQuery(`nx${i}.example.test`, 'A', { id: i }));
-    const r = await request(s.server.admin!.address!.url, 'GET', '/metrics');
+    const r = await request(s.admin!.address!.url, 'GET', '/metrics');
     expect(series(parseMetrics(r.text), 'geosteer_rrl_responses_total')).toMatchObject({
       'class=answer,action=dropped': 10,
       'class=answer,action=slipped': 10,

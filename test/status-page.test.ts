@@ -89,7 +89,7 @@ beforeAll(async () => {
   ) as Record<SiteName, HealthServer[]>;
   s = await startServer({ [`${ZONE}.yaml`]: zoneText(all[0]!.port) }, { admin: LOOPBACK_ADMIN });
   stops.push(() => s.stop());
-  base = s.server.admin!.address!.url;
+  base = s.admin!.address!.url;
   browser = await launch();
   stops.push(() => browser.close());
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -280,7 +280,7 @@ describe('with a token', () => {
     const seen: Request[] = [];
     ctx.on('request', (r) => seen.push(r));
     const p = await ctx.newPage();
-    const url = t.server.admin!.address!.url;
+    const url = t.admin!.address!.url;
     await p.goto(url + '/');
     await p.locator('#login').waitFor({ state: 'visible' });
     expect(await p.locator('#app').isVisible()).toBe(false);

@@ -1,8 +1,7 @@
 // The admin API (docs/admin.md): an HTTP listener, on loopback by default, serving /status,
-// /metrics, /explain and the site and address overrides. GeosteerServer starts it after its DNS
-// listeners and stops it first; the metrics start counting before the cold-start probe round.
-//
-// It must not import src/config.ts (see src/admin/config.ts).
+// /metrics, /explain and the site and address overrides. It is a ServerAttachment
+// (src/server/attachment.ts), attached by src/serve.ts: GeosteerServer opens it after its DNS
+// listeners and closes it first; the metrics start counting before the cold-start probe round.
 import type { ProberOptions } from '../health/prober.js';
 import type { HealthTable } from '../health/table.js';
 import type { Logger } from '../log.js';

@@ -1,5 +1,4 @@
 import type { Socket as UdpSocket } from 'node:dgram';
-import { Admin, type AdminOptions } from '../admin/index.js';
 import type { Endpoint } from '../base/endpoint.js';
 import type { Logger } from '../log.js';
 import { typeName, rcodeName } from '../wire/constants.js';
@@ -12,6 +11,7 @@ import { logTransitions } from '../health/log.js';
 import { ThreadedProber } from '../health/probe-thread.js';
 import { type HealthProber, Prober, type ProberOptions } from '../health/prober.js';
 import { HealthTable } from '../health/table.js';
+import type { ServerAttachment } from './attachment.js';
 import { QueryHandler } from './handler.js';
 import { Cookies } from './cookies.js';
 import type { CookiesConfig, RrlConfig } from './rrl-config.js';
@@ -40,8 +40,12 @@ export interface ServerOptions {
   stateFile?: string | null;
   /** Probing: concurrency, the cold-start wait, and (tests) injected rng, clock and runner. */
   probes?: ProbeOptions;
-  /** The admin API and metrics (docs/admin.md); none: neither. */
-  admin?: AdminOptions | null;
+  /**
+   * Makes what joins the server's start and stop (the admin API: src/serve.ts wires it in);
+   * called once the zones have loaded, so a bad zone is reported before, say, a missing token
+   * file. None: nothing attached.
+   */
+  attach?: (() => Promise<ServerAttachment>) | null;
   /**
    * Serve as this site's nameserver too (docs/delegation.md): the child zone of every
    * `steer: delegate` name that lists the site, authoritatively. None: the parent role only.
@@ -100,8 +104,8 @@ export class GeosteerServer {
     readonly health: HealthTable,
     readonly prober: HealthProber,
     private readonly unlog: () => void,
-    /** The admin API, when configured; `admin.address` says where it listens. */
-    readonly admin: Admin | null,
+    /** What opts.attach made (the admin API), opened and closed with the server. */
+    private readonly attachment: ServerAttachment | null,
   ) {
     const o = opts.tcpOptions;
     const limits = tcpLimits(o);
@@ -127,11 +131,12 @@ export class GeosteerServer {
     const { zones, problems } = await load(opts.zonesDir);
     if (problems.length) throw new ProblemsError(problems);
     const set = new ZoneSet(zones, 1);
-    // Before the prober, so the cold-start round's probes are counted; it reads the token file.
-    const admin = opts.admin ? await Admin.create(opts.admin, opts.log) : null;
+    // Before the prober, so the cold-start round's probes are counted (the admin API reads its
+    // token file here).
+    const attachment = opts.attach ? await opts.attach() : null;
     const health = opts.health ?? new HealthTable();
     const unlog = logTransitions(health, opts.log);
-    const probes = admin ? admin.instrument(health, opts.probes) : opts.probes;
+    const probes = attachment ? attachment.instrument(health, opts.probes) : opts.probes;
     // Probes run on a thread of their own (src/health/probe-thread.ts), unless a test injects a
     // clock, randomness or the probes themselves: those run here, where the test can reach them.
     const injected = probes?.run ?? probes?.clock ?? probes?.rng;
@@ -157,7 +162,7 @@ export class GeosteerServer {
     } catch (err) {
       await prober.stop();
       unlog();
-      await admin?.close();
+      await attachment?.close();
       throw err;
     }
     const handler = new QueryHandler(set, {
@@ -172,7 +177,7 @@ export class GeosteerServer {
       handler.setZones(z);
     };
     const reloader = new Reloader(opts.zonesDir, set, install, opts.log, undefined, load);
-    const server = new GeosteerServer(handler, reloader, opts, health, prober, unlog, admin);
+    const server = new GeosteerServer(handler, reloader, opts, health, prober, unlog, attachment);
     if (opts.queryLog) {
       handler.onQuery = (e) =>
         opts.log.info(
@@ -189,7 +194,7 @@ export class GeosteerServer {
     try {
       for (const ep of opts.listen) await server.open(ep);
       const stateFile = opts.stateFile ?? null;
-      await admin?.open({
+      await attachment?.open({
         handler,
         health,
         prober,
@@ -268,7 +273,7 @@ export class GeosteerServer {
   }
 
   async close(): Promise<void> {
-    await this.admin?.close();
+    await this.attachment?.close();
     process.off('SIGHUP', this.onHup);
     this.reloader.close();
     await this.prober.stop();

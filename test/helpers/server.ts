@@ -4,16 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
-import { GeosteerServer } from '../../src/server/server.js';
+import type { Admin, AdminOptions } from '../../src/admin/index.js';
+import { startServing } from '../../src/serve.js';
+import type { GeosteerServer } from '../../src/server/server.js';
 import type { GeoLocator } from '../../src/geoip/types.js';
 import type { HealthTable } from '../../src/health/table.js';
 import type { ProbeOptions } from '../../src/server/server.js';
-import type { AdminOptions } from '../../src/admin/index.js';
 import type { TcpLimits } from '../../src/server/tcp-limits.js';
 import type { CookiesConfig, RrlConfig } from '../../src/server/rrl-config.js';
 
 export interface TestServer {
   server: GeosteerServer;
+  /** The admin API, when started (`admin.address` has its port). */
+  admin: Admin | null;
   port: number;
   dir: string;
   /** Every log line written so far, parsed. */
@@ -36,7 +39,7 @@ export interface StartOptions {
   stateFile?: string;
   /** Probe concurrency, cold-start wait, injected rng/clock/runner. */
   probes?: ProbeOptions;
-  /** Start the admin API too (listen on 127.0.0.1 port 0; `server.admin.address` has the port). */
+  /** Start the admin API too (listen on 127.0.0.1 port 0; `admin.address` has the port). */
   admin?: AdminOptions;
   /** Serve as this site's nameserver too (--site: the child zones of steer: delegate names). */
   site?: string;
@@ -64,7 +67,7 @@ export async function startServer(
       cb();
     },
   });
-  const server = await GeosteerServer.start({
+  const { server, admin } = await startServing({
     listen: [{ host: opts.host ?? '127.0.0.1', port: 0 }],
     udp: true,
     tcp: true,
@@ -89,6 +92,7 @@ export async function startServer(
   });
   return {
     server,
+    admin,
     port: server.port,
     dir,
     logs,
