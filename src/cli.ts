@@ -10,7 +10,7 @@ import { type Config, DEFAULT_CONFIG, DEFAULT_STATE_FILE, loadConfig } from './c
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT } from './admin/index.js';
 import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
-import { explainCommand, type ExplainFlags } from './explain/command.js';
+import { explainCommand, type ExplainFlags } from './explain-command.js';
 import { addDnssecCommand } from './dnssec/command.js';
 import { startServing } from './serve.js';
 import { formatProblem, ProblemsError } from './base/errors.js';

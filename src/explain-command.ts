@@ -2,21 +2,21 @@
 // data as `serve` would, explain one question, print it, and exit. No query is sent.
 
 import { sep } from 'node:path';
-import { type Config, DEFAULT_CONFIG, loadConfig } from '../config.js';
-import { openGeoLocator, type WatchedGeoLocator } from '../geoip/index.js';
-import { HealthTable } from '../health/table.js';
-import { foldCase } from '../wire/name.js';
-import { formatProblem, ProblemsError } from '../base/errors.js';
-import { loadZoneDir } from '../zone/load.js';
-import { ZoneSet } from '../zone/zone-set.js';
+import { type Config, DEFAULT_CONFIG, loadConfig } from './config.js';
+import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
+import { HealthTable } from './health/table.js';
+import { foldCase } from './wire/name.js';
+import { formatProblem, ProblemsError } from './base/errors.js';
+import { loadZoneDir } from './zone/load.js';
+import { ZoneSet } from './zone/zone-set.js';
 import {
   explain,
   ExplainError,
   parseExplainClient,
   parseQueryName,
   parseQueryType,
-} from './explain.js';
-import { renderExplanation } from './render.js';
+} from './explain/explain.js';
+import { renderExplanation } from './explain/render.js';
 
 export interface ExplainFlags {
   client: string;
