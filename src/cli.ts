@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parseEndpoint } from './base/endpoint.js';
 import { type Config, DEFAULT_CONFIG, DEFAULT_STATE_FILE, loadConfig } from './config.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from './base/log.js';
 import { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT } from './admin/index.js';
 import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
 import { explainCommand, type ExplainFlags } from './explain-command.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { type AdminConfig, parseAdminConfig } from './admin/config.js';
 import { defaultGeoipConfig, type GeoipConfig, parseGeoipConfig } from './geoip/config.js';
-import { LOG_LEVELS, type LogLevel } from './log.js';
+import { LOG_LEVELS, type LogLevel } from './base/log.js';
 import { type Endpoint, parseEndpoint } from './base/endpoint.js';
 import { DEFAULT_COLD_START_MS, DEFAULT_TCP } from './server/server.js';
 import { DEFAULT_CONCURRENCY } from './health/prober.js';

@@ -21,7 +21,7 @@ import { compileText, loadZoneDir } from '../src/zone/load.js';
 import { ZoneSet } from '../src/zone/zone-set.js';
 import { limitExamples } from './helpers/limit-examples.js';
 import { Reloader } from '../src/server/reloader.js';
-import { silentLogger } from '../src/log.js';
+import { silentLogger } from '../src/base/log.js';
 
 interface Block {
   doc: string;

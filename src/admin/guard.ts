@@ -16,7 +16,7 @@
 //      Browsers that send neither Origin nor Sec-Fetch-Site are still stopped by this rule.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { bearerCheck } from './auth.js';
 import { AdminError, AdminErrorCode, AdminErrorCode as E } from './errors.js';
 import { isLoopback } from './loopback.js';

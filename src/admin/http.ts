@@ -5,7 +5,7 @@
 // is {"error": {"code", "message"}} (src/admin/errors.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { type Body, checkBodyKeys, readJsonBody } from './body.js';
 import { AdminError, AdminErrorCode as E } from './errors.js';
 import { type GuardOptions, RequestGuard } from './guard.js';

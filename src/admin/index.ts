@@ -4,7 +4,7 @@
 // listeners and closes it first; the metrics start counting before the cold-start probe round.
 import type { ProberOptions } from '../health/prober.js';
 import type { HealthTable } from '../health/table.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { AdminError, AdminErrorCode as E } from './errors.js';
 import { LiveExplainer } from './explain.js';
 import { AdminHttp, type Request, type Route } from './http.js';

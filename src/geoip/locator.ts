@@ -26,7 +26,7 @@ import {
   type Override,
 } from './overrides.js';
 import { formatProblem, ProblemsError } from '../base/errors.js';
-import { silentLogger, type Logger } from '../log.js';
+import { silentLogger, type Logger } from '../base/log.js';
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;

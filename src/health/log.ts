@@ -1,6 +1,6 @@
 // One log line per transition (docs/health.md#logs): zone, site, address, probe, from, to and the
 // reason, as fields for machines and in the message for people.
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import type { HealthTable, Transition } from './table.js';
 
 /** Log every transition of `table`; returns the function that stops it. */

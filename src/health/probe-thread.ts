@@ -16,7 +16,7 @@
 // current sites; verdicts live in the main thread's table and are kept meanwhile.
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import {
   checksOf,
   type HealthProber,

@@ -1,5 +1,5 @@
 import { type FSWatcher, watch } from 'node:fs';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { formatProblem, type Problem, ProblemCode } from '../base/errors.js';
 import { type LoadResult, loadZoneDir } from '../zone/load.js';
 import { ZoneSet } from '../zone/zone-set.js';

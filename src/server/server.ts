@@ -1,6 +1,6 @@
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Endpoint } from '../base/endpoint.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { typeName, rcodeName } from '../wire/constants.js';
 import { ProblemsError } from '../base/errors.js';
 import { type LoadResult, loadZoneDir } from '../zone/load.js';

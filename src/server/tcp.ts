@@ -1,6 +1,6 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import type { Clock } from '../base/clock.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import type { QueryHandler } from './handler.js';
 import { servfailFor } from './servfail.js';
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from './tcp-limits.js';

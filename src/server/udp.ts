@@ -1,6 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import type { QueryHandler } from './handler.js';
 import { servfailFor } from './servfail.js';
 
