@@ -34,8 +34,6 @@ export const Rcode = {
   BADCOOKIE: 23,
 } as const;
 
-export const Opcode = { QUERY: 0 } as const;
-
 /** Header flag bits in the second 16-bit word (RFC 1035 4.1.1). */
 export const Flag = {
   QR: 0x8000,
@@ -51,8 +49,6 @@ export const Flag = {
 export const EDNS_UDP_PAYLOAD = 1232;
 /** RFC 1035 4.2.1: classic UDP limit for clients without EDNS. */
 export const CLASSIC_UDP_LIMIT = 512;
-/** RFC 3225: DNSSEC OK bit in the OPT TTL field. */
-export const EDNS_DO = 0x8000;
 
 export const EdnsOption = { ECS: 8, COOKIE: 10 } as const;
 

@@ -123,10 +123,6 @@ export function parentName(name: string): string | null {
   return labels.slice(1).join('.');
 }
 
-export function labelCount(name: string): number {
-  return splitLabels(name).length;
-}
-
 /** Wire length of a presentation name (sum of label lengths + length octets + root). */
 export function wireLength(name: string): number {
   let n = 1;

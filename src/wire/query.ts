@@ -1,4 +1,4 @@
-import { Class, Flag, Type } from './constants.js';
+import { Flag, Type } from './constants.js';
 import { readName } from './name.js';
 
 export interface EdnsOptionData {
@@ -157,5 +157,3 @@ export function parseQuery(msg: Uint8Array): ParseResult {
     },
   };
 }
-
-export const IN = Class.IN;

@@ -57,10 +57,6 @@ export interface Answer {
   wildcard?: string;
 }
 
-export function withTtl(set: RRset, ttl: number): RRset {
-  return set.ttl === ttl ? set : { ...set, ttl };
-}
-
 export function withName(set: RRset, name: string): RRset {
   return set.name === name ? set : { ...set, name };
 }
