@@ -30,5 +30,5 @@ export {
   type LocatorOptions,
   type LocatorParts,
   type ReloadReport,
-  type Timers,
 } from './locator.js';
+export type { Timers } from '../base/clock.js';

@@ -25,13 +25,9 @@ import {
   OverrideSet,
   type Override,
 } from './overrides.js';
+import type { Timers } from '../base/clock.js';
 import { formatProblem, ProblemsError } from '../base/errors.js';
 import { silentLogger, type Logger } from '../base/log.js';
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export interface LocatorOptions {
   logger?: Logger;
