@@ -13,6 +13,7 @@ import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
 import { explainCommand, type ExplainFlags } from './explain-command.js';
 import { addDnssecCommand } from './dnssec/command.js';
 import { startServing } from './serve.js';
+import { version } from './base/version.js';
 import { formatProblem, ProblemsError } from './base/errors.js';
 import { exportZone } from './zone/export.js';
 import { loadZoneDir, loadZonePaths } from './zone/load.js';
@@ -208,7 +209,7 @@ async function exportCmd(zone: string, opts: { zones: string }): Promise<number>
 
 const program = new Command('geosteer')
   .description('Authoritative, geo-aware DNS load balancer')
-  .version('0.1.0');
+  .version(version());
 
 program
   .command('serve')

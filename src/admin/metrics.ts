@@ -18,7 +18,7 @@ import { rcodeName, typeName } from '../wire/constants.js';
 import { COOKIE_VERDICT_NAMES } from '../server/cookies.js';
 import { RRL_CLASS_NAMES } from '../server/rrl.js';
 import { registerTcpMetrics } from './tcp-metrics.js';
-import { version } from './version.js';
+import { version } from '../base/version.js';
 
 /** What the metrics read from the running server. */
 export interface MetricsSource {

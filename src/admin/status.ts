@@ -14,7 +14,7 @@ import type { ProberStats } from '../health/prober.js';
 import type { Site, SiteAddress } from '../policy/site.js';
 import type { ZoneSet } from '../zone/zone-set.js';
 import type { Zone } from '../zone/zone.js';
-import { version } from './version.js';
+import { version } from '../base/version.js';
 
 export interface StatusDocument {
   service: 'geosteer';

@@ -1,5 +1,5 @@
-// geosteer's version, from its package.json: the nearest one above this module (src/admin/ when
-// run from source, dist/src/admin/ when built), read once.
+// geosteer's version, from its package.json: the nearest one above this module (src/base/ when
+// run from source, dist/src/base/ when built), read once. The CLI and the admin API report it.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
