@@ -6,7 +6,6 @@
 // the collect() callbacks below fold those tallies into the counters when Prometheus scrapes.
 // Probe results are counted per check as they come and folded onto the check's addresses at
 // scrape time; health gauges are read from the health table's snapshot then.
-import { createRequire } from 'node:module';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HealthProber } from '../health/prober.js';
 import type { HealthTable, ProbeResult } from '../health/table.js';
@@ -17,6 +16,7 @@ import type { TcpStats } from '../server/tcp-table.js';
 import { rcodeName, typeName } from '../wire/constants.js';
 import { COOKIE_VERDICT_NAMES } from '../server/cookies.js';
 import { RRL_CLASS_NAMES } from '../server/rrl.js';
+import { registerProcessMetrics } from './process-metrics.js';
 import { registerTcpMetrics } from './tcp-metrics.js';
 import { version } from '../base/version.js';
 
@@ -36,37 +36,12 @@ export const PROBE_BUCKETS = [
 ];
 
 /**
- * prom-client's default process metrics (its collectDefaultMetrics), less the two that watch the
- * process all the time: the GC duration histogram (a PerformanceObserver called on every GC) and
- * the event-loop delay histogram (a 10 ms timer). In interleaved A/B runs under dnsperf (static
- * names, UDP) they cost 2 to 7% of qps; the rest is read only when scraped.
- * `nodejs_eventloop_lag_seconds` is kept, measured at each scrape (defaultProcessMetrics).
- * These are prom-client's own modules, by the names its collectDefaultMetrics uses;
- * test/admin-metrics.test.ts checks the metrics they make are there.
+ * prom-client's default process metrics, less the GC and event-loop delay histograms
+ * (src/admin/process-metrics.ts says why), and `nodejs_eventloop_lag_seconds` measured at each
+ * scrape instead; test/admin-metrics.test.ts checks they are there.
  */
-const PROCESS_METRICS = [
-  'processCpuTotal',
-  'processStartTime',
-  'osMemoryHeap',
-  'processOpenFileDescriptors',
-  'processMaxFileDescriptors',
-  'processResources',
-  'processHandles',
-  'processRequests',
-  'heapSizeAndUsed',
-  'heapSpacesSizeAndUsed',
-  'version',
-] as const;
-
 function defaultProcessMetrics(registry: Registry): void {
-  const require = createRequire(import.meta.url);
-  for (const name of PROCESS_METRICS) {
-    const register = require(`prom-client/lib/metrics/${name}.js`) as (
-      r: Registry,
-      config: object,
-    ) => void;
-    register(registry, {});
-  }
+  registerProcessMetrics(registry);
   // As prom-client measures it: the delay of a setImmediate, reported at the next scrape.
   let lag = 0;
   const gauge: Gauge = new Gauge({
