@@ -125,32 +125,28 @@ function cookieQueries(): () => Uint8Array[] {
 }
 const cookieStatic = cookieQueries();
 
+/** The static names: one of each kind of answer (A, AAAA, MX, TXT, NXDOMAIN, CNAME chain). */
+const STATIC_LINES = [
+  `static.${ZONE} A`,
+  `static.${ZONE} AAAA`,
+  `${ZONE} MX`,
+  `${ZONE} TXT`,
+  `nothere.${ZONE} A`,
+  `chain.${ZONE} A`,
+];
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'static',
     description: `static names in ${ZONE}: A, AAAA, MX, TXT, NXDOMAIN, CNAME chain (no EDNS)`,
-    lines: [
-      `static.${ZONE} A`,
-      `static.${ZONE} AAAA`,
-      `${ZONE} MX`,
-      `${ZONE} TXT`,
-      `nothere.${ZONE} A`,
-      `chain.${ZONE} A`,
-    ],
+    lines: STATIC_LINES,
     transports: ['udp', 'tcp'],
     baseline: 'knot',
   },
   {
     name: 'static-edns',
     description: 'the same names with EDNS (4096) and DO, as resolvers send them',
-    lines: [
-      `static.${ZONE} A`,
-      `static.${ZONE} AAAA`,
-      `${ZONE} MX`,
-      `${ZONE} TXT`,
-      `nothere.${ZONE} A`,
-      `chain.${ZONE} A`,
-    ],
+    lines: STATIC_LINES,
     dnsperfArgs: ['-D'],
     transports: ['udp'],
     baseline: 'knot',
@@ -170,14 +166,7 @@ export const SCENARIOS: Scenario[] = [
     description:
       'the static-edns names on geosteer with RRL and cookies off, the defaults, and RRL ' +
       'counting every query (loopback not exempt, a rate above the load): its bookkeeping cost',
-    lines: [
-      `static.${ZONE} A`,
-      `static.${ZONE} AAAA`,
-      `${ZONE} MX`,
-      `${ZONE} TXT`,
-      `nothere.${ZONE} A`,
-      `chain.${ZONE} A`,
-    ],
+    lines: STATIC_LINES,
     dnsperfArgs: ['-D'],
     transports: ['udp'],
     baseline: 'static',

@@ -1,6 +1,7 @@
 // What every reply must be, judged with dns-packet, a decoder independent of geosteer's wire code:
 // a whole DNS response with no octet after it, echoing the query's ID, opcode and question, with
 // an OPT only when the query had one, and over UDP no larger than the query allows.
+import { rcodeName } from '../src/wire/constants.js';
 import dnsPacket from 'dns-packet';
 
 export interface Violation {
@@ -13,18 +14,8 @@ export function deservesReply(q: Buffer): boolean {
   return q.length >= 12 && (q[2]! & 0x80) === 0;
 }
 
-const RCODES: Record<number, string> = {
-  0: 'NOERROR',
-  1: 'FORMERR',
-  2: 'SERVFAIL',
-  3: 'NXDOMAIN',
-  4: 'NOTIMP',
-  5: 'REFUSED',
-  9: 'NOTAUTH',
-  16: 'BADVERS',
-  23: 'BADCOOKIE',
-};
-export const rcodeText = (n: number) => RCODES[n] ?? `RCODE${n}`;
+/** Rcode names for the report, as the server's catalogue spells them (RCODEn for others). */
+export const rcodeText = rcodeName;
 
 /** End of the name at `at` (labels and pointers, as RFC 1035 4.1.4 lays them out), or -1. */
 function skipName(m: Buffer, at: number): number {
