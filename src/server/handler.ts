@@ -23,6 +23,7 @@ import { NO_CLIENT, resolve, type SteerContext, type SteerStep } from './resolve
 import { COOKIE_REPLY_LEN, cookieLengthValid, type Cookies, CookieVerdict } from './cookies.js';
 import { classify, Shape, shapeReply } from './reply-shape.js';
 import { nameHash, RrlAction, RrlClass, type RateLimiter } from './rrl.js';
+import type { AnswerSigner } from '../dnssec/answer-signer.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -78,6 +79,8 @@ export interface HandlerOptions {
   rrl?: RateLimiter | null;
   /** DNS cookies (docs/rrl.md); none: COOKIE options are ignored, as before RFC 7873. */
   cookies?: Cookies | null;
+  /** DNSSEC (docs/dnssec.md): signs answers to DO=1 queries for zones with `dnssec:`. */
+  signer?: AnswerSigner | null;
 }
 
 /**
@@ -166,6 +169,7 @@ export class QueryHandler {
   };
   readonly rrl: RateLimiter | null;
   readonly cookies: Cookies | null;
+  readonly signer: AnswerSigner | null;
   /** This query's transport and source, and its COOKIE (offset of the data, or -1) as judged. */
   private udp = false;
   private source = '';
@@ -184,6 +188,7 @@ export class QueryHandler {
     this.geo = opts.geo ?? NO_CLIENT.geo;
     this.rrl = opts.rrl ?? null;
     this.cookies = opts.cookies ?? null;
+    this.signer = opts.signer ?? null;
   }
 
   get zoneSet(): ZoneSet {
@@ -207,6 +212,12 @@ export class QueryHandler {
     // bytes without parsing; anything unusual, and every memo miss, takes the full path below.
     const s = this.scan;
     let decided: Decision[] | undefined;
+    // DNSSEC hook: memoised signed replies go once a signature in them is due for refresh or a
+    // key timing event changes the key set (dnssec/answer-signer.ts).
+    if (this.signer?.stale()) {
+      this.memo = new Map();
+      this.networkReplies = 0;
+    }
     this.udp = transport === 'udp';
     this.source = remote?.address ?? '';
     this.cookieAt = -1;
@@ -691,8 +702,12 @@ export class QueryHandler {
     // Zone transfers are not offered (RFC 5936 allows refusing them).
     if (q.qtype === Type.AXFR || q.qtype === Type.IXFR)
       return { answer: { ...EMPTY, rcode: Rcode.REFUSED }, ednsReply, zone: null };
-    const answer = resolve(this.zones, q.qname, q.qtype, steer);
-    const zone = this.zones.find(foldCase(q.qname))?.origin ?? null;
+    let answer = resolve(this.zones, q.qname, q.qtype, steer);
+    const found = this.zones.find(foldCase(q.qname));
+    const zone = found?.origin ?? null;
+    // DNSSEC hook (RFC 4035 3.1, RFC 3225 3): a DO=1 query gets the answer signed, as data,
+    // before it is encoded; the memo keys on DO (replyKey's EDNS shape).
+    if (dnssecOk && this.signer) answer = this.signer.sign(answer, q.qname, q.qtype, found);
     // RFC 8914 4.21: an authoritative-only server that REFUSES a name it is not authoritative for
     // says so with EDE 20 (Not Authoritative), as Knot does, so a resolver's log names the cause
     // (usually a delegation pointing at the wrong server).

@@ -1,3 +1,4 @@
+import { parseDnssecConfig } from '../dnssec/config.js';
 import { createHash } from 'node:crypto';
 import { Type, typeFromName, typeName } from '../wire/constants.js';
 import { foldCase, isSubdomain, parentName } from '../wire/name.js';
@@ -42,7 +43,15 @@ export const SOA_DEFAULTS = {
 export const MAX_NEGATIVE_TTL = 604800;
 
 // The key lists are exported so docs/zone-format.md can be checked against them (test/docs.test.ts).
-export const ZONE_KEYS = ['zone', 'ttl', 'soa', 'nameservers', 'sites', 'records'] as const;
+export const ZONE_KEYS = [
+  'zone',
+  'ttl',
+  'soa',
+  'nameservers',
+  'sites',
+  'records',
+  'dnssec',
+] as const;
 export const SOA_KEYS = [
   'primary',
   'contact',
@@ -117,6 +126,11 @@ export function compileZone(src: Source): Zone | null {
     return null;
   }
   const originKey = foldCase(origin);
+  // dnssec: is parsed by its own layer (src/dnssec/config.ts); load.ts then reads the keys.
+  const dnssecEntry = get('dnssec');
+  const dnssecConfig = dnssecEntry
+    ? parseDnssecConfig(src, dnssecEntry.value, dnssecEntry.path)
+    : null;
 
   const ttlEntry = get('ttl');
   const defaultTtl = ttlEntry
@@ -499,6 +513,7 @@ export function compileZone(src: Source): Zone | null {
     nodes,
     sites: zoneSites,
     hasCuts: cuts.size > 0,
+    dnssec: dnssecConfig ? { config: dnssecConfig, keys: [] } : null,
     // Unlike the serial, the fingerprint also sees value order and spelling, which the server
     // reproduces in answers, so a reload picks those edits up too.
     fingerprint: `${serial} ${sha256(soaFields + '\n' + sitesLine + zoneLines(drafts, false))}`,
