@@ -141,7 +141,7 @@ describe('signed answers on the wire', () => {
 
   it('a name that does not exist: NOERROR, the SOA and one NSEC with NXNAME, each signed', async () => {
     const r = await ask(`nx.${ZONE}`, 'A');
-    expect(r.rcode).toBe('NOERROR');
+    expect((r.flags ?? 0) & 0xf).toBe(0); // NOERROR
     const nsec = (r.authorities ?? []).find((a) => a.type === 'NSEC') as {
       name: string;
       data: { nextDomain: string; rrtypes: string[] };
