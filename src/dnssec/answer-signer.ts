@@ -8,6 +8,8 @@ import { type KeysNow, signAnswer, type SignedZone } from './answer.js';
 import { SignatureCache } from './signature-cache.js';
 import type { ZoneDnssec } from './zone-keys.js';
 import type { Answer } from '../wire/rr.js';
+import { Rcode } from '../wire/constants.js';
+import { foldCase } from '../wire/name.js';
 
 export interface AnswerSignerOptions {
   /** Milliseconds since the epoch; injected so tests can move the clock (expired signatures). */
@@ -52,12 +54,29 @@ export class AnswerSigner {
     return true;
   }
 
-  /** `answer` signed when `zone` is a signed zone, else as it is. */
-  sign(answer: Answer, qname: string, qtype: number, zone: SignedZone | null | undefined): Answer {
+  /**
+   * `answer` signed when `zone` is a signed zone and the query has DO set, else as it is; without
+   * DO a signed zone's DNSKEY query still gets the DNSKEY RRset (it is the zone's data), unsigned.
+   */
+  sign(
+    answer: Answer,
+    qname: string,
+    qtype: number,
+    zone: SignedZone | null | undefined,
+    dnssecOk: boolean,
+  ): Answer {
     const d = zone?.dnssec;
     if (!d || d.keys.length === 0) return answer;
     const nowMs = this.now();
     const schedule = this.schedule(zone, d, Math.floor(nowMs / 1000));
+    if (!dnssecOk) {
+      const keys = schedule.keys.dnskey;
+      if (qtype !== DnssecType.DNSKEY || foldCase(qname) !== zone.key) return answer;
+      if (answer.answer.length || !answer.aa || answer.rcode !== Rcode.NOERROR) return answer;
+      this.dropAt = Math.min(this.dropAt, schedule.until * 1000);
+      const set = { ...keys, name: qname };
+      return { ...answer, answer: [set], authority: [], additional: [] };
+    }
     if (!schedule.keys.signers.length) return answer;
     const r = signAnswer(answer, qname, qtype, zone, schedule.keys, this.cache, nowMs);
     this.dropAt = Math.min(this.dropAt, r.refreshAt * 1000, schedule.until * 1000);

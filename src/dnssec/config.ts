@@ -3,6 +3,7 @@
 // positions like every other key, so a typo is `file:line:col: dnssec.validty: unknown key`.
 import { dirname, resolve } from 'node:path';
 import { ProblemCode as C } from '../base/errors.js';
+import { duration as parseDuration } from './duration.js';
 import {
   checkKeys,
   describe,
@@ -52,7 +53,6 @@ export const DEFAULT_REFRESH_FRACTION = 0.25;
 export const DEFAULT_BACKDATE = 3600;
 const MAX_VALIDITY = 365 * DAY;
 const MAX_TTL = 2 ** 31 - 1;
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: DAY, w: 7 * DAY };
 
 /**
  * A duration as seconds: an integer, or a number with a unit (s, m, h, d, w), as Knot writes
@@ -66,12 +66,9 @@ export function duration(
   max: number,
 ): number | null {
   let secs: number | null = null;
-  if (isScalar(node) && typeof node.value === 'number' && Number.isInteger(node.value))
-    secs = node.value;
-  else if (isScalar(node) && typeof node.value === 'string') {
-    const m = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(node.value.trim());
-    if (m) secs = Math.round(Number(m[1]) * UNITS[m[2]!]!);
-  }
+  if (isScalar(node) && typeof node.value === 'number') secs = parseDuration(node.value);
+  else if (isScalar(node) && typeof node.value === 'string' && /[smhdw]$/.test(node.value.trim()))
+    secs = parseDuration(node.value);
   if (secs === null || secs < min || secs > max) {
     src.report(
       node,

@@ -706,8 +706,9 @@ export class QueryHandler {
     const found = this.zones.find(foldCase(q.qname));
     const zone = found?.origin ?? null;
     // DNSSEC hook (RFC 4035 3.1, RFC 3225 3): a DO=1 query gets the answer signed, as data,
-    // before it is encoded; the memo keys on DO (replyKey's EDNS shape).
-    if (dnssecOk && this.signer) answer = this.signer.sign(answer, q.qname, q.qtype, found);
+    // before it is encoded (a DO=0 query only the DNSKEY RRset, unsigned); the memo keys on DO
+    // (replyKey's EDNS shape).
+    if (this.signer) answer = this.signer.sign(answer, q.qname, q.qtype, found, dnssecOk);
     // RFC 8914 4.21: an authoritative-only server that REFUSES a name it is not authoritative for
     // says so with EDE 20 (Not Authoritative), as Knot does, so a resolver's log names the cause
     // (usually a delegation pointing at the wrong server).
