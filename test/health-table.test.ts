@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActiveProbe, HttpProbe, ProbeSpec } from '../src/health/spec.js';
 import { NO_PROBE } from '../src/health/spec.js';
-import { HealthTable, type SiteTargets, type Transition } from '../src/health/table.js';
+import { type SiteTargets, type Transition } from '../src/health/table.js';
+import { TestHealthTable } from './helpers/health.js';
 import { FLAP_WINDOW_PROBES } from '../src/health/ttl.js';
 
 const Z = 'example.org';
@@ -50,7 +51,7 @@ function site(
 /** A table on a clock the test moves, with every transition kept. */
 function table(sites: SiteTargets[]) {
   let now = Date.UTC(2026, 0, 1);
-  const t = new HealthTable({ now: () => now });
+  const t = new TestHealthTable({ now: () => now });
   const events: Transition[] = [];
   t.onTransition((e) => events.push(e));
   t.sync(sites);
