@@ -82,7 +82,7 @@ export class HealthTable implements HealthView {
     };
     for (const o of this.overrides.list()) this.pinned.set(overrideKey(o), o.state);
     this.overrides.onChange((changes) => this.overridesChanged(changes));
-    marks?.onChange((zone, site, address) => this.touch(zone, site, address, []));
+    marks?.onChange((zone, site, address) => this.touch(zone, site, address));
     this.writeLoose();
   }
 
@@ -246,7 +246,8 @@ export class HealthTable implements HealthView {
   }
 
   /** A mark changed on a site or an address: work out that site again. */
-  private touch(zone: string, site: string, address: string | null, events: Transition[]): void {
+  private touch(zone: string, site: string, address: string | null): void {
+    const events: Transition[] = [];
     const s = this.sites.get(siteKey(zone, site));
     if (s) this.refresh(s, this.now(), events);
     this.writeLooseKey(zone, site, address);
