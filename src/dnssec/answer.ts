@@ -227,7 +227,7 @@ function wildcardOwner(zone: SignedZone, key: string): string | null {
 
 /**
  * The types a NODATA proof lists for a name (RFC 9824 3.2): its RRsets' types, A and AAAA for a
- * steered name, NS at a cut, DNSKEY at the apex; never the type asked, which is what is denied
+ * steered name, NS at a cut when DS is asked, DNSKEY at the apex; never the type asked, which is what is denied
  * (a steered name with no address of that family right now has none of that type to give).
  */
 function typesAt(zone: SignedZone, key: string, qtype: number): number[] {
@@ -236,7 +236,13 @@ function typesAt(zone: SignedZone, key: string, qtype: number): number[] {
   if (!node) return [];
   const types = new Set<number>(node.rrsets.keys());
   if (node.dynamic) types.add(Type.A).add(Type.AAAA);
-  if (node.cut) types.add(Type.NS);
+  // At a cut the NS bit marks the parent side of a delegation, which proves nothing but the
+  // absence of DS (RFC 4035 5.4 has validators reject it for other types); a steer: delegate
+  // name with no site up is answered NODATA by this zone itself, so its proof leaves NS out.
+  if (node.cut) {
+    if (qtype === DnssecType.DS) types.add(Type.NS);
+    else types.delete(Type.NS);
+  }
   if (key === zone.key) types.add(DnssecType.DNSKEY);
   types.delete(qtype);
   return [...types];
