@@ -7,10 +7,20 @@
 import { networkText, parseClientAddress } from '../base/address.js';
 import type { GeoLocator, GeoResult, GeoSource, Location } from '../geoip/types.js';
 import type { HealthView } from '../health/table.js';
-import { type DecisionMode, siteAvailable } from '../policy/record.js';
+import { isDelegation } from '../policy/delegate.js';
+import type { DecisionMode } from '../policy/decision.js';
+import { siteAvailable } from '../policy/dynamic.js';
 import { addressesOf } from '../policy/site.js';
+import { SteerState } from '../policy/state.js';
 import type { ClientHint } from '../policy/types.js';
-import { type ExplainedStep, resolve, type SteerContext } from '../server/resolve.js';
+import { resolve } from '../server/resolve.js';
+import {
+  type Decision,
+  type SteerRecorder,
+  type SteerStep,
+  Steerer,
+  type StepDetail,
+} from '../server/steering.js';
 import { Rcode, Type, rcodeName, typeFromName, typeName } from '../wire/constants.js';
 import { MAX_STEERING_PREFIX, truncate } from '../wire/ecs.js';
 import {
@@ -248,7 +258,7 @@ export function parseQueryName(text: string): string {
 }
 
 const WEIGHTED_NOTE = (ratio: string) =>
-  `the pick of a fresh rotation (explain loads its own copy of the zones); a running server keeps one rotation per process, advanced by every query, so its answers go round the sites ${ratio}`;
+  `the pick of a fresh rotation (explain keeps its own rotations); a running server keeps one rotation per process, advanced by every query, so its answers go round the sites ${ratio}`;
 const ADDRESS_ROTATION_NOTE = (site: string, offered: number, answered: number) =>
   `${site} has ${offered} addresses up and the answer holds ${answered}: they take turns by address weight (a fresh rotation's turn here; a running server's is per process)`;
 const MODE_NOTE: Record<Exclude<DecisionMode, 'policy'>, string> = {
@@ -263,11 +273,11 @@ const MODE_NOTE: Record<Exclude<DecisionMode, 'policy'>, string> = {
 /**
  * Explain how `name` `type` would be answered for `client` (an ECS subnet as a resolver sends it),
  * with the given zones, locator and health. The answer is resolve()'s, computed as the query
- * handler computes it, with tracing on.
+ * handler computes it, through the same Steerer, with tracing on.
  *
- * Rotations advance: a weighted record's rotation (and an address rotation) takes one step in
- * `zones`, as a query would. Pass zones loaded for explaining (the CLI does) to show a fresh
- * rotation and leave a live server's rotation alone.
+ * Rotations take turns in `state`, as a query's do in the server's: explain never touches the
+ * server's own (the handler keeps them), so it may explain the live zones. A fresh state (the
+ * default) shows a fresh rotation's pick; pass one state to several calls to see them go round.
  *
  * Throws ExplainError when the name, type or client cannot be asked.
  */
@@ -278,6 +288,7 @@ export function explain(
   name: string,
   type: string,
   client: string,
+  state: SteerState = new SteerState(),
 ): Explanation {
   const qname = parseQueryName(name);
   const qtype = parseQueryType(type);
@@ -286,26 +297,36 @@ export function explain(
   const located: { where: GeoResult | null; asked: boolean } = { where: null, asked: false };
   const trace: string[] = [];
   const explained: ExplainedStep[] = [];
-  // The handler's context (QueryHandler.context), with tracing on: the client is located lazily,
+  // The handler's query (QueryHandler.query), with tracing on: the client is located lazily,
   // once, and only when a policy asks.
-  const ctx: SteerContext = {
-    client: hint,
-    health,
-    geo,
-    locate: () => {
-      located.asked = true;
-      return (located.where ??= geo.locate(hint.address, hint.prefix));
+  const recorder: SteerRecorder = {
+    steered(step, decision, owner, detail) {
+      // A referral is shown as the chain's last step, not as a steered answer.
+      if (detail && !isDelegation(step.rec))
+        explained.push({ ...step, owner, decision, ...detail });
     },
-    trace,
-    explained,
   };
+  const steering = new Steerer(
+    {
+      client: hint,
+      health,
+      geo,
+      locate: () => {
+        located.asked = true;
+        return (located.where ??= geo.locate(hint.address, hint.prefix));
+      },
+      state,
+      trace,
+    },
+    recorder,
+  );
   const zone = zones.find(foldCase(qname));
   let ans: Answer;
   if (qtype === Type.AXFR || qtype === Type.IXFR) {
     // As the handler: zone transfers are not offered (RFC 5936 allows refusing them).
     trace.push('zone transfers are not offered: REFUSED');
     ans = { rcode: Rcode.REFUSED, aa: false, answer: [], authority: [], additional: [] };
-  } else ans = resolve(zones, qname, qtype, ctx);
+  } else ans = resolve(zones, qname, qtype, steering);
   const where = located.where ?? geo.locate(hint.address, hint.prefix);
 
   const chain: ChainStep[] = [];
@@ -401,6 +422,13 @@ export function explain(
     },
     trace,
   };
+}
+
+/** A steered name met on the way, the decision made for it, and what it weighed. */
+interface ExplainedStep extends SteerStep, StepDetail {
+  /** The owner answered: the question's spelling, or a CNAME target's. */
+  readonly owner: string;
+  readonly decision: Decision;
 }
 
 function steeringView(step: ExplainedStep, health: HealthView): SteeringView {

@@ -1,7 +1,8 @@
 import { ProblemCode as C } from '../base/errors.js';
 import { describe, isSeq, listOf, scalarInt, type Node } from '../base/yaml-source.js';
 import { siteFacts } from './facts.js';
-import { MAX_ANSWERS, unknownSite } from './record.js';
+import { MAX_ANSWERS } from './dynamic.js';
+import { unknownSite } from './members.js';
 import type { Site } from './site.js';
 import type { PolicyCompiler } from './types.js';
 

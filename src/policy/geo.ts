@@ -10,7 +10,7 @@ import {
   scalarBool,
   type Node,
 } from '../base/yaml-source.js';
-import { unknownSite } from './record.js';
+import { unknownSite } from './members.js';
 import { ScopeWidener } from './scope.js';
 import type { Site } from './site.js';
 import type { ClientHint, PolicyCompiler } from './types.js';

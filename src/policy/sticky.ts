@@ -1,6 +1,6 @@
 import { ProblemCode as C } from '../base/errors.js';
 import { siteFacts } from './facts.js';
-import { parseMembers } from './record.js';
+import { parseMembers } from './members.js';
 import type { ClientHint, PolicyCompiler } from './types.js';
 
 /** 32-bit FNV-1a over a seed and octets, finished with murmur3's avalanche so close inputs spread out. */

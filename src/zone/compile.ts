@@ -23,7 +23,8 @@ import {
 } from '../base/yaml-source.js';
 import type { Zone, ZoneNode } from './zone.js';
 import { compileDelegation, DELEGATE, type Delegation } from '../policy/delegate.js';
-import { compileDynamic, type DynamicRecord } from '../policy/record.js';
+import { compileDynamic } from '../policy/compile-record.js';
+import type { DynamicRecord } from '../policy/dynamic.js';
 import { POLICIES } from '../policy/registry.js';
 import type { Site } from '../policy/site.js';
 import { nameserverAddresses } from './glue.js';
