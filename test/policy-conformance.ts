@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { commonPrefixLength, networkText, parseCidr } from '../src/base/address.js';
 import type { GeoLocator, GeoResult, Location } from '../src/geoip/types.js';
-import { HealthTable } from '../src/health/table.js';
+import { TestHealthTable } from './helpers/health.js';
 import { decide } from '../src/policy/decide.js';
 import type { Decision } from '../src/policy/decision.js';
 import type { DynamicRecord } from '../src/policy/dynamic.js';
@@ -204,7 +204,7 @@ const TYPE_NAME: Record<number, string> = {
 
 /** A compiled zone with its own health table and locator, answered through `resolve()`. */
 export class Harness {
-  readonly health = new HealthTable();
+  readonly health = new TestHealthTable();
   readonly zone: Zone;
   readonly zones: ZoneSet;
   /** The rotations, as the server keeps them for one zone generation. */
