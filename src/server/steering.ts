@@ -4,10 +4,10 @@
 // the query handler's StepLog (the memo and the tallies read it), explain's recorder (which also
 // keeps the trace and facts of each step). The memo's replay (replaySteps) uses decideStep too.
 import type { GeoLocator, GeoResult } from '../geoip/types.js';
-import { HealthTable, type HealthView } from '../health/table.js';
+import type { HealthView } from '../health/table.js';
 import type { Decision } from '../policy/decision.js';
 import { emptyFacts, type PolicyFacts } from '../policy/facts.js';
-import { SteerState } from '../policy/state.js';
+import type { SteerState } from '../policy/state.js';
 import { decidedPerNetwork, decideStep, decisionKey, type SteerStep } from '../policy/steer.js';
 import type { ClientHint } from '../policy/types.js';
 import { MAX_STEERING_PREFIX } from '../wire/ecs.js';
@@ -177,15 +177,3 @@ export const NO_CLIENT_HINT: ClientHint = {
   prefix: 0,
   fromEcs: false,
 };
-
-/** A query from an unknown client with every target healthy, steered with `state`. */
-export function unknownClient(state: SteerState = new SteerState()): SteerQuery {
-  return {
-    client: NO_CLIENT_HINT,
-    health: new HealthTable(),
-    geo: NO_GEO,
-    locate: () => NOWHERE,
-    state,
-    trace: null,
-  };
-}
