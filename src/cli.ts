@@ -156,6 +156,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       site: cfg.site,
       rrl: cfg.rrl,
       cookies: workerCookies(cfg.cookies),
+      fleet: cfg.fleet,
     });
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');

@@ -32,7 +32,13 @@ import type { ProbedZone, ProbeResult, SiteTargets } from './types.js';
 
 /** Main thread to probe thread. */
 export type ToThread =
-  { op: 'sync'; sites: readonly SiteTargets[]; concurrency: number | undefined } | { op: 'stop' };
+  | {
+      op: 'sync';
+      sites: readonly SiteTargets[];
+      concurrency: number | undefined;
+      sourceAddress: string | null;
+    }
+  | { op: 'stop' };
 
 /** Probe thread to main thread, in batches (see BATCH_MS). */
 export type FromThread =
@@ -57,6 +63,7 @@ const RESTART_MS = 1000;
 export interface ThreadedProberOptions {
   concurrency?: number;
   onResult?: ProberOptions['onResult'];
+  sourceAddress?: string | null;
   log?: Logger;
 }
 
@@ -131,7 +138,12 @@ export class ThreadedProber implements HealthProber {
     for (const k of [...this.reported]) if (!this.wanted.has(k)) this.reported.delete(k);
     // No thread until there is something to probe; once started, it hears of every reload.
     if (this.worker || this.wanted.size > 0)
-      this.post({ op: 'sync', sites, concurrency: this.opts.concurrency });
+      this.post({
+        op: 'sync',
+        sites,
+        concurrency: this.opts.concurrency,
+        sourceAddress: this.opts.sourceAddress ?? null,
+      });
   }
 
   async stop(): Promise<void> {
@@ -197,7 +209,12 @@ export class ThreadedProber implements HealthProber {
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;
         if (!this.stopped && !this.worker && this.wanted.size > 0)
-          this.post({ op: 'sync', sites: this.sites, concurrency: this.opts.concurrency });
+          this.post({
+            op: 'sync',
+            sites: this.sites,
+            concurrency: this.opts.concurrency,
+            sourceAddress: this.opts.sourceAddress ?? null,
+          });
       }, RESTART_MS);
       this.restartTimer.unref();
     });

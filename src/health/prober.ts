@@ -49,6 +49,8 @@ export interface ProberOptions {
   clock?: Clock;
   /** Runs one probe (default: the real http, https, tcp and dns probes). */
   run?: ProbeRunner;
+  /** The local address the default probes leave from (docs/fleet.md#vantage-points); none: any. */
+  sourceAddress?: string | null;
   /** Hears every result once per check (not per address), after the sink: metrics. */
   onResult?: (check: Check, result: ProbeResult) => void;
 }
@@ -145,7 +147,8 @@ export class Prober implements HealthProber {
   ) {
     this.clock = opts.clock ?? realClock;
     this.rng = opts.rng ?? Math.random;
-    this.runner = opts.run ?? runProbe;
+    const source = opts.sourceAddress ?? null;
+    this.runner = opts.run ?? ((check, signal) => runProbe(check, signal, source));
     this.limit = Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY);
     this.onResult = opts.onResult;
   }

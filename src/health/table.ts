@@ -20,9 +20,23 @@ import {
 } from './state-file.js';
 import { probeConfigKey, probeLabel, type ProbeSpec } from './spec.js';
 import { capSeconds, nextFlipMs } from './ttl.js';
-import type { AdminState, ProbeResult, SiteState, SiteTargets, Verdict } from './types.js';
+import type {
+  AdminState,
+  ProbeResult,
+  SiteState,
+  SiteTargets,
+  Verdict,
+  VerdictSource,
+} from './types.js';
 
-export type { AdminState, ProbeResult, SiteState, SiteTargets, Verdict } from './types.js';
+export type {
+  AdminState,
+  ProbeResult,
+  SiteState,
+  SiteTargets,
+  Verdict,
+  VerdictSource,
+} from './types.js';
 export type { OverrideRecord, OverrideState };
 
 /**
@@ -171,6 +185,7 @@ export class HealthTable implements HealthView {
   private readonly overrides = new Map<string, OverrideRecord>();
   private readonly listeners = new Set<(t: Transition) => void>();
   private stateFile: string | null = null;
+  private source: VerdictSource | null = null;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(opts: HealthTableOptions = {}) {
@@ -485,6 +500,24 @@ export class HealthTable implements HealthView {
   }
 
   // -------------------------------------------------------------------------------------------
+  // A second opinion (the fleet, src/fleet/).
+
+  /** Let `source` turn each own probe verdict into the one used (null: the own verdict). */
+  useVerdictSource(source: VerdictSource | null): void {
+    this.source = source;
+    this.verdictsChanged();
+  }
+
+  /** The source's answers may have changed: recompute every site and invalidate answers. */
+  verdictsChanged(): void {
+    const at = this.now();
+    const events: Transition[] = [];
+    for (const s of this.sites.values()) this.refresh(s, at, events);
+    this.v++;
+    this.emit(events);
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Observers.
 
   /** Call `fn` on every transition; returns the function that stops it. */
@@ -552,7 +585,8 @@ export class HealthTable implements HealthView {
     if (o === 'down' || o === 'drain' || this.down.has(k)) return false;
     if (this.overrides.get(siteKey(zone, site))?.state === 'up') return true;
     const e = this.entries.get(k);
-    return !e || e.verdict === 'up';
+    if (!e) return true;
+    return (this.source ? this.source.verdict(zone, site, address, e.verdict) : e.verdict) === 'up';
   }
 
   private countUp(s: SiteEntry): number {

@@ -1,0 +1,348 @@
+// One instance's part in the fleet (docs/fleet.md): it mirrors overrides between its health table
+// and etcd, publishes its own probe verdicts and zone digest under its lease, and gives the table
+// the fleet verdict of each address (its VerdictSource) from the votes of the live instances.
+//
+// etcd holds the truth; the table holds this instance's last known copy of it (and its state
+// file, that copy on disk). An override set through this instance's admin API is written to etcd
+// and comes back through the watch like anyone else's; while etcd is unreachable it holds here
+// and is written when etcd returns. While unreachable, the other instances' votes are set aside
+// and this instance's own verdicts decide, as they would for an instance alone.
+import type { Etcd3, Lease } from 'etcd3';
+import type { Logger } from '../base/log.js';
+import type { OverrideRecord, OverrideState } from '../health/state-file.js';
+import type { Verdict } from '../health/types.js';
+import type { FleetConfig } from './config.js';
+import { decide, ruleName } from './consensus.js';
+import {
+  type InstanceRecord,
+  KeyLayout,
+  parseInstance,
+  parseOverride,
+  parseVerdict,
+  type StoredOverride,
+} from './keys.js';
+import { EtcdSession, type KvChange } from './session.js';
+import type { ZoneDigest } from './zone-digest.js';
+import { type FleetHealth, type FleetStatus, fleetStatus } from './status.js';
+
+export type { FleetHealth, FleetStatus } from './status.js';
+
+export interface FleetOptions {
+  readonly config: FleetConfig;
+  readonly client: Etcd3;
+  readonly health: FleetHealth;
+  /** The digest of the zones being served now. */
+  readonly zones: () => ZoneDigest;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+/** The longest start-up waits for the first read of etcd before serving its last known copy. */
+export const FIRST_SYNC_MS = 3000;
+
+const addrKey = (zone: string, site: string, address: string) => `${zone}/${site}/${address}`;
+
+export class Fleet {
+  readonly keys: KeyLayout;
+  readonly instances = new Map<string, InstanceRecord>();
+  /** Other instances' votes: address key -> instance -> verdict. */
+  readonly votes = new Map<string, Map<string, Verdict>>();
+  /** Overrides as etcd holds them, by etcd key. */
+  readonly stored = new Map<string, StoredOverride>();
+  /** Local changes etcd has not taken yet (it was unreachable): etcd key -> record or cleared. */
+  private readonly pending = new Map<
+    string,
+    { rec: OverrideRecord | null; zone: string; site: string; address: string | null }
+  >();
+  private readonly session: EtcdSession;
+  private readonly now: () => number;
+  private readonly startedAt: string;
+  private applying = false;
+  private synced = false;
+  private syncWaiter: (() => void) | null = null;
+  private outage = false;
+  private unobserve: (() => void) | null = null;
+  /** Times this instance read the whole prefix again (start, new lease). */
+  resyncs = 0;
+
+  constructor(private readonly o: FleetOptions) {
+    this.keys = new KeyLayout(o.config.prefix);
+    this.now = o.now ?? Date.now;
+    this.startedAt = new Date(this.now()).toISOString();
+    this.session = new EtcdSession(o.client, o.config.prefix, o.config.leaseTtl, this, o.log);
+  }
+
+  get name(): string {
+    return this.o.config.name;
+  }
+
+  get connected(): boolean {
+    return this.session.connected;
+  }
+
+  /**
+   * Start mirroring, and wait (at most FIRST_SYNC_MS) for the first read of etcd, so an instance
+   * that can reach etcd serves the fleet's overrides from its first answer on.
+   */
+  async start(): Promise<void> {
+    this.unobserve = this.o.health.onTransition((t) => {
+      if (t.kind === 'override' && !this.applying) this.localOverride(t.zone, t.site, t.address);
+      else if (t.kind === 'address' && t.address !== null)
+        this.publishVerdict(t.zone, t.site, t.address, t.to as Verdict);
+    });
+    this.o.health.useVerdictSource(this);
+    this.session.start();
+    let timer: NodeJS.Timeout | null = null;
+    if (!this.synced)
+      await new Promise<void>((resolve) => {
+        this.syncWaiter = resolve;
+        timer = setTimeout(resolve, FIRST_SYNC_MS);
+      });
+    if (timer) clearTimeout(timer);
+    this.syncWaiter = null;
+    if (!this.synced)
+      this.o.log.warn(
+        { endpoints: this.o.config.endpoints },
+        'fleet: etcd not reached at start; serving the last known overrides (state file) and this instance’s own verdicts',
+      );
+  }
+
+  /** Stop: revoke the lease, so this instance's votes leave the fleet at once. */
+  async stop(): Promise<void> {
+    this.unobserve?.();
+    this.o.health.useVerdictSource(null);
+    await this.session.stop();
+    this.o.client.close();
+  }
+
+  /** The zones changed (a reload): publish the new digest. */
+  zonesChanged(): void {
+    const lease = this.session.lease;
+    if (lease) void this.putInstance(lease).catch(() => {});
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // VerdictSource: what the health table asks for each address.
+
+  verdict(zone: string, site: string, address: string, own: Verdict): Verdict {
+    if (!this.session.connected) return own;
+    const peers = this.votes.get(addrKey(zone, site, address));
+    if (!peers || peers.size === 0) return own;
+    let up = own === 'up' ? 1 : 0;
+    let down = own === 'down' ? 1 : 0;
+    for (const [name, v] of peers) {
+      if (!this.instances.has(name)) continue;
+      if (v === 'up') up++;
+      else if (v === 'down') down++;
+    }
+    return decide(this.o.config.rule, { up, down, unknown: 0 });
+  }
+
+  /** Everything /status, the CLI and the metrics show. */
+  status(): FleetStatus {
+    return fleetStatus(
+      this,
+      this.o.config,
+      ruleName(this.o.config.rule),
+      this.o.zones(),
+      this.o.health,
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // SessionSink.
+
+  async publish(lease: Lease): Promise<void> {
+    await this.flushPending();
+    await this.putInstance(lease);
+    const puts: Promise<unknown>[] = [];
+    for (const z of this.o.health.snapshot().zones)
+      for (const s of z.sites)
+        for (const a of s.addresses)
+          if (a.probe !== 'none')
+            puts.push(
+              lease
+                .put(this.keys.verdict(this.name, s.zone, s.site, a.address))
+                .value(a.verdict)
+                .exec(),
+            );
+    await Promise.all(puts);
+  }
+
+  snapshot(kvs: readonly KvChange[]): void {
+    this.resyncs++;
+    this.instances.clear();
+    this.votes.clear();
+    this.stored.clear();
+    for (const kv of kvs) this.take(kv);
+    // etcd is the truth: local overrides it does not hold are cleared, the ones it holds applied.
+    const want = new Map(this.stored);
+    for (const r of this.o.health.listOverrides()) {
+      const k = this.keys.override(r.zone, r.site, r.address);
+      if (this.pending.has(k)) continue;
+      const s = want.get(k);
+      if (!s) this.apply(r.zone, r.site, r.address, null);
+      else if (s.state === r.state) want.delete(k);
+    }
+    for (const [k, s] of want) {
+      const t = this.keys.parse(k);
+      if (t?.kind === 'override') this.apply(t.zone, t.site, t.address, s);
+    }
+    this.o.health.verdictsChanged();
+    this.synced = true;
+    this.syncWaiter?.();
+  }
+
+  changes(batch: readonly KvChange[]): void {
+    let verdicts = false;
+    for (const kv of batch) {
+      const t = this.keys.parse(kv.key);
+      if (!t) continue;
+      if (t.kind === 'override') {
+        const before = this.stored.get(kv.key);
+        this.take(kv);
+        const after = this.stored.get(kv.key) ?? null;
+        if (before?.state !== after?.state) this.apply(t.zone, t.site, t.address, after);
+      } else {
+        this.take(kv);
+        verdicts = true;
+      }
+    }
+    if (verdicts) this.o.health.verdictsChanged();
+  }
+
+  connection(up: boolean): void {
+    if (!up && !this.outage) {
+      this.outage = true;
+      this.o.log.warn(
+        { endpoints: this.o.config.endpoints },
+        'fleet: etcd unreachable; serving the last known overrides and this instance’s own verdicts',
+      );
+    } else if (up && this.outage) {
+      this.outage = false;
+      this.o.log.info('fleet: etcd reachable again');
+      void this.flushPending();
+    }
+    this.o.health.verdictsChanged();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Hold one key's new value. */
+  private take(kv: KvChange): void {
+    const t = this.keys.parse(kv.key);
+    if (!t) return;
+    if (t.kind === 'instance') {
+      const rec = kv.value === null ? null : parseInstance(kv.value);
+      if (rec) this.instances.set(t.name, rec);
+      else {
+        this.instances.delete(t.name);
+        for (const m of this.votes.values()) m.delete(t.name);
+      }
+    } else if (t.kind === 'verdict') {
+      if (t.name === this.name) return;
+      const k = addrKey(t.zone, t.site, t.address);
+      const v = kv.value === null ? null : parseVerdict(kv.value);
+      let m = this.votes.get(k);
+      if (v === null) m?.delete(t.name);
+      else {
+        if (!m) this.votes.set(k, (m = new Map()));
+        m.set(t.name, v);
+      }
+    } else {
+      const rec = kv.value === null ? null : parseOverride(kv.value);
+      if (rec) this.stored.set(kv.key, rec);
+      else this.stored.delete(kv.key);
+    }
+  }
+
+  /** Put etcd's override into the table, without writing it back. */
+  private apply(
+    zone: string,
+    site: string,
+    address: string | null,
+    s: StoredOverride | null,
+  ): void {
+    this.applying = true;
+    let p: Promise<void>;
+    try {
+      const why = s ? `${s.reason || 'no reason given'} (by ${s.by} at ${s.at})` : '';
+      p = this.o.health.setOverride({ zone, site, address }, s?.state ?? null, why);
+    } finally {
+      this.applying = false;
+    }
+    p.catch((err: unknown) =>
+      this.o.log.error({ err }, 'fleet: override applied but not saved to the state file'),
+    );
+  }
+
+  /** An override changed through this instance's admin API: write it to etcd. */
+  private localOverride(zone: string, site: string, address: string | null): void {
+    const rec =
+      this.o.health
+        .listOverrides()
+        .find((r) => r.zone === zone && r.site === site && r.address === address) ?? null;
+    this.pending.set(this.keys.override(zone, site, address), { rec, zone, site, address });
+    if (this.session.connected) void this.flushPending();
+  }
+
+  private async flushPending(): Promise<void> {
+    for (const [key, p] of [...this.pending]) {
+      const stored: StoredOverride | null = p.rec && {
+        state: p.rec.state as OverrideState,
+        at: new Date(p.rec.at).toISOString(),
+        reason: p.rec.reason,
+        by: this.name,
+      };
+      const change = JSON.stringify({
+        key,
+        state: stored?.state ?? null,
+        at: new Date(this.now()).toISOString(),
+        by: this.name,
+        reason: p.rec?.reason ?? '',
+      });
+      // One transaction: the override and the record of who changed it, together or not at all.
+      const txn = this.o.client
+        .if(key, 'Version', '>', -1)
+        .then(
+          stored
+            ? this.o.client.put(key).value(JSON.stringify(stored))
+            : this.o.client.delete().key(key),
+          this.o.client.put(this.keys.lastChange).value(change),
+        );
+      try {
+        await txn.commit();
+        if (this.pending.get(key) === p) this.pending.delete(key);
+      } catch (err) {
+        this.o.log.debug(
+          { err, key },
+          'fleet: override not written yet; kept for when etcd returns',
+        );
+        return;
+      }
+    }
+  }
+
+  private putInstance(lease: Lease): Promise<unknown> {
+    const d = this.o.zones();
+    const rec: InstanceRecord = {
+      name: this.name,
+      zonesHash: d.hash,
+      zonesVersion: d.version,
+      startedAt: this.startedAt,
+      leaseTtl: this.o.config.leaseTtl,
+      rule: ruleName(this.o.config.rule),
+    };
+    return lease.put(this.keys.instance(this.name)).value(JSON.stringify(rec)).exec();
+  }
+
+  private publishVerdict(zone: string, site: string, address: string, v: Verdict): void {
+    const lease = this.session.lease;
+    if (!lease) return; // published whole on the next session
+    void lease
+      .put(this.keys.verdict(this.name, zone, site, address))
+      .value(v)
+      .exec()
+      .catch(() => {});
+  }
+}

@@ -1,0 +1,117 @@
+// What the fleet shows: /status's `fleet` section, `geosteer fleet status` and the metrics all read
+// this one shape. Per address: each vantage point's verdict and the rule's result; per instance:
+// its zone digest, and whether it differs from this instance's (zone drift).
+import type { HealthSnapshot, Transition } from '../health/table.js';
+import type { OverrideRecord, OverrideState } from '../health/state-file.js';
+import type { Verdict, VerdictSource } from '../health/types.js';
+import type { FleetConfig } from './config.js';
+import type { InstanceRecord, StoredOverride } from './keys.js';
+import type { ZoneDigest } from './zone-digest.js';
+
+/** What the fleet needs of the health table (src/health/table.ts's HealthTable is one). */
+export interface FleetHealth {
+  snapshot(): HealthSnapshot;
+  listOverrides(): OverrideRecord[];
+  setOverride(
+    target: { zone: string; site: string; address?: string | null },
+    state: OverrideState | null,
+    reason?: string,
+  ): Promise<void>;
+  onTransition(fn: (t: Transition) => void): () => void;
+  /** Let `source` decide each address's verdict from this instance's own (null: own decides). */
+  useVerdictSource(source: VerdictSource | null): void;
+  /** The source's answers may have changed: recompute sites and bump the version. */
+  verdictsChanged(): void;
+}
+
+export interface AddressVotes {
+  zone: string;
+  site: string;
+  address: string;
+  /** Instance name -> verdict, this instance's own included. */
+  votes: Record<string, Verdict>;
+  /** The rule's result (this instance's own verdict while etcd is unreachable). */
+  fleet: Verdict;
+  /** Not every vote agrees. */
+  disagreement: boolean;
+}
+
+export interface InstanceStatus extends InstanceRecord {
+  self: boolean;
+  /** Serves a different zone set than this instance. */
+  drift: boolean;
+}
+
+export interface FleetStatus {
+  name: string;
+  connected: boolean;
+  rule: string;
+  leaseTtl: number;
+  endpoints: readonly string[];
+  prefix: string;
+  zonesHash: string;
+  zonesVersion: string;
+  resyncs: number;
+  instances: InstanceStatus[];
+  /** Names of live instances whose zone hash differs from this instance's. */
+  drift: string[];
+  addresses: AddressVotes[];
+  overrides: (StoredOverride & { key: string })[];
+}
+
+/** The parts of a Fleet this reads (kept structural so status.ts does not import fleet.ts). */
+interface FleetParts {
+  readonly name: string;
+  readonly connected: boolean;
+  readonly resyncs: number;
+  readonly instances: ReadonlyMap<string, InstanceRecord>;
+  readonly votes: ReadonlyMap<string, ReadonlyMap<string, Verdict>>;
+  readonly stored: ReadonlyMap<string, StoredOverride>;
+  verdict(zone: string, site: string, address: string, own: Verdict): Verdict;
+}
+
+export function fleetStatus(
+  f: FleetParts,
+  cfg: FleetConfig,
+  rule: string,
+  digest: ZoneDigest,
+  health: FleetHealth,
+): FleetStatus {
+  const instances = [...f.instances.values()]
+    .map((i) => ({ ...i, self: i.name === f.name, drift: i.zonesHash !== digest.hash }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const addresses: AddressVotes[] = [];
+  for (const z of health.snapshot().zones)
+    for (const s of z.sites)
+      for (const a of s.addresses) {
+        if (a.probe === 'none') continue;
+        const votes: Record<string, Verdict> = { [f.name]: a.verdict };
+        if (f.connected)
+          for (const [name, v] of f.votes.get(`${s.zone}/${s.site}/${a.address}`) ?? [])
+            if (f.instances.has(name)) votes[name] = v;
+        const distinct = new Set(Object.values(votes));
+        addresses.push({
+          zone: s.zone,
+          site: s.site,
+          address: a.address,
+          votes,
+          fleet: f.verdict(s.zone, s.site, a.address, a.verdict),
+          disagreement: distinct.size > 1,
+        });
+      }
+  return {
+    name: f.name,
+    connected: f.connected,
+    rule,
+    leaseTtl: cfg.leaseTtl,
+    endpoints: cfg.endpoints,
+    prefix: cfg.prefix,
+    zonesHash: digest.hash,
+    zonesVersion: digest.version,
+    resyncs: f.resyncs,
+    instances,
+    drift: instances.filter((i) => i.drift).map((i) => i.name),
+    addresses,
+    overrides: [...f.stored].map(([key, o]) => ({ key, ...o })),
+  };
+}
