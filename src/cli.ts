@@ -78,6 +78,11 @@ async function serve(flags: ServeFlags): Promise<void> {
     throw new Error(
       `the admin API needs workers: 1 (each of the ${cfg.workers} workers has its own health table); set admin: false or --no-admin to run workers`,
     );
+  // The fleet talks to etcd from the one process that holds the health table (docs/fleet.md).
+  if (cfg.workers > 1 && cfg.fleet)
+    throw new Error(
+      `fleet: needs workers: 1 (each of the ${cfg.workers} workers would be an instance)`,
+    );
   const admin = cfg.workers > 1 || cfg.admin === false ? null : (cfg.admin ?? DEFAULT_ADMIN);
   const log = createLogger(cfg.logLevel);
 

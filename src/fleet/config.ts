@@ -84,7 +84,7 @@ export function parseFleetConfig(
   let endpointsSeen = false;
   for (const e of entries) {
     switch (e.key) {
-      case 'endpoints':
+      case 'endpoints': {
         endpointsSeen = true;
         const items = listOf(src, e.value, e.path);
         if (items.length === 0 && isSeq(e.value))
@@ -101,6 +101,7 @@ export function parseFleetConfig(
             );
         }
         break;
+      }
       case 'prefix': {
         const s = scalarString(src, e.value, e.path);
         if (s !== null && /^[\x21-\x7e]{1,128}$/.test(s)) prefix = s.endsWith('/') ? s : `${s}/`;

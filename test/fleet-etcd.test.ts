@@ -1,0 +1,180 @@
+// A fleet of three real geosteer instances (the CLI, one process each) sharing a 3-member etcd
+// cluster (Debian's etcd on loopback ports, temporary data directories). Each instance probes
+// from its own loopback source address (127.0.1.1-3), and the health servers answer per source
+// address, so vantage points really disagree. Every process is stopped by its PID.
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  answer,
+  EtcdCluster,
+  type Instance,
+  makeInstance,
+  startInstance,
+  status,
+  stopInstance,
+  tempRoot,
+  until,
+  VantageServer,
+  ZONE,
+  zoneText,
+} from './fleet-harness.js';
+
+const FRA = '127.0.8.10';
+const AMS = '127.0.8.20';
+const SOURCES = ['127.0.1.1', '127.0.1.2', '127.0.1.3'];
+
+let root: string;
+let etcd: EtcdCluster;
+let fra: VantageServer;
+let ams: VantageServer;
+let fleet: Instance[] = [];
+
+const post = async (i: Instance, path: string, reason: string) => {
+  const res = await fetch(`${i.admin}${path}?zone=${ZONE}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ reason }),
+  });
+  expect(res.status, await res.text()).toBeLessThan(300);
+};
+
+/** Every instance answers `want` (sorted addresses). */
+const allAnswer = (want: string[], ms = 10_000) =>
+  until(
+    `all three answer ${want.join(',')}`,
+    async () => {
+      const got = await Promise.all(fleet.map(answer));
+      return got.every((g) => JSON.stringify(g) === JSON.stringify(want)) ? true : undefined;
+    },
+    ms,
+  );
+
+beforeAll(async () => {
+  root = await tempRoot();
+  etcd = await EtcdCluster.create(3);
+  fra = await new VantageServer(FRA).start();
+  ams = await new VantageServer(AMS).start();
+  const zone = zoneText(fra, ams);
+  fleet = await Promise.all(
+    ['a', 'b', 'c'].map((n, i) => makeInstance(root, n, SOURCES[i]!, etcd.endpoints, zone)),
+  );
+  await Promise.all(fleet.map(startInstance));
+  await until('three live instances', async () =>
+    (await status(fleet[0]!)).instances.length === 3 ? true : undefined,
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(fleet.map((i) => stopInstance(i)));
+  await etcd?.stopAll();
+  await fra?.stop();
+  await ams?.stop();
+  await rm(root, { recursive: true, force: true });
+}, 60_000);
+
+describe('fleet through etcd', () => {
+  it('a drain on one instance withdraws the site on all three within 1 s, and survives restarting all', async () => {
+    await allAnswer([FRA, AMS].sort());
+    const t0 = Date.now();
+    await post(fleet[0]!, '/sites/fra/drain', 'maintenance');
+    await allAnswer([AMS], 1000);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    for (const i of fleet) await stopInstance(i);
+    await Promise.all(fleet.map(startInstance));
+    // From the first answer after the restart.
+    expect(await Promise.all(fleet.map(answer))).toEqual([[AMS], [AMS], [AMS]]);
+    await post(fleet[2]!, '/sites/fra/undrain', 'done');
+    await allAnswer([FRA, AMS].sort(), 1000);
+  }, 90_000);
+
+  it('one instance seeing a site down is outvoted; two are not (majority)', async () => {
+    await allAnswer([FRA, AMS].sort());
+    fra.failFor.add(SOURCES[0]!);
+    // a's own probes say down, b and c say up: a keeps answering fra.
+    await until('a sees fra down itself', async () => {
+      const s = await status(fleet[0]!);
+      const v = s.addresses.find((x) => x.site === 'fra')!;
+      return v.votes.a === 'down' && v.votes.b === 'up' && v.votes.c === 'up' ? v : undefined;
+    });
+    const a = (await status(fleet[0]!)).addresses.find((x) => x.site === 'fra')!;
+    expect(a.fleet).toBe('up');
+    expect(await Promise.all(fleet.map(answer))).toEqual(Array(3).fill([FRA, AMS].sort()));
+    fra.failFor.add(SOURCES[1]!);
+    await allAnswer([AMS]);
+    fra.failFor.clear();
+    await allAnswer([FRA, AMS].sort());
+  }, 60_000);
+
+  it("a killed instance's votes vanish after its lease; it rejoins when restarted", async () => {
+    const c = fleet[2]!;
+    await stopInstance(c, 'SIGKILL');
+    // lease_ttl 2 s: etcd drops c's keys about 2 s after its last keepalive.
+    const t0 = Date.now();
+    await until(
+      'c gone from a',
+      async () => {
+        const s = await status(fleet[0]!);
+        const gone =
+          !s.instances.some((i) => i.name === 'c') && s.addresses.every((x) => !('c' in x.votes));
+        return gone ? true : undefined;
+      },
+      10_000,
+    );
+    expect(Date.now() - t0).toBeGreaterThan(500);
+    await startInstance(c);
+    await until('c back', async () =>
+      (await status(fleet[0]!)).instances.some((i) => i.name === 'c') ? true : undefined,
+    );
+  }, 60_000);
+
+  it('an etcd member stopped changes nothing', async () => {
+    await etcd.stop(etcd.members[1]!);
+    await post(fleet[1]!, '/sites/ams/drain', 'member down test');
+    await allAnswer([FRA], 3000);
+    for (const i of fleet) expect((await status(i)).connected).toBe(true);
+    await post(fleet[0]!, '/sites/ams/undrain', 'member down test done');
+    await allAnswer([FRA, AMS].sort(), 3000);
+    await etcd.startAll();
+  }, 60_000);
+
+  it('etcd stopped: answers continue with the last known state, then resync when it returns', async () => {
+    await post(fleet[0]!, '/sites/fra/drain', 'before the outage');
+    await allAnswer([AMS]);
+    await etcd.stopAll();
+    await until('a disconnected', async () =>
+      (await status(fleet[0]!)).connected ? undefined : true,
+    );
+    const metrics = await (await fetch(`${fleet[0]!.admin}/metrics`)).text();
+    expect(metrics).toMatch(/^geosteer_fleet_connected 0$/m);
+    // Still answering, with the drain known before the outage.
+    expect(await Promise.all(fleet.map(answer))).toEqual([[AMS], [AMS], [AMS]]);
+    // Made during the outage: held by b, written when etcd returns.
+    await post(fleet[1]!, '/sites/fra/undrain', 'during the outage');
+    expect(await answer(fleet[0]!)).toEqual([AMS]);
+    await etcd.startAll();
+    await allAnswer([FRA, AMS].sort(), 15_000);
+    for (const i of fleet)
+      await until(`${i.name} connected`, async () =>
+        (await status(i)).connected ? true : undefined,
+      );
+  }, 90_000);
+
+  it('zone drift: an instance serving an edited zone is listed and counted', async () => {
+    const c = fleet[2]!;
+    await writeFile(
+      join(c.dir, 'zones', `${ZONE}.yaml`),
+      zoneText(fra, ams, '  txt:\n    TXT: [edited]\n'),
+    );
+    await until(
+      'a reports c drifting',
+      async () => {
+        const s = await status(fleet[0]!);
+        return s.drift.length === 1 && s.drift[0] === 'c' ? true : undefined;
+      },
+      15_000,
+    );
+    const metrics = await (await fetch(`${fleet[0]!.admin}/metrics`)).text();
+    expect(metrics).toMatch(/^geosteer_fleet_zone_drift 1$/m);
+  }, 30_000);
+});
