@@ -12,6 +12,7 @@ import { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT } from './admin/index.js';
 import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
 import { explainCommand, type ExplainFlags } from './explain-command.js';
 import { addDnssecCommand } from './dnssec/command.js';
+import { addFleetCommand } from './fleet-command.js';
 import { startServing } from './serve.js';
 import { version } from './base/version.js';
 import { formatProblem, ProblemsError } from './base/errors.js';
@@ -294,6 +295,7 @@ program
   });
 
 addDnssecCommand(program);
+addFleetCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

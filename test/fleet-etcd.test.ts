@@ -3,6 +3,7 @@
 // from its own loopback source address (127.0.1.1-3), and the health servers answer per source
 // address, so vantage points really disagree. Every process is stopped by its PID.
 import { rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,6 +20,7 @@ import {
   ZONE,
   zoneText,
 } from './fleet-harness.js';
+import { runCliToEnd } from './helpers/cli.js';
 
 const FRA = '127.0.8.10';
 const AMS = '127.0.8.20';
@@ -106,6 +108,51 @@ describe('fleet through etcd', () => {
     await allAnswer([FRA, AMS].sort());
   }, 60_000);
 
+  it('geosteer fleet drain reaches every instance; fleet status lists instances, overrides and disagreements', async () => {
+    await allAnswer([FRA, AMS].sort());
+    const cfg = join(fleet[0]!.dir, 'geosteer.yaml');
+    const t0 = Date.now();
+    const drain = await runCliToEnd(
+      'fleet',
+      'drain',
+      'ams',
+      '--zone',
+      ZONE,
+      '--reason',
+      'cli test',
+      '-c',
+      cfg,
+    );
+    expect(drain.code, drain.stderr).toBe(0);
+    await allAnswer([FRA], 1000 + (Date.now() - t0));
+    fra.failFor.add(SOURCES[2]!);
+    await until('c sees fra down', async () => {
+      const v = (await status(fleet[2]!)).addresses.find((x) => x.site === 'fra')!;
+      return v.votes.c === 'down' ? true : undefined;
+    });
+    const st = await runCliToEnd('fleet', 'status', '--json', '-c', cfg);
+    expect(st.code, st.stderr).toBe(0);
+    const j = JSON.parse(st.stdout) as {
+      instances: { name: string; ttlLeft: number; drift: boolean }[];
+      overrides: { site: string; state: string; by: string; reason: string }[];
+      disagreements: { address: string; votes: Record<string, string> }[];
+    };
+    expect(j.instances.map((i) => i.name)).toEqual(['a', 'b', 'c']);
+    for (const i of j.instances) expect(i.ttlLeft).toBeGreaterThan(0);
+    expect(j.overrides).toMatchObject([
+      { site: 'ams', state: 'drain', by: `cli@${hostname()}`, reason: 'cli test' },
+    ]);
+    expect(j.disagreements).toEqual([
+      { address: `${ZONE}/fra/${FRA}`, votes: { a: 'up', b: 'up', c: 'down' } },
+    ]);
+    const text = await runCliToEnd('fleet', 'status', '-c', cfg);
+    expect(text.stdout).toContain(`${ZONE}/fra/${FRA}: a=up b=up c=down`);
+    fra.failFor.clear();
+    const clear = await runCliToEnd('fleet', 'clear', 'ams', '--zone', ZONE, '-c', cfg);
+    expect(clear.code, clear.stderr).toBe(0);
+    await allAnswer([FRA, AMS].sort());
+  }, 60_000);
+
   it("a killed instance's votes vanish after its lease; it rejoins when restarted", async () => {
     const c = fleet[2]!;
     await stopInstance(c, 'SIGKILL');
@@ -129,13 +176,22 @@ describe('fleet through etcd', () => {
   }, 60_000);
 
   it('an etcd member stopped changes nothing', async () => {
+    const before = await Promise.all(fleet.map(status));
     await etcd.stop(etcd.members[1]!);
-    await post(fleet[1]!, '/sites/ams/drain', 'member down test');
-    await allAnswer([FRA], 3000);
-    for (const i of fleet) expect((await status(i)).connected).toBe(true);
-    await post(fleet[0]!, '/sites/ams/undrain', 'member down test done');
-    await allAnswer([FRA, AMS].sort(), 3000);
-    await etcd.startAll();
+    try {
+      await post(fleet[1]!, '/sites/ams/drain', 'member down test');
+      await allAnswer([FRA], 3000);
+      await post(fleet[0]!, '/sites/ams/undrain', 'member down test done');
+      await allAnswer([FRA, AMS].sort(), 3000);
+      // Never cut off, never a new lease: the streams moved to the other members.
+      const after = await Promise.all(fleet.map(status));
+      for (const [k, s] of after.entries()) {
+        expect(s.connected).toBe(true);
+        expect(s.resyncs).toBe(before[k]!.resyncs);
+      }
+    } finally {
+      await etcd.startAll();
+    }
   }, 60_000);
 
   it('etcd stopped: answers continue with the last known state, then resync when it returns', async () => {

@@ -257,6 +257,7 @@ export async function status(i: Instance): Promise<FleetStatusJson> {
 export interface FleetStatusJson {
   name: string;
   connected: boolean;
+  resyncs: number;
   instances: { name: string; drift: boolean }[];
   drift: string[];
   addresses: {

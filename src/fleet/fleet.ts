@@ -9,7 +9,7 @@
 // and this instance's own verdicts decide, as they would for an instance alone.
 import type { Etcd3, Lease } from 'etcd3';
 import type { Logger } from '../base/log.js';
-import type { OverrideRecord, OverrideState } from '../health/state-file.js';
+import type { OverrideRecord } from '../health/state-file.js';
 import type { Verdict } from '../health/types.js';
 import type { FleetConfig } from './config.js';
 import { decide, ruleName } from './consensus.js';
@@ -22,6 +22,7 @@ import {
   type StoredOverride,
 } from './keys.js';
 import { EtcdSession, type KvChange } from './session.js';
+import { writeOverride } from './store.js';
 import type { ZoneDigest } from './zone-digest.js';
 import { type FleetHealth, type FleetStatus, fleetStatus } from './status.js';
 
@@ -288,30 +289,13 @@ export class Fleet {
 
   private async flushPending(): Promise<void> {
     for (const [key, p] of [...this.pending]) {
-      const stored: StoredOverride | null = p.rec && {
-        state: p.rec.state as OverrideState,
-        at: new Date(p.rec.at).toISOString(),
-        reason: p.rec.reason,
-        by: this.name,
-      };
-      const change = JSON.stringify({
-        key,
-        state: stored?.state ?? null,
-        at: new Date(this.now()).toISOString(),
-        by: this.name,
-        reason: p.rec?.reason ?? '',
-      });
-      // One transaction: the override and the record of who changed it, together or not at all.
-      const txn = this.o.client
-        .if(key, 'Version', '>', -1)
-        .then(
-          stored
-            ? this.o.client.put(key).value(JSON.stringify(stored))
-            : this.o.client.delete().key(key),
-          this.o.client.put(this.keys.lastChange).value(change),
-        );
       try {
-        await txn.commit();
+        await writeOverride(this.o.client, this.keys, p, {
+          state: p.rec?.state ?? null,
+          at: new Date(p.rec?.at ?? this.now()),
+          reason: p.rec?.reason ?? '',
+          by: this.name,
+        });
         if (this.pending.get(key) === p) this.pending.delete(key);
       } catch (err) {
         this.o.log.debug(

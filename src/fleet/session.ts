@@ -28,6 +28,13 @@ export interface SessionSink {
 /** Between two attempts to start a session; etcd's own clients retry at about this pace. */
 export const RETRY_MS = 500;
 
+/**
+ * A stream that breaks is reopened on another member within a few hundred milliseconds (the
+ * lease retries after 100 ms, the watch backs off from 100 ms): a member going down must change
+ * nothing, so the instance counts as cut off only when it stays so for this long.
+ */
+export const GRACE_MS = 1500;
+
 const toChange = (kv: IKeyValue, deleted: boolean): KvChange => ({
   key: kv.key.toString('utf8'),
   value: deleted ? null : kv.value.toString('utf8'),
@@ -40,6 +47,7 @@ export class EtcdSession {
   private current: Lease | null = null;
   private up = false;
   private loop: Promise<void> | null = null;
+  private grace: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly client: Etcd3,
@@ -69,8 +77,20 @@ export class EtcdSession {
     await this.loop;
   }
 
-  private set(up: boolean): void {
+  /** `now`: no grace (the session has ended, the lease is gone). */
+  private set(up: boolean, now = false): void {
+    if (up || now) {
+      if (this.grace) clearTimeout(this.grace);
+      this.grace = null;
+    }
     if (up === this.up) return;
+    if (!up && !now) {
+      this.grace ??= setTimeout(() => {
+        this.grace = null;
+        this.set(false, true);
+      }, GRACE_MS);
+      return;
+    }
     this.up = up;
     this.sink.connection(up);
   }
@@ -82,7 +102,7 @@ export class EtcdSession {
       } catch (err) {
         this.log.debug({ err }, 'fleet: etcd session failed');
       }
-      this.set(false);
+      this.set(false, true);
       if (this.stopped) break;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
