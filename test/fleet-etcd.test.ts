@@ -102,6 +102,31 @@ describe('fleet through etcd', () => {
     const a = (await status(fleet[0]!)).addresses.find((x) => x.site === 'fra')!;
     expect(a.fleet).toBe('up');
     expect(await Promise.all(fleet.map(answer))).toEqual(Array(3).fill([FRA, AMS].sort()));
+    // /explain shows each vantage point's verdict and the rule's result.
+    const q = `name=www.${ZONE}&client=192.0.2.1`;
+    const text = await (await fetch(`${fleet[0]!.admin}/explain?${q}&format=text`)).text();
+    expect(text).toContain(`${FRA} [majority: a=down b=up c=up -> up]`);
+    // geosteer explain with the fleet's config reads the votes from etcd.
+    const cli = await runCliToEnd(
+      'explain',
+      `www.${ZONE}`,
+      '--client',
+      '192.0.2.1',
+      '--json',
+      '-c',
+      join(fleet[1]!.dir, 'geosteer.yaml'),
+    );
+    expect(cli.code, cli.stderr).toBe(0);
+    const x = JSON.parse(cli.stdout) as {
+      chain: {
+        steering?: { sites: { name: string; addresses: { up: boolean; fleet?: unknown }[] }[] };
+      }[];
+    };
+    const fraView = x.chain.at(-1)!.steering!.sites.find((s) => s.name === 'fra')!;
+    expect(fraView.addresses[0]).toMatchObject({
+      up: true,
+      fleet: { rule: 'majority', votes: { a: 'down', b: 'up', c: 'up' }, verdict: 'up' },
+    });
     fra.failFor.add(SOURCES[1]!);
     await allAnswer([AMS]);
     fra.failFor.clear();

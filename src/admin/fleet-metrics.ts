@@ -2,11 +2,14 @@
 // whether etcd is reachable, each vantage point's vote and the fleet verdict per address, and how
 // many live instances serve a different zone set (drift).
 import { Gauge, type Registry } from 'prom-client';
+import type { FleetVoteLookup } from '../explain/fleet-votes.js';
 import type { FleetStatus } from '../fleet/status.js';
 
 /** What the admin API reads of the fleet. */
 export interface FleetView {
   status(): FleetStatus;
+  /** Each vantage point's verdict of an address and the rule's result, for /explain. */
+  readonly voteOf: FleetVoteLookup;
 }
 
 const VERDICTS = ['up', 'down', 'unknown'] as const;

@@ -7,6 +7,7 @@ import type { HealthTable } from '../health/table.js';
 import type { Logger } from '../base/log.js';
 import { AdminError, AdminErrorCode as E } from './errors.js';
 import { LiveExplainer } from './explain.js';
+import { addFleetVotes } from '../explain/fleet-votes.js';
 import { AdminHttp, type Request, type Route } from './http.js';
 import { Metrics, type MetricsSource, reloadResult } from './metrics.js';
 import { resolveToken, type AdminOptions } from './options.js';
@@ -190,6 +191,7 @@ export class Admin {
             type: req.query.get('type') || 'A',
             client: required(req, 'client'),
           });
+          if (this.fleet) addFleetVotes(x, this.fleet.voteOf);
           if (format === 'json') return { json: x };
           const trace = ['', '1', 'true'].includes(req.query.get('trace') ?? 'false');
           return { text: LiveExplainer.text(x, trace), contentType: 'text/plain; charset=utf-8' };

@@ -7,6 +7,7 @@
 import { networkText, parseClientAddress } from '../base/address.js';
 import type { GeoLocator, GeoResult, GeoSource, Location } from '../geoip/types.js';
 import type { HealthView } from '../health/table.js';
+import type { Verdict } from '../health/types.js';
 import { type DecisionMode, siteAvailable } from '../policy/record.js';
 import { addressesOf } from '../policy/site.js';
 import type { ClientHint } from '../policy/types.js';
@@ -122,6 +123,16 @@ export interface SteeringView {
   trace: string[];
 }
 
+/** An address's votes in a fleet (docs/fleet.md): src/explain/fleet-votes.ts fills them in. */
+export interface FleetVote {
+  /** The consensus rule (majority, any-up, all-up or a fraction). */
+  rule: string;
+  /** Instance name -> its verdict. */
+  votes: Record<string, Verdict>;
+  /** The rule's result. */
+  verdict: Verdict;
+}
+
 export interface SiteView {
   name: string;
   /** The zone file's administrative state. */
@@ -131,7 +142,7 @@ export interface SiteView {
   /** Open with an up address of the asked family: a policy may choose it. */
   available: boolean;
   /** The site's addresses of the asked family, with their weights and health. */
-  addresses: { address: string; weight: number; up: boolean }[];
+  addresses: { address: string; weight: number; up: boolean; fleet?: FleetVote }[];
   location: Location | null;
   country: string | null;
   /** Its addresses are in the answer. */

@@ -139,6 +139,25 @@ export class Fleet {
     return decide(this.o.config.rule, { up, down, unknown: 0 });
   }
 
+  /** This instance's vote and the live peers' for one address, and the rule's result. */
+  readonly voteOf = (
+    zone: string,
+    site: string,
+    address: string,
+  ): { rule: string; votes: Record<string, Verdict>; verdict: Verdict } | null => {
+    const own = this.o.health.ownVerdict(zone, site, address);
+    if (own === null) return null;
+    const votes: Record<string, Verdict> = { [this.name]: own };
+    if (this.session.connected)
+      for (const [name, v] of this.votes.get(addrKey(zone, site, address)) ?? [])
+        if (this.instances.has(name)) votes[name] = v;
+    return {
+      rule: ruleName(this.o.config.rule),
+      votes,
+      verdict: this.verdict(zone, site, address, own),
+    };
+  };
+
   /** Everything /status, the CLI and the metrics show. */
   status(): FleetStatus {
     return fleetStatus(

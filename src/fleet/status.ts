@@ -18,6 +18,8 @@ export interface FleetHealth {
     reason?: string,
   ): Promise<void>;
   onTransition(fn: (t: Transition) => void): () => void;
+  /** This instance's own probe verdict of an address; null when not probed. */
+  ownVerdict(zone: string, site: string, address: string): Verdict | null;
   /** Let `source` decide each address's verdict from this instance's own (null: own decides). */
   useVerdictSource(source: VerdictSource | null): void;
   /** The source's answers may have changed: recompute sites and bump the version. */

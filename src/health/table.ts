@@ -508,6 +508,12 @@ export class HealthTable implements HealthView {
     this.verdictsChanged();
   }
 
+  /** This instance's own probe verdict (before the source); null for an address not probed. */
+  ownVerdict(zone: string, site: string, address: string): Verdict | null {
+    const e = this.entries.get(addressKey(zone, site, address));
+    return e && e.probe.type !== 'none' ? e.verdict : null;
+  }
+
   /** The source's answers may have changed: recompute every site and invalidate answers. */
   verdictsChanged(): void {
     const at = this.now();
