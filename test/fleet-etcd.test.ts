@@ -2,6 +2,7 @@
 // cluster (Debian's etcd on loopback ports, temporary data directories). Each instance probes
 // from its own loopback source address (127.0.1.1-3), and the health servers answer per source
 // address, so vantage points really disagree. Every process is stopped by its PID.
+import { execFile } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   answer,
   EtcdCluster,
+  ETCDCTL,
   type Instance,
   makeInstance,
   startInstance,
@@ -82,6 +84,27 @@ describe('fleet through etcd', () => {
     await post(fleet[0]!, '/sites/fra/drain', 'maintenance');
     await allAnswer([AMS], 1000);
     expect(Date.now() - t0).toBeLessThan(1000);
+    // Who, when and why are in etcd, as etcd's own client reads them.
+    const got = await new Promise<string>((resolve, reject) =>
+      execFile(
+        ETCDCTL,
+        [
+          '--endpoints',
+          etcd.endpoints.join(','),
+          'get',
+          '--print-value-only',
+          `/fleet-test/overrides/${ZONE}/fra`,
+        ],
+        { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 10_000 },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      ),
+    );
+    expect(JSON.parse(got)).toMatchObject({
+      state: 'drain',
+      by: 'a',
+      reason: expect.stringContaining('maintenance'),
+    });
+    expect(Date.parse((JSON.parse(got) as { at: string }).at)).toBeGreaterThanOrEqual(t0 - 1000);
     for (const i of fleet) await stopInstance(i);
     await Promise.all(fleet.map(startInstance));
     // From the first answer after the restart.

@@ -32,6 +32,10 @@ export async function until<T>(
   }
 }
 
+/** Debian's etcd and etcdctl (packages etcd-server and etcd-client); ETCD / ETCDCTL override. */
+export const ETCD = process.env.ETCD ?? '/usr/bin/etcd';
+export const ETCDCTL = process.env.ETCDCTL ?? '/usr/bin/etcdctl';
+
 export interface EtcdMember {
   name: string;
   client: string;
@@ -69,7 +73,7 @@ export class EtcdCluster {
   start(m: EtcdMember): Promise<void> {
     const cluster = this.members.map((x) => `${x.name}=${x.peer}`).join(',');
     m.proc = spawn(
-      '/usr/bin/etcd',
+      ETCD,
       [
         `--name=${m.name}`,
         `--data-dir=${m.dir}`,
