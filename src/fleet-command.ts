@@ -9,6 +9,7 @@ import { formatProblem, ProblemsError } from './base/errors.js';
 import { connectEtcd } from './fleet/etcd.js';
 import { KeyLayout } from './fleet/keys.js';
 import { readFleet, writeOverride } from './fleet/store.js';
+import { zoneDrift } from './fleet/zone-digest.js';
 import type { OverrideState } from './health/state-file.js';
 
 interface Flags {
@@ -41,15 +42,22 @@ async function status(flags: Flags): Promise<number> {
   const { fleet, client, keys } = await fleetOf(flags.config);
   try {
     const r = await readFleet(client, keys);
-    const hashes = new Map<string, number>();
-    for (const i of r.instances) hashes.set(i.zonesHash, (hashes.get(i.zonesHash) ?? 0) + 1);
-    // The most common zone hash is the fleet's; instances serving another one drift.
-    const common = [...hashes].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
+    // Per zone, the contents most instances serve are the fleet's; an instance serving other
+    // contents for a zone drifts (docs/fleet.md#zone-drift).
+    const counts = new Map<string, Map<string, number>>();
+    for (const i of r.instances)
+      for (const [z, h] of Object.entries(i.zones)) {
+        const m = counts.get(z) ?? new Map<string, number>();
+        counts.set(z, m.set(h, (m.get(h) ?? 0) + 1));
+      }
+    const common: Record<string, string> = {};
+    for (const [z, m] of counts) common[z] = [...m].sort((a, b) => b[1] - a[1])[0]![0];
+    const driftOf = (i: { zones: Record<string, string> }) => zoneDrift(common, i.zones);
     const disagreements = [...r.verdicts]
       .filter(([, v]) => new Set(Object.values(v)).size > 1)
       .map(([address, votes]) => ({ address, votes }));
     if (flags.json) {
-      const instances = r.instances.map((i) => ({ ...i, drift: i.zonesHash !== common }));
+      const instances = r.instances.map((i) => ({ ...i, drift: driftOf(i) }));
       process.stdout.write(
         JSON.stringify(
           { prefix: fleet.prefix, instances, overrides: r.overrides, disagreements },
@@ -64,7 +72,7 @@ async function status(flags: Flags): Promise<number> {
     ];
     for (const i of r.instances)
       out.push(
-        `  ${i.name}  lease ${i.ttlLeft ?? '?'}s of ${i.leaseTtl}s  rule ${i.rule}  zones ${i.zonesHash.slice(0, 12)} ${i.zonesVersion}${i.zonesHash !== common ? '  DRIFT' : ''}`,
+        `  ${i.name}  lease ${i.ttlLeft ?? '?'}s of ${i.leaseTtl}s  rule ${i.rule}  zones ${i.zonesHash.slice(0, 12)} ${i.zonesVersion}${driftOf(i).length ? `  DRIFT in ${driftOf(i).join(', ')}` : ''}`,
       );
     out.push(`overrides: ${r.overrides.length || 'none'}`);
     for (const o of r.overrides)

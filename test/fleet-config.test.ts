@@ -1,7 +1,7 @@
 // `fleet:` in the server config (src/fleet/config.ts) and the consensus rules
 // (src/fleet/consensus.ts): defaults, every problem as file:line:col with its code, unknown keys
 // rejected, and each rule's verdict for a table of vote tallies.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +107,20 @@ describe('fleet: in the config', () => {
         '2:14: fleet.endpoints: with tls: every endpoint must be https:// [bad-value]',
       ].sort(byPosition),
     );
+  });
+
+  it("docs/fleet.md's configuration loads as it says", async () => {
+    const md = await readFile('docs/fleet.md', 'utf8');
+    const block = /```yaml config\n([\s\S]*?)```/.exec(md)![1]!;
+    const { cfg } = await load(block);
+    expect(cfg.fleet).toMatchObject({
+      endpoints: ['http://10.0.0.1:2379', 'http://10.0.0.2:2379', 'http://10.0.0.3:2379'],
+      prefix: '/geosteer/',
+      name: 'ns1',
+      leaseTtl: 10,
+      rule: { kind: 'majority' },
+      probeSource: '10.0.0.53',
+    });
   });
 
   it('needs endpoints', async () => {

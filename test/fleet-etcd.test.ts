@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   answer,
   EtcdCluster,
@@ -78,6 +78,12 @@ afterAll(async () => {
 }, 60_000);
 
 describe('fleet through etcd', () => {
+  // Each test starts with every vantage point seeing both sites up (a failed test cannot leak).
+  beforeEach(() => {
+    fra.failFor.clear();
+    ams.failFor.clear();
+  });
+
   it('a drain on one instance withdraws the site on all three within 1 s, and survives restarting all', async () => {
     await allAnswer([FRA, AMS].sort());
     const t0 = Date.now();
@@ -181,7 +187,7 @@ describe('fleet through etcd', () => {
     const st = await runCliToEnd('fleet', 'status', '--json', '-c', cfg);
     expect(st.code, st.stderr).toBe(0);
     const j = JSON.parse(st.stdout) as {
-      instances: { name: string; ttlLeft: number; drift: boolean }[];
+      instances: { name: string; ttlLeft: number; drift: string[] }[];
       overrides: { site: string; state: string; by: string; reason: string }[];
       disagreements: { address: string; votes: Record<string, string> }[];
     };
@@ -278,7 +284,11 @@ describe('fleet through etcd', () => {
       },
       15_000,
     );
+    expect((await status(fleet[0]!)).instances.find((i) => i.name === 'c')!.drift).toEqual([ZONE]);
     const metrics = await (await fetch(`${fleet[0]!.admin}/metrics`)).text();
     expect(metrics).toMatch(/^geosteer_fleet_zone_drift 1$/m);
+    const cli = await runCliToEnd('fleet', 'status', '-c', join(fleet[0]!.dir, 'geosteer.yaml'));
+    expect(cli.stdout).toMatch(new RegExp(`^  c .* DRIFT in ${ZONE.replace('.', '\\.')}$`, 'm'));
+    expect(cli.stdout).not.toMatch(/^ {2}[ab] .*DRIFT/m);
   }, 30_000);
 });

@@ -262,7 +262,7 @@ export interface FleetStatusJson {
   name: string;
   connected: boolean;
   resyncs: number;
-  instances: { name: string; drift: boolean }[];
+  instances: { name: string; drift: string[] }[];
   drift: string[];
   addresses: {
     site: string;

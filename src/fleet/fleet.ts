@@ -15,6 +15,7 @@ import type { FleetConfig } from './config.js';
 import { decide, ruleName } from './consensus.js';
 import {
   type InstanceRecord,
+  byName,
   KeyLayout,
   parseInstance,
   parseOverride,
@@ -147,13 +148,13 @@ export class Fleet {
   ): { rule: string; votes: Record<string, Verdict>; verdict: Verdict } | null => {
     const own = this.o.health.ownVerdict(zone, site, address);
     if (own === null) return null;
-    const votes: Record<string, Verdict> = { [this.name]: own };
+    const votes: [string, Verdict][] = [[this.name, own]];
     if (this.session.connected)
       for (const [name, v] of this.votes.get(addrKey(zone, site, address)) ?? [])
-        if (this.instances.has(name)) votes[name] = v;
+        if (this.instances.has(name)) votes.push([name, v]);
     return {
       rule: ruleName(this.o.config.rule),
-      votes,
+      votes: byName(votes),
       verdict: this.verdict(zone, site, address, own),
     };
   };
@@ -332,6 +333,7 @@ export class Fleet {
       name: this.name,
       zonesHash: d.hash,
       zonesVersion: d.version,
+      zones: d.zones,
       startedAt: this.startedAt,
       leaseTtl: this.o.config.leaseTtl,
       rule: ruleName(this.o.config.rule),

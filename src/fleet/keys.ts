@@ -14,6 +14,8 @@ export interface InstanceRecord {
   readonly zonesHash: string;
   /** The zones' SOA serials, `origin=serial` joined by spaces, as an operator compares them. */
   readonly zonesVersion: string;
+  /** Per zone: key -> hash (zone-digest.ts). */
+  readonly zones: Readonly<Record<string, string>>;
   readonly startedAt: string;
   readonly leaseTtl: number;
   readonly rule: string;
@@ -80,6 +82,11 @@ export class KeyLayout {
   }
 }
 
+/** Votes keyed by instance name, in name order (so /status, explain and the CLI read alike). */
+export function byName<T>(votes: Iterable<[string, T]>): Record<string, T> {
+  return Object.fromEntries([...votes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 export function parseVerdict(text: string): Verdict | null {
   return text === 'up' || text === 'down' || text === 'unknown' ? text : null;
 }
@@ -92,6 +99,7 @@ export function parseInstance(text: string): InstanceRecord | null {
       name: v.name,
       zonesHash: v.zonesHash,
       zonesVersion: typeof v.zonesVersion === 'string' ? v.zonesVersion : '',
+      zones: v.zones && typeof v.zones === 'object' ? v.zones : {},
       startedAt: typeof v.startedAt === 'string' ? v.startedAt : '',
       leaseTtl: typeof v.leaseTtl === 'number' ? v.leaseTtl : 0,
       rule: typeof v.rule === 'string' ? v.rule : '',

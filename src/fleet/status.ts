@@ -5,8 +5,8 @@ import type { HealthSnapshot, Transition } from '../health/table.js';
 import type { OverrideRecord, OverrideState } from '../health/state-file.js';
 import type { Verdict, VerdictSource } from '../health/types.js';
 import type { FleetConfig } from './config.js';
-import type { InstanceRecord, StoredOverride } from './keys.js';
-import type { ZoneDigest } from './zone-digest.js';
+import { byName, type InstanceRecord, type StoredOverride } from './keys.js';
+import { type ZoneDigest, zoneDrift } from './zone-digest.js';
 
 /** What the fleet needs of the health table (src/health/table.ts's HealthTable is one). */
 export interface FleetHealth {
@@ -40,8 +40,8 @@ export interface AddressVotes {
 
 export interface InstanceStatus extends InstanceRecord {
   self: boolean;
-  /** Serves a different zone set than this instance. */
-  drift: boolean;
+  /** Zones this instance serves too, with other contents (zone keys); empty: no drift. */
+  drift: string[];
 }
 
 export interface FleetStatus {
@@ -55,7 +55,7 @@ export interface FleetStatus {
   zonesVersion: string;
   resyncs: number;
   instances: InstanceStatus[];
-  /** Names of live instances whose zone hash differs from this instance's. */
+  /** Names of live instances serving a zone this instance serves, with other contents. */
   drift: string[];
   addresses: AddressVotes[];
   overrides: (StoredOverride & { key: string })[];
@@ -80,17 +80,18 @@ export function fleetStatus(
   health: FleetHealth,
 ): FleetStatus {
   const instances = [...f.instances.values()]
-    .map((i) => ({ ...i, self: i.name === f.name, drift: i.zonesHash !== digest.hash }))
+    .map((i) => ({ ...i, self: i.name === f.name, drift: zoneDrift(digest.zones, i.zones) }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   const addresses: AddressVotes[] = [];
   for (const z of health.snapshot().zones)
     for (const s of z.sites)
       for (const a of s.addresses) {
         if (a.probe === 'none') continue;
-        const votes: Record<string, Verdict> = { [f.name]: a.verdict };
+        const list: [string, Verdict][] = [[f.name, a.verdict]];
         if (f.connected)
           for (const [name, v] of f.votes.get(`${s.zone}/${s.site}/${a.address}`) ?? [])
-            if (f.instances.has(name)) votes[name] = v;
+            if (f.instances.has(name)) list.push([name, v]);
+        const votes = byName(list);
         const distinct = new Set(Object.values(votes));
         addresses.push({
           zone: s.zone,
@@ -112,7 +113,7 @@ export function fleetStatus(
     zonesVersion: digest.version,
     resyncs: f.resyncs,
     instances,
-    drift: instances.filter((i) => i.drift).map((i) => i.name),
+    drift: instances.filter((i) => i.drift.length > 0).map((i) => i.name),
     addresses,
     overrides: [...f.stored].map(([key, o]) => ({ key, ...o })),
   };

@@ -5,6 +5,7 @@ import type { Etcd3 } from 'etcd3';
 import type { OverrideState } from '../health/state-file.js';
 import type { Verdict } from '../health/types.js';
 import {
+  byName,
   type InstanceRecord,
   type KeyLayout,
   parseInstance,
@@ -83,5 +84,6 @@ export async function readFleet(client: Etcd3, keys: KeyLayout): Promise<FleetRe
     }
   }
   out.instances.sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const [k, v] of out.verdicts) out.verdicts.set(k, byName(Object.entries(v)));
   return out;
 }
