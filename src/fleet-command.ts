@@ -54,7 +54,7 @@ async function status(flags: Flags): Promise<number> {
     for (const [z, m] of counts) common[z] = [...m].sort((a, b) => b[1] - a[1])[0]![0];
     const driftOf = (i: { zones: Record<string, string> }) => zoneDrift(common, i.zones);
     const disagreements = [...r.verdicts]
-      .filter(([, v]) => new Set(Object.values(v)).size > 1)
+      .filter(([, v]) => new Set(Object.values(v).filter((x) => x !== 'unknown')).size > 1)
       .map(([address, votes]) => ({ address, votes }));
     if (flags.json) {
       const instances = r.instances.map((i) => ({ ...i, drift: driftOf(i) }));

@@ -51,6 +51,7 @@ describe('fleet: in the config', () => {
       probeSource: null,
       tls: null,
       auth: null,
+      probesPerTarget: null,
     });
   });
 
@@ -62,6 +63,7 @@ describe('fleet: in the config', () => {
   lease_ttl: 5
   rule: 0.18
   probe_source: 127.0.1.2
+  probes_per_target: 2
   tls: { ca: pki/ca.pem, cert: pki/c.pem, key: pki/c-key.pem }
   auth: { user: geosteer, password_file: etcd-pass }
 `);
@@ -78,6 +80,7 @@ describe('fleet: in the config', () => {
         key: join(dir, 'pki/c-key.pem'),
       },
       auth: { user: 'geosteer', passwordFile: join(dir, 'etcd-pass') },
+      probesPerTarget: 2,
     });
   });
 
@@ -103,7 +106,7 @@ describe('fleet: in the config', () => {
         '6:17: fleet.probe_source: not an IP address: "here" [bad-address]',
         '7:8: fleet.tls: a client certificate needs both cert and key [missing-key]',
         '8:9: fleet.auth: auth needs user and password_file [missing-key]',
-        '9:3: fleet.leases: unknown key "leases" in fleet (expected one of: endpoints, prefix, name, lease_ttl, rule, probe_source, tls, auth) [unknown-key]',
+        '9:3: fleet.leases: unknown key "leases" in fleet (expected one of: endpoints, prefix, name, lease_ttl, rule, probe_source, tls, auth, probes_per_target) [unknown-key]',
         '2:14: fleet.endpoints: with tls: every endpoint must be https:// [bad-value]',
       ].sort(byPosition),
     );

@@ -209,6 +209,7 @@ export async function makeInstance(
   endpoints: string[],
   zone: string,
   leaseTtl = 2,
+  more = '',
 ): Promise<Instance> {
   const dir = join(root, name);
   await mkdir(join(dir, 'zones'), { recursive: true });
@@ -227,7 +228,7 @@ fleet:
   name: ${name}
   lease_ttl: ${leaseTtl}
   probe_source: ${source}
-`,
+${more}`,
   );
   return { name, dir, port, adminPort, source, cli: null, admin: `http://127.0.0.1:${adminPort}` };
 }
@@ -269,6 +270,7 @@ export interface FleetStatusJson {
     address: string;
     votes: Record<string, string>;
     fleet: string;
+    probers?: string[];
   }[];
 }
 

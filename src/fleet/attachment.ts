@@ -34,6 +34,7 @@ export class FleetAttachment implements ServerAttachment {
       config: this.config,
       client: await connectEtcd(this.config),
       health: view.health,
+      prober: view.prober,
       zones: () => digestZones(view.handler.zoneSet.zones),
       log: this.log,
     });

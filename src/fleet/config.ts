@@ -8,6 +8,7 @@
 //     lease_ttl: 10                   # seconds; an instance silent this long stops voting
 //     rule: majority                  # any-up | all-up | majority | a fraction such as 0.5
 //     probe_source: 127.0.1.1         # the address this instance's probes leave from
+//     probes_per_target: 2            # each address probed by 2 of the live instances
 //     tls: { ca: ca.pem, cert: client.pem, key: client-key.pem }
 //     auth: { user: geosteer, password_file: etcd-password }
 import { hostname } from 'node:os';
@@ -37,6 +38,7 @@ export const FLEET_KEYS = [
   'probe_source',
   'tls',
   'auth',
+  'probes_per_target',
 ] as const;
 
 export interface FleetConfig {
@@ -55,6 +57,8 @@ export interface FleetConfig {
   readonly tls: { ca: string | null; cert: string | null; key: string | null } | null;
   /** etcd user and the file holding its password; null: no authentication. */
   readonly auth: { user: string; passwordFile: string } | null;
+  /** Probers per address (probe sharing, src/fleet/sharing.ts); null: every instance probes all. */
+  readonly probesPerTarget: number | null;
 }
 
 export const DEFAULT_PREFIX = '/geosteer/';
@@ -81,6 +85,7 @@ export function parseFleetConfig(
   let probeSource: string | null = null;
   let tls: FleetConfig['tls'] = null;
   let auth: FleetConfig['auth'] = null;
+  let probesPerTarget: number | null = null;
   let endpointsSeen = false;
   for (const e of entries) {
     switch (e.key) {
@@ -148,6 +153,9 @@ export function parseFleetConfig(
       case 'auth':
         auth = parseAuth(src, e.value, e.path, baseDir);
         break;
+      case 'probes_per_target':
+        probesPerTarget = scalarInt(src, e.value, e.path, 1, 64) ?? probesPerTarget;
+        break;
     }
   }
   if (!endpointsSeen)
@@ -157,7 +165,7 @@ export function parseFleetConfig(
     src.report(e.value, e.path, C.badValue, 'with tls: every endpoint must be https://');
   }
   endpoints = [...new Set(endpoints)];
-  return { endpoints, prefix, name, leaseTtl, rule, probeSource, tls, auth };
+  return { endpoints, prefix, name, leaseTtl, rule, probeSource, tls, auth, probesPerTarget };
 }
 
 function endpointUrl(text: string): string | null {

@@ -23,6 +23,7 @@ import {
   type StoredOverride,
 } from './keys.js';
 import { EtcdSession, type KvChange } from './session.js';
+import { ProbeAssignment } from './sharing.js';
 import { writeOverride } from './store.js';
 import type { ZoneDigest } from './zone-digest.js';
 import { type FleetHealth, type FleetStatus, fleetStatus } from './status.js';
@@ -35,6 +36,10 @@ export interface FleetOptions {
   readonly health: FleetHealth;
   /** The digest of the zones being served now. */
   readonly zones: () => ZoneDigest;
+  /** With probes_per_target: told which addresses this instance probes. */
+  readonly prober?: {
+    share?(keep: ((zone: string, site: string, address: string) => boolean) | null): void;
+  };
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -66,6 +71,8 @@ export class Fleet {
   private unobserve: (() => void) | null = null;
   /** Times this instance read the whole prefix again (start, new lease). */
   resyncs = 0;
+  /** Who probes what (probes_per_target); null: every instance probes everything. */
+  assignment: ProbeAssignment | null = null;
 
   constructor(private readonly o: FleetOptions) {
     this.keys = new KeyLayout(o.config.prefix);
@@ -128,15 +135,19 @@ export class Fleet {
 
   verdict(zone: string, site: string, address: string, own: Verdict): Verdict {
     if (!this.session.connected) return own;
-    const peers = this.votes.get(addrKey(zone, site, address));
-    if (!peers || peers.size === 0) return own;
-    let up = own === 'up' ? 1 : 0;
-    let down = own === 'down' ? 1 : 0;
-    for (const [name, v] of peers) {
-      if (!this.instances.has(name)) continue;
+    const key = addrKey(zone, site, address);
+    const a = this.assignment;
+    // With probe sharing only the address's probers vote.
+    const mine = !a || a.probes(this.name, key);
+    let up = mine && own === 'up' ? 1 : 0;
+    let down = mine && own === 'down' ? 1 : 0;
+    for (const [name, v] of this.votes.get(key) ?? []) {
+      if (!this.instances.has(name) || (a && !a.probes(name, key))) continue;
       if (v === 'up') up++;
       else if (v === 'down') down++;
     }
+    // No vote at all (the probers have not reported yet): this instance's own, as alone.
+    if (up + down === 0) return own;
     return decide(this.o.config.rule, { up, down, unknown: 0 });
   }
 
@@ -176,6 +187,11 @@ export class Fleet {
   async publish(lease: Lease): Promise<void> {
     await this.flushPending();
     await this.putInstance(lease);
+    await this.publishAll(lease);
+  }
+
+  /** Every own verdict (`unknown` for addresses another instance probes: no vote). */
+  private async publishAll(lease: Lease): Promise<void> {
     const puts: Promise<unknown>[] = [];
     for (const z of this.o.health.snapshot().zones)
       for (const s of z.sites)
@@ -184,10 +200,34 @@ export class Fleet {
             puts.push(
               lease
                 .put(this.keys.verdict(this.name, s.zone, s.site, a.address))
-                .value(a.verdict)
+                .value(this.published(s.zone, s.site, a.address, a.verdict))
                 .exec(),
             );
     await Promise.all(puts);
+  }
+
+  private published(zone: string, site: string, address: string, v: Verdict): Verdict {
+    const a = this.assignment;
+    return !a || a.probes(this.name, addrKey(zone, site, address)) ? v : 'unknown';
+  }
+
+  /**
+   * probes_per_target: recompute who probes what when the live instances change. While etcd is
+   * unreachable every instance probes everything (its own verdicts decide then).
+   */
+  private rebalance(): void {
+    const k = this.o.config.probesPerTarget;
+    if (k === null) return;
+    const live = [...this.instances.keys()].sort();
+    const next =
+      this.session.connected && live.includes(this.name) ? new ProbeAssignment(live, k) : null;
+    if (next ? next.sameAs(this.assignment) : this.assignment === null) return;
+    this.assignment = next;
+    this.o.prober?.share?.(
+      next ? (zone, site, address) => next.probes(this.name, addrKey(zone, site, address)) : null,
+    );
+    const lease = this.session.lease;
+    if (next && lease) void this.publishAll(lease).catch(() => {});
   }
 
   snapshot(kvs: readonly KvChange[]): void {
@@ -229,6 +269,7 @@ export class Fleet {
         verdicts = true;
       }
     }
+    this.rebalance();
     if (verdicts) this.o.health.verdictsChanged();
   }
 
@@ -244,6 +285,7 @@ export class Fleet {
       this.o.log.info('fleet: etcd reachable again');
       void this.flushPending();
     }
+    this.rebalance();
     this.o.health.verdictsChanged();
   }
 
@@ -346,7 +388,7 @@ export class Fleet {
     if (!lease) return; // published whole on the next session
     void lease
       .put(this.keys.verdict(this.name, zone, site, address))
-      .value(v)
+      .value(this.published(zone, site, address, v))
       .exec()
       .catch(() => {});
   }

@@ -36,6 +36,8 @@ export interface AddressVotes {
   fleet: Verdict;
   /** Not every vote agrees. */
   disagreement: boolean;
+  /** With probes_per_target: the instances that probe it (the others vote unknown). */
+  probers?: readonly string[];
 }
 
 export interface InstanceStatus extends InstanceRecord {
@@ -54,6 +56,8 @@ export interface FleetStatus {
   zonesHash: string;
   zonesVersion: string;
   resyncs: number;
+  /** probes_per_target, or null: every instance probes every address. */
+  probesPerTarget: number | null;
   instances: InstanceStatus[];
   /** Names of live instances serving a zone this instance serves, with other contents. */
   drift: string[];
@@ -69,6 +73,7 @@ interface FleetParts {
   readonly instances: ReadonlyMap<string, InstanceRecord>;
   readonly votes: ReadonlyMap<string, ReadonlyMap<string, Verdict>>;
   readonly stored: ReadonlyMap<string, StoredOverride>;
+  readonly assignment: { probers(address: string): readonly string[] } | null;
   verdict(zone: string, site: string, address: string, own: Verdict): Verdict;
 }
 
@@ -92,7 +97,8 @@ export function fleetStatus(
           for (const [name, v] of f.votes.get(`${s.zone}/${s.site}/${a.address}`) ?? [])
             if (f.instances.has(name)) list.push([name, v]);
         const votes = byName(list);
-        const distinct = new Set(Object.values(votes));
+        // `unknown` abstains: only up against down is a disagreement.
+        const distinct = new Set(Object.values(votes).filter((v) => v !== 'unknown'));
         addresses.push({
           zone: s.zone,
           site: s.site,
@@ -100,6 +106,9 @@ export function fleetStatus(
           votes,
           fleet: f.verdict(s.zone, s.site, a.address, a.verdict),
           disagreement: distinct.size > 1,
+          ...(f.assignment
+            ? { probers: f.assignment.probers(`${s.zone}/${s.site}/${a.address}`) }
+            : {}),
         });
       }
   return {
@@ -112,6 +121,7 @@ export function fleetStatus(
     zonesHash: digest.hash,
     zonesVersion: digest.version,
     resyncs: f.resyncs,
+    probesPerTarget: cfg.probesPerTarget,
     instances,
     drift: instances.filter((i) => i.drift.length > 0).map((i) => i.name),
     addresses,

@@ -70,6 +70,7 @@ export interface ThreadedProberOptions {
 export class ThreadedProber implements HealthProber {
   private worker: Worker | null = null;
   private sites: readonly SiteTargets[] = [];
+  private keep: ((zone: string, site: string, address: string) => boolean) | null = null;
   private wanted = new Map<string, { check: Check; subs: Subscriber[] }>();
   /** Checks with a result since they were created (the cold-start round waits for these). */
   private readonly reported = new Set<string>();
@@ -137,13 +138,29 @@ export class ThreadedProber implements HealthProber {
     this.wanted = checksOf(sites);
     for (const k of [...this.reported]) if (!this.wanted.has(k)) this.reported.delete(k);
     // No thread until there is something to probe; once started, it hears of every reload.
-    if (this.worker || this.wanted.size > 0)
-      this.post({
-        op: 'sync',
-        sites,
-        concurrency: this.opts.concurrency,
-        sourceAddress: this.opts.sourceAddress ?? null,
-      });
+    if (this.worker || this.wanted.size > 0) this.postSites();
+  }
+
+  share(keep: ((zone: string, site: string, address: string) => boolean) | null): void {
+    this.keep = keep;
+    if (!this.stopped && this.worker) this.postSites();
+  }
+
+  /** The sites as the thread probes them: those `share` keeps (the table has them all). */
+  private postSites(): void {
+    const keep = this.keep;
+    const sites = keep
+      ? this.sites.map((s) => ({
+          ...s,
+          addresses: s.addresses.filter((a) => keep(s.zone, s.site, a.address)),
+        }))
+      : this.sites;
+    this.post({
+      op: 'sync',
+      sites,
+      concurrency: this.opts.concurrency,
+      sourceAddress: this.opts.sourceAddress ?? null,
+    });
   }
 
   async stop(): Promise<void> {
@@ -208,13 +225,7 @@ export class ThreadedProber implements HealthProber {
       );
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;
-        if (!this.stopped && !this.worker && this.wanted.size > 0)
-          this.post({
-            op: 'sync',
-            sites: this.sites,
-            concurrency: this.opts.concurrency,
-            sourceAddress: this.opts.sourceAddress ?? null,
-          });
+        if (!this.stopped && !this.worker && this.wanted.size > 0) this.postSites();
       }, RESTART_MS);
       this.restartTimer.unref();
     });

@@ -37,6 +37,11 @@ export interface HealthProber {
   stop(): Promise<void>;
   stats(): ProberStats;
   checks(): { check: Check; addresses: Subscriber[] }[];
+  /**
+   * Probe only the addresses `keep` accepts (a fleet's probe sharing, docs/fleet.md); null: all.
+   * The table keeps every address; the others' verdicts come from elsewhere.
+   */
+  share?(keep: ((zone: string, site: string, address: string) => boolean) | null): void;
 }
 
 export const DEFAULT_CONCURRENCY = 64;
