@@ -82,9 +82,10 @@ async function main(): Promise<void> {
       await post(fleet[(k + 1) % 3]!, 'undrain');
       await until('undrained everywhere', async () => ((await all(both)) ? true : undefined));
     }
-    console.log(
-      `drain propagation (admin API of one instance -> all three answer without it): ${summary(drains)}`,
-    );
+    if (DRAINS > 0)
+      console.log(
+        `drain propagation (admin API of one instance -> all three answer without it): ${summary(drains)}`,
+      );
 
     const converge: number[] = [];
     for (let k = 0; k < FAILS; k++) {
@@ -97,9 +98,10 @@ async function main(): Promise<void> {
       fra.failFor.clear();
       await until('back everywhere', async () => ((await all(both)) ? true : undefined));
     }
-    console.log(
-      `fleet verdict convergence (backend fails for all -> all three withdraw; interval 300 ms, fall 1): ${summary(converge)}`,
-    );
+    if (FAILS > 0)
+      console.log(
+        `fleet verdict convergence (backend fails for all -> all three withdraw; interval 300 ms, fall 1): ${summary(converge)}`,
+      );
 
     // A fourth instance without fleet:, the same zones, as the baseline.
     const dir = join(root, 'alone');
@@ -151,11 +153,17 @@ async function main(): Promise<void> {
         console.log(`  round ${r + 1} ${name}: ${Math.round(res.qps)} qps, lost ${res.lost}`);
       }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const f = mean(rows.fleet!);
-    const a = mean(rows.alone!);
-    console.log(
-      `qps, steered A over UDP: fleet on ${Math.round(f)}, alone ${Math.round(a)}: ${(((f - a) / a) * 100).toFixed(1)} %`,
-    );
+    const median = (xs: number[]) => pct(xs, 50);
+    for (const [what, f] of [
+      ['mean', mean],
+      ['median', median],
+    ] as const) {
+      const on = f(rows.fleet!);
+      const off = f(rows.alone!);
+      console.log(
+        `qps (${what} of ${ROUNDS}), steered A over UDP: fleet on ${Math.round(on)}, alone ${Math.round(off)}: ${(((on - off) / off) * 100).toFixed(1)} %`,
+      );
+    }
   } finally {
     await alone?.cli.stop();
     await Promise.all(fleet.map((i) => stopInstance(i)));
