@@ -5,6 +5,7 @@
 import { Admin, type AdminOptions } from './admin/index.js';
 import type { FleetConfig } from './fleet/config.js';
 import { FleetAttachment } from './fleet/attachment.js';
+import { HealthTable } from './health/table.js';
 import type { ServerAttachment } from './server/attachment.js';
 import { GeosteerServer, type ServerOptions } from './server/server.js';
 
@@ -35,7 +36,14 @@ export async function startServing(opts: ServeOptions): Promise<Serving> {
           return both(fleet, admin);
         }
       : null;
-  const server = await GeosteerServer.start({ ...rest, attach });
+  // With a fleet, the health table keeps its overrides in the fleet's store (src/fleet/overrides.ts).
+  const health =
+    rest.health ?? (fleet ? new HealthTable({ overrides: fleet.overrides }) : undefined);
+  const server = await GeosteerServer.start({
+    ...rest,
+    ...(health ? { health } : {}),
+    attach,
+  });
   return { server, admin, fleet };
 }
 

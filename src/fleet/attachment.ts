@@ -8,11 +8,15 @@ import type { ServerAttachment, ServerView } from '../server/attachment.js';
 import type { FleetConfig } from './config.js';
 import { connectEtcd } from './etcd.js';
 import { Fleet } from './fleet.js';
+import { FleetOverrides } from './overrides.js';
 import { digestZones } from './zone-digest.js';
 
 export class FleetAttachment implements ServerAttachment {
   private fleetNow: Fleet | null = null;
   private unwatch: (() => void) | null = null;
+
+  /** The health table's override store (src/serve.ts makes the table with it). */
+  readonly overrides = new FleetOverrides();
 
   constructor(
     readonly config: FleetConfig,
@@ -34,6 +38,7 @@ export class FleetAttachment implements ServerAttachment {
       config: this.config,
       client: await connectEtcd(this.config),
       health: view.health,
+      overrides: this.overrides,
       prober: view.prober,
       zones: () => digestZones(view.handler.zoneSet.zones),
       log: this.log,

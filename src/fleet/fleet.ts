@@ -9,7 +9,9 @@
 // and this instance's own verdicts decide, as they would for an instance alone.
 import type { Etcd3, Lease } from 'etcd3';
 import type { Logger } from '../base/log.js';
-import type { OverrideRecord } from '../health/state-file.js';
+import type { Target } from '../health/overrides.js';
+import type { OverrideState } from '../health/state-file.js';
+import type { FleetOverrides } from './overrides.js';
 import type { Verdict } from '../health/types.js';
 import type { FleetConfig } from './config.js';
 import { decide, ruleName } from './consensus.js';
@@ -34,6 +36,8 @@ export interface FleetOptions {
   readonly config: FleetConfig;
   readonly client: Etcd3;
   readonly health: FleetHealth;
+  /** The health table's override store: this instance's copy of etcd's overrides. */
+  readonly overrides: FleetOverrides;
   /** The digest of the zones being served now. */
   readonly zones: () => ZoneDigest;
   /** With probes_per_target: told which addresses this instance probes. */
@@ -59,12 +63,18 @@ export class Fleet {
   /** Local changes etcd has not taken yet (it was unreachable): etcd key -> record or cleared. */
   private readonly pending = new Map<
     string,
-    { rec: OverrideRecord | null; zone: string; site: string; address: string | null }
+    {
+      state: OverrideState | null;
+      at: number;
+      reason: string;
+      zone: string;
+      site: string;
+      address: string | null;
+    }
   >();
   private readonly session: EtcdSession;
   private readonly now: () => number;
   private readonly startedAt: string;
-  private applying = false;
   private synced = false;
   private syncWaiter: (() => void) | null = null;
   private outage = false;
@@ -95,10 +105,12 @@ export class Fleet {
    */
   async start(): Promise<void> {
     this.unobserve = this.o.health.onTransition((t) => {
-      if (t.kind === 'override' && !this.applying) this.localOverride(t.zone, t.site, t.address);
-      else if (t.kind === 'address' && t.address !== null)
+      if (t.kind === 'address' && t.address !== null)
         this.publishVerdict(t.zone, t.site, t.address, t.to as Verdict);
     });
+    this.o.overrides.onLocalSet((target, state, reason) =>
+      this.localOverride(target, state, reason),
+    );
     this.o.health.useVerdictSource(this);
     this.session.start();
     let timer: NodeJS.Timeout | null = null;
@@ -119,6 +131,7 @@ export class Fleet {
   /** Stop: revoke the lease, so this instance's votes leave the fleet at once. */
   async stop(): Promise<void> {
     this.unobserve?.();
+    this.o.overrides.onLocalSet(null);
     this.o.health.useVerdictSource(null);
     await this.session.stop();
     this.o.client.close();
@@ -238,7 +251,7 @@ export class Fleet {
     for (const kv of kvs) this.take(kv);
     // etcd is the truth: local overrides it does not hold are cleared, the ones it holds applied.
     const want = new Map(this.stored);
-    for (const r of this.o.health.listOverrides()) {
+    for (const r of this.o.overrides.list()) {
       const k = this.keys.override(r.zone, r.site, r.address);
       if (this.pending.has(k)) continue;
       const s = want.get(k);
@@ -326,26 +339,25 @@ export class Fleet {
     address: string | null,
     s: StoredOverride | null,
   ): void {
-    this.applying = true;
-    let p: Promise<void>;
-    try {
-      const why = s ? `${s.reason || 'no reason given'} (by ${s.by} at ${s.at})` : '';
-      p = this.o.health.setOverride({ zone, site, address }, s?.state ?? null, why);
-    } finally {
-      this.applying = false;
-    }
+    const why = s ? `${s.reason || 'no reason given'} (by ${s.by} at ${s.at})` : 'cleared in etcd';
+    const p = this.o.overrides.fromFleet({ zone, site, address }, s?.state ?? null, why);
     p.catch((err: unknown) =>
       this.o.log.error({ err }, 'fleet: override applied but not saved to the state file'),
     );
   }
 
   /** An override changed through this instance's admin API: write it to etcd. */
-  private localOverride(zone: string, site: string, address: string | null): void {
-    const rec =
-      this.o.health
-        .listOverrides()
-        .find((r) => r.zone === zone && r.site === site && r.address === address) ?? null;
-    this.pending.set(this.keys.override(zone, site, address), { rec, zone, site, address });
+  private localOverride(target: Target, state: OverrideState | null, reason: string): void {
+    const { zone, site } = target;
+    const address = target.address ?? null;
+    this.pending.set(this.keys.override(zone, site, address), {
+      state,
+      at: this.now(),
+      reason,
+      zone,
+      site,
+      address,
+    });
     if (this.session.connected) void this.flushPending();
   }
 
@@ -353,9 +365,9 @@ export class Fleet {
     for (const [key, p] of [...this.pending]) {
       try {
         await writeOverride(this.o.client, this.keys, p, {
-          state: p.rec?.state ?? null,
-          at: new Date(p.rec?.at ?? this.now()),
-          reason: p.rec?.reason ?? '',
+          state: p.state,
+          at: new Date(p.at),
+          reason: p.reason,
           by: this.name,
         });
         if (this.pending.get(key) === p) this.pending.delete(key);

@@ -2,7 +2,6 @@
 // this one shape. Per address: each vantage point's verdict and the rule's result; per instance:
 // its zone digest, and whether it differs from this instance's (zone drift).
 import type { HealthSnapshot, Transition } from '../health/table.js';
-import type { OverrideRecord, OverrideState } from '../health/state-file.js';
 import type { Verdict, VerdictSource } from '../health/types.js';
 import type { FleetConfig } from './config.js';
 import { byName, type InstanceRecord, type StoredOverride } from './keys.js';
@@ -11,12 +10,6 @@ import { type ZoneDigest, zoneDrift } from './zone-digest.js';
 /** What the fleet needs of the health table (src/health/table.ts's HealthTable is one). */
 export interface FleetHealth {
   snapshot(): HealthSnapshot;
-  listOverrides(): OverrideRecord[];
-  setOverride(
-    target: { zone: string; site: string; address?: string | null },
-    state: OverrideState | null,
-    reason?: string,
-  ): Promise<void>;
   onTransition(fn: (t: Transition) => void): () => void;
   /** This instance's own probe verdict of an address; null when not probed. */
   ownVerdict(zone: string, site: string, address: string): Verdict | null;
