@@ -130,6 +130,12 @@ describe('fleet through etcd', () => {
     });
     const a = (await status(fleet[0]!)).addresses.find((x) => x.site === 'fra')!;
     expect(a.fleet).toBe('up');
+    const m = await (await fetch(`${fleet[0]!.admin}/metrics`)).text();
+    const labels = `zone="${ZONE}",site="fra",address="${FRA}"`;
+    expect(m).toContain(`geosteer_fleet_votes{${labels},verdict="down"} 1`);
+    expect(m).toContain(`geosteer_fleet_votes{${labels},verdict="up"} 2`);
+    expect(m).toContain(`geosteer_fleet_verdict_up{${labels}} 1`);
+    expect(m).toMatch(/^geosteer_fleet_instances 3$/m);
     expect(await Promise.all(fleet.map(answer))).toEqual(Array(3).fill([FRA, AMS].sort()));
     // /explain shows each vantage point's verdict and the rule's result.
     const q = `name=www.${ZONE}&client=192.0.2.1`;
@@ -259,6 +265,13 @@ describe('fleet through etcd', () => {
     expect(metrics).toMatch(/^geosteer_fleet_connected 0$/m);
     // Still answering, with the drain known before the outage.
     expect(await Promise.all(fleet.map(answer))).toEqual([[AMS], [AMS], [AMS]]);
+    // Restarted while etcd is down: c serves its state file (the last known copy) from the start.
+    await stopInstance(fleet[2]!);
+    await startInstance(fleet[2]!);
+    expect(await answer(fleet[2]!)).toEqual([AMS]);
+    expect(
+      fleet[2]!.cli!.lines.some((l) => String(l.msg).includes('etcd not reached at start')),
+    ).toBe(true);
     // Made during the outage: held by b, written when etcd returns.
     await post(fleet[1]!, '/sites/fra/undrain', 'during the outage');
     expect(await answer(fleet[0]!)).toEqual([AMS]);
