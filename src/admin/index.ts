@@ -86,8 +86,6 @@ export class Admin {
     this.traffic = new TrafficSampler(() => ctx.handler.answered());
     this.traffic.start();
     const explainer = new LiveExplainer({
-      zonesDir: ctx.zonesDir,
-      load: ctx.reloader.loadZones,
       zones: () => ctx.handler.zoneSet,
       geo: ctx.handler.geo,
       health: ctx.health,

@@ -1,7 +1,7 @@
 // Each vantage point's verdict beside an address in an explanation (docs/fleet.md#explain): the
 // fleet's consensus decided whether it was up, so explain shows the votes and the rule's result.
 // The fleet fills them in through a lookup; explain itself knows nothing of etcd.
-import type { Explanation, FleetVote } from './explain.js';
+import type { Explanation, FleetVote } from './view.js';
 
 export type { FleetVote };
 
