@@ -5,7 +5,7 @@
 //   1. drain propagation: POST a drain to one instance's admin API (round robin), time until all
 //      three answer without the site; 100 drains (each undone before the next), p50/p99/max;
 //   2. fleet verdict convergence: a backend starts failing for every vantage point, time until
-//      all three withdraw it; 20 times (probe interval 300 ms, timeout 200 ms, fall 1);
+//      all three withdraw it; 20 times (probe interval 400 ms, timeout 300 ms, fall 1);
 //   3. the answer path's cost: dnsperf (CPU 1) against instance a (pinned to CPU 0, fleet on and
 //      connected) and against a fourth instance without fleet: (same zones, CPU 0), alternately,
 //      FLEET_ROUNDS rounds of FLEET_SECONDS each over UDP.
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     }
     if (FAILS > 0)
       console.log(
-        `fleet verdict convergence (backend fails for all -> all three withdraw; interval 300 ms, fall 1): ${summary(converge)}`,
+        `fleet verdict convergence (backend fails for all -> all three withdraw; interval 400 ms, fall 1): ${summary(converge)}`,
       );
 
     // A fourth instance without fleet:, the same zones, as the baseline.

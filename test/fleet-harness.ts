@@ -183,7 +183,7 @@ export const ZONE = 'fleet.test';
 
 export function zoneText(fra: VantageServer, ams: VantageServer, extra = ''): string {
   const probe = (s: VantageServer) =>
-    `{ type: http, port: ${s.port}, path: /health, interval: 300ms, timeout: 200ms, rise: 1, fall: 1 }`;
+    `{ type: http, port: ${s.port}, path: /health, interval: 400ms, timeout: 300ms, rise: 1, fall: 1 }`;
   return `zone: ${ZONE}
 nameservers:
   ns1.${ZONE}: [192.0.2.53]

@@ -83,7 +83,7 @@ afterAll(async () => {
 }, 60_000);
 
 /**
- * The sources that probed `s` in a window of at least 3 probe intervals (interval 300 ms):
+ * The sources that probed `s` in a window of at least 3 probe intervals (interval 400 ms):
  * counted afresh from the moment asked, until the busiest source has 4 probes.
  */
 async function probersOf(s: VantageServer): Promise<string[]> {
