@@ -155,6 +155,8 @@ describe('consensus rules', () => {
     [0.18, 1, 4, 'up'],
     [0.18, 1, 5, 'down'],
     [0.5, 1, 1, 'up'],
+    [0.6, 3, 2, 'up'],
+    [0.6, 2, 3, 'down'],
     [1, 2, 1, 'down'],
   ] as const)('%s with %i up and %i down: %s', (rule, up, down, verdict) => {
     expect(decide(parseRule(rule)!, { up, down, unknown: 0 })).toBe(verdict);

@@ -63,7 +63,7 @@ export function decide(rule: ConsensusRule, t: Tally): Verdict {
     case 'all-up':
       return t.down === 0 ? 'up' : 'down';
     case 'fraction':
-      // Compared as integers: 0.5 of 3 voters must not be lost to floating point.
+      // A hair of slack: 0.6 of 5 voters is 3.0000000000000004 in floating point, and 3 must pass.
       return t.up >= rule.share * voting - 1e-9 ? 'up' : 'down';
   }
 }

@@ -7,10 +7,11 @@
 // and comes back through the watch like anyone else's; while etcd is unreachable it holds here
 // and is written when etcd returns. While unreachable, the other instances' votes are set aside
 // and this instance's own verdicts decide, as they would for an instance alone.
+//
+// Somewhat over 300 lines: the session's sink, the verdict source and probe sharing all read the
+// live instances and votes held here; overrides are in override-sync.ts, the status in status.ts.
 import type { Etcd3, Lease } from 'etcd3';
 import type { Logger } from '../base/log.js';
-import type { Target } from '../health/overrides.js';
-import type { OverrideState } from '../health/state-file.js';
 import type { FleetOverrides } from './overrides.js';
 import type { Verdict } from '../health/types.js';
 import type { FleetConfig } from './config.js';
@@ -22,11 +23,10 @@ import {
   parseInstance,
   parseOverride,
   parseVerdict,
-  type StoredOverride,
 } from './keys.js';
 import { EtcdSession, type KvChange } from './session.js';
 import { ProbeAssignment } from './sharing.js';
-import { writeOverride } from './store.js';
+import { OverrideSync } from './override-sync.js';
 import type { ZoneDigest } from './zone-digest.js';
 import { type FleetHealth, type FleetStatus, fleetStatus } from './status.js';
 
@@ -58,20 +58,8 @@ export class Fleet {
   readonly instances = new Map<string, InstanceRecord>();
   /** Other instances' votes: address key -> instance -> verdict. */
   readonly votes = new Map<string, Map<string, Verdict>>();
-  /** Overrides as etcd holds them, by etcd key. */
-  readonly stored = new Map<string, StoredOverride>();
-  /** Local changes etcd has not taken yet (it was unreachable): etcd key -> record or cleared. */
-  private readonly pending = new Map<
-    string,
-    {
-      state: OverrideState | null;
-      at: number;
-      reason: string;
-      zone: string;
-      site: string;
-      address: string | null;
-    }
-  >();
+  /** Overrides, between this instance's store and etcd. */
+  readonly overrides: OverrideSync;
   private readonly session: EtcdSession;
   private readonly now: () => number;
   private readonly startedAt: string;
@@ -89,6 +77,14 @@ export class Fleet {
     this.now = o.now ?? Date.now;
     this.startedAt = new Date(this.now()).toISOString();
     this.session = new EtcdSession(o.client, o.config.prefix, o.config.leaseTtl, this, o.log);
+    this.overrides = new OverrideSync(
+      o.client,
+      this.keys,
+      o.overrides,
+      o.config.name,
+      this.now,
+      o.log,
+    );
   }
 
   get name(): string {
@@ -109,7 +105,7 @@ export class Fleet {
         this.publishVerdict(t.zone, t.site, t.address, t.to as Verdict);
     });
     this.o.overrides.onLocalSet((target, state, reason) =>
-      this.localOverride(target, state, reason),
+      this.overrides.local(target, state, reason, this.session.connected),
     );
     this.o.health.useVerdictSource(this);
     this.session.start();
@@ -198,7 +194,7 @@ export class Fleet {
   // SessionSink.
 
   async publish(lease: Lease): Promise<void> {
-    await this.flushPending();
+    await this.overrides.flush();
     await this.putInstance(lease);
     await this.publishAll(lease);
   }
@@ -247,21 +243,9 @@ export class Fleet {
     this.resyncs++;
     this.instances.clear();
     this.votes.clear();
-    this.stored.clear();
-    for (const kv of kvs) this.take(kv);
-    // etcd is the truth: local overrides it does not hold are cleared, the ones it holds applied.
-    const want = new Map(this.stored);
-    for (const r of this.o.overrides.list()) {
-      const k = this.keys.override(r.zone, r.site, r.address);
-      if (this.pending.has(k)) continue;
-      const s = want.get(k);
-      if (!s) this.apply(r.zone, r.site, r.address, null);
-      else if (s.state === r.state) want.delete(k);
-    }
-    for (const [k, s] of want) {
-      const t = this.keys.parse(k);
-      if (t?.kind === 'override') this.apply(t.zone, t.site, t.address, s);
-    }
+    this.overrides.stored.clear();
+    for (const kv of kvs) this.take(kv, false);
+    this.overrides.reconcile();
     this.o.health.verdictsChanged();
     this.synced = true;
     this.syncWaiter?.();
@@ -272,15 +256,8 @@ export class Fleet {
     for (const kv of batch) {
       const t = this.keys.parse(kv.key);
       if (!t) continue;
-      if (t.kind === 'override') {
-        const before = this.stored.get(kv.key);
-        this.take(kv);
-        const after = this.stored.get(kv.key) ?? null;
-        if (before?.state !== after?.state) this.apply(t.zone, t.site, t.address, after);
-      } else {
-        this.take(kv);
-        verdicts = true;
-      }
+      this.take(kv, true);
+      if (t.kind !== 'override') verdicts = true;
     }
     this.rebalance();
     if (verdicts) this.o.health.verdictsChanged();
@@ -296,7 +273,7 @@ export class Fleet {
     } else if (up && this.outage) {
       this.outage = false;
       this.o.log.info('fleet: etcd reachable again');
-      void this.flushPending();
+      void this.overrides.flush();
     }
     this.rebalance();
     this.o.health.verdictsChanged();
@@ -304,8 +281,8 @@ export class Fleet {
 
   // -------------------------------------------------------------------------------------------
 
-  /** Hold one key's new value. */
-  private take(kv: KvChange): void {
+  /** Hold one key's new value; `apply`: an override change goes into the store at once. */
+  private take(kv: KvChange, apply: boolean): void {
     const t = this.keys.parse(kv.key);
     if (!t) return;
     if (t.kind === 'instance') {
@@ -327,57 +304,7 @@ export class Fleet {
       }
     } else {
       const rec = kv.value === null ? null : parseOverride(kv.value);
-      if (rec) this.stored.set(kv.key, rec);
-      else this.stored.delete(kv.key);
-    }
-  }
-
-  /** Put etcd's override into the table, without writing it back. */
-  private apply(
-    zone: string,
-    site: string,
-    address: string | null,
-    s: StoredOverride | null,
-  ): void {
-    const why = s ? `${s.reason || 'no reason given'} (by ${s.by} at ${s.at})` : 'cleared in etcd';
-    const p = this.o.overrides.fromFleet({ zone, site, address }, s?.state ?? null, why);
-    p.catch((err: unknown) =>
-      this.o.log.error({ err }, 'fleet: override applied but not saved to the state file'),
-    );
-  }
-
-  /** An override changed through this instance's admin API: write it to etcd. */
-  private localOverride(target: Target, state: OverrideState | null, reason: string): void {
-    const { zone, site } = target;
-    const address = target.address ?? null;
-    this.pending.set(this.keys.override(zone, site, address), {
-      state,
-      at: this.now(),
-      reason,
-      zone,
-      site,
-      address,
-    });
-    if (this.session.connected) void this.flushPending();
-  }
-
-  private async flushPending(): Promise<void> {
-    for (const [key, p] of [...this.pending]) {
-      try {
-        await writeOverride(this.o.client, this.keys, p, {
-          state: p.state,
-          at: new Date(p.at),
-          reason: p.reason,
-          by: this.name,
-        });
-        if (this.pending.get(key) === p) this.pending.delete(key);
-      } catch (err) {
-        this.o.log.debug(
-          { err, key },
-          'fleet: override not written yet; kept for when etcd returns',
-        );
-        return;
-      }
+      this.overrides.take(kv.key, rec, apply ? t : null);
     }
   }
 

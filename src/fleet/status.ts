@@ -65,7 +65,7 @@ interface FleetParts {
   readonly resyncs: number;
   readonly instances: ReadonlyMap<string, InstanceRecord>;
   readonly votes: ReadonlyMap<string, ReadonlyMap<string, Verdict>>;
-  readonly stored: ReadonlyMap<string, StoredOverride>;
+  readonly overrides: { readonly stored: ReadonlyMap<string, StoredOverride> };
   readonly assignment: { probers(address: string): readonly string[] } | null;
   verdict(zone: string, site: string, address: string, own: Verdict): Verdict;
 }
@@ -118,6 +118,6 @@ export function fleetStatus(
     instances,
     drift: instances.filter((i) => i.drift.length > 0).map((i) => i.name),
     addresses,
-    overrides: [...f.stored].map(([key, o]) => ({ key, ...o })),
+    overrides: [...f.overrides.stored].map(([key, o]) => ({ key, ...o })),
   };
 }
