@@ -12,6 +12,7 @@ import { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT } from './admin/index.js';
 import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
 import { explainCommand, type ExplainFlags } from './explain-command.js';
 import { addDnssecCommand } from './dnssec/command.js';
+import { addFleetCommand } from './fleet-command.js';
 import { startServing } from './serve.js';
 import { version } from './base/version.js';
 import { formatProblem, ProblemsError } from './base/errors.js';
@@ -77,6 +78,11 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (cfg.workers > 1 && cfg.admin)
     throw new Error(
       `the admin API needs workers: 1 (each of the ${cfg.workers} workers has its own health table); set admin: false or --no-admin to run workers`,
+    );
+  // The fleet talks to etcd from the one process that holds the health table (docs/fleet.md).
+  if (cfg.workers > 1 && cfg.fleet)
+    throw new Error(
+      `fleet: needs workers: 1 (each of the ${cfg.workers} workers would be an instance)`,
     );
   const admin = cfg.workers > 1 || cfg.admin === false ? null : (cfg.admin ?? DEFAULT_ADMIN);
   const log = createLogger(cfg.logLevel);
@@ -156,6 +162,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       site: cfg.site,
       rrl: cfg.rrl,
       cookies: workerCookies(cfg.cookies),
+      fleet: cfg.fleet,
     });
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
@@ -288,6 +295,7 @@ program
   });
 
 addDnssecCommand(program);
+addFleetCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

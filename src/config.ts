@@ -16,6 +16,7 @@ import {
   parseRrlConfig,
   type RrlConfig,
 } from './server/rrl-config.js';
+import { type FleetConfig, parseFleetConfig } from './fleet/config.js';
 import { ProblemCode as C, ProblemsError, sortProblems } from './base/errors.js';
 import {
   checkKeys,
@@ -63,6 +64,8 @@ export interface Config {
   rrl: RrlConfig;
   /** DNS cookies (docs/rrl.md). */
   cookies: CookiesConfig;
+  /** Overrides and verdicts shared through etcd (docs/fleet.md); null: this instance alone. */
+  fleet: FleetConfig | null;
 }
 
 /** Where overrides are kept by default: beside the config file, or in the working directory. */
@@ -90,6 +93,7 @@ export const DEFAULT_CONFIG: Config = {
   site: null,
   rrl: defaultRrlConfig(),
   cookies: defaultCookiesConfig(),
+  fleet: null,
 };
 
 const KEYS = [
@@ -112,6 +116,7 @@ const KEYS = [
   'site',
   'rrl',
   'cookies',
+  'fleet',
 ] as const;
 
 /** Read the YAML config; relative paths in it are relative to the file. Unknown keys are errors. */
@@ -199,6 +204,9 @@ export async function loadConfig(file: string): Promise<Config> {
           break;
         case 'cookies':
           cfg.cookies = parseCookiesConfig(src, e.value, e.path, dirname(file));
+          break;
+        case 'fleet':
+          cfg.fleet = parseFleetConfig(src, e.value, e.path, dirname(file));
           break;
         case 'site': {
           // Whether a zone declares it is checked when the zones load (GeosteerServer.start).

@@ -17,6 +17,8 @@ import {
   parseQueryType,
 } from './explain/explain.js';
 import { renderExplanation } from './explain/render.js';
+import { addFleetVotes } from './explain/fleet-votes.js';
+import { readOfflineFleet } from './fleet/offline.js';
 
 export interface ExplainFlags {
   client: string;
@@ -90,8 +92,18 @@ export async function explainCommand(
   try {
     // No probes run here: every address counts as up and sites drained in the zone file are
     // drained, as in a server that has just started (its health table starts the same way).
-    const health = new HealthTable();
+    // With `fleet:`, the fleet's overrides and verdicts as etcd holds them (docs/fleet.md#explain).
+    let fleet: Awaited<ReturnType<typeof readOfflineFleet>> | null = null;
+    try {
+      if (cfg.fleet) fleet = await readOfflineFleet(cfg.fleet, zones);
+    } catch (e) {
+      return fail(
+        `fleet: cannot read etcd (${cfg.fleet!.endpoints.join(', ')}): ${(e as Error).message}`,
+      );
+    }
+    const health = fleet?.health ?? new HealthTable();
     const x = explain(set, geo, health, qname, type, flags.client);
+    if (fleet) addFleetVotes(x, fleet.voteOf);
     if (flags.json) io.out(JSON.stringify(x, null, 2) + '\n');
     // Files under the working directory (the default overrides file is found from it) are shown
     // relative to it, as the zone files are; the JSON keeps them as they are.

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { loadZoneDir } from '../src/zone/load.js';
 
 interface Service {
@@ -24,7 +25,7 @@ const config = parse(
   execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { encoding: 'utf8' }),
 ) as { services: Record<string, Service> };
 const services = config.services;
-const GEOSTEER = ['geosteer', 'geosteer-site-a', 'geosteer-site-b'];
+const GEOSTEER = ['geosteer', 'geosteer-2', 'geosteer-site-a', 'geosteer-site-b'];
 
 /** Volumes as { source, target, readOnly }, from the short ("src:dst:ro") or long form. */
 function mounts(s: Service): { source: string; target: string; readOnly: boolean }[] {
@@ -66,16 +67,34 @@ describe('docker-compose.yml', () => {
     ).not.toThrow();
   });
 
-  it('has the parent, two site instances, two backends and unbound', () => {
+  it('has two parents, two site instances, two backends, unbound and etcd', () => {
     expect(Object.keys(services).sort()).toEqual(
       [
         'backend-a',
         'backend-b',
+        'etcd',
         'geosteer',
+        'geosteer-2',
         'geosteer-site-a',
         'geosteer-site-b',
         'unbound',
       ].sort(),
+    );
+  });
+
+  it('joins every geosteer to one fleet on the etcd service, each under its own name', async () => {
+    const names: string[] = [];
+    for (const n of GEOSTEER) {
+      const file = mounts(services[n]!).find((m) => m.target === flag(services[n]!, '--config'));
+      expect(file, `${n} mounts its --config`).toBeDefined();
+      expect(file!.readOnly).toBe(true);
+      const cfg = await loadConfig(file!.source);
+      expect(cfg.fleet?.endpoints).toEqual([`http://${ip('etcd')}:2379`]);
+      names.push(cfg.fleet!.name);
+    }
+    expect(new Set(names).size).toBe(GEOSTEER.length);
+    expect(readFileSync('demo/etcd/Dockerfile', 'utf8')).toContain(
+      `--advertise-client-urls", "http://${ip('etcd')}:2379"`,
     );
   });
 
@@ -89,8 +108,9 @@ describe('docker-compose.yml', () => {
     for (const n of GEOSTEER) expect(flag(services[n]!, '--zones')).toBe('/app/zones');
   });
 
-  it('runs the parent without a site and each site instance with --site', () => {
+  it('runs the parents without a site and each site instance with --site', () => {
     expect(flag(services['geosteer']!, '--site')).toBeUndefined();
+    expect(flag(services['geosteer-2']!, '--site')).toBeUndefined();
     expect(flag(services['geosteer-site-a']!, '--site')).toBe('a');
     expect(flag(services['geosteer-site-b']!, '--site')).toBe('b');
   });

@@ -158,6 +158,8 @@ describe('loadConfig', () => {
         secret: Buffer.from('e5e973e5a6b2a43f48e7dc849e37bfcf', 'hex'),
         previous: Buffer.from('445536bcd2513298075a5d379663c962', 'hex'),
       },
+      // fleet: is read by src/fleet/config.ts; test/fleet-config.test.ts covers it.
+      fleet: null,
     });
   });
 

@@ -33,7 +33,7 @@ function helpOptions(help: string): CliOption[] {
 
 /** Commander's usage line: `geosteer explain [options] <name> [type]` gives NAME, [TYPE]. */
 function helpArgs(help: string): string[] {
-  const usage = /^Usage: geosteer (?:dnssec )?\S+ \[options\](.*)$/m.exec(help)?.[1] ?? '';
+  const usage = /^Usage: geosteer (?:[a-z]+ )?[a-z-]+ \[options\](.*)$/m.exec(help)?.[1] ?? '';
   return usage
     .trim()
     .split(/\s+/)
@@ -86,7 +86,7 @@ const groups = new Set<string>();
 const help = new Map<string, string>();
 /** Commander's command list: `  keygen [options] <zone>  description`, without `help`. */
 const commandList = (text: string) =>
-  [...(text.split(/^Commands:$/m)[1] ?? '').matchAll(/^ {2}([a-z]+) /gm)]
+  [...(text.split(/^Commands:$/m)[1] ?? '').matchAll(/^ {2}([a-z][a-z-]*) /gm)]
     .map((m) => m[1]!)
     .filter((c) => c !== 'help');
 beforeAll(async () => {
@@ -123,6 +123,12 @@ describe("the README's CLI block", () => {
       'dnssec ds',
       'dnssec rollover',
       'dnssec status',
+      'fleet status',
+      'fleet drain',
+      'fleet undrain',
+      'fleet force-down',
+      'fleet force-up',
+      'fleet clear',
     ]);
     expect([...readmeSynopses(readme, groups).keys()]).toEqual(commands);
   });

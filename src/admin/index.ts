@@ -7,6 +7,7 @@ import type { HealthTable } from '../health/table.js';
 import type { Logger } from '../base/log.js';
 import { AdminError, AdminErrorCode as E } from './errors.js';
 import { LiveExplainer } from './explain.js';
+import { addFleetVotes } from '../explain/fleet-votes.js';
 import { AdminHttp, type Request, type Route } from './http.js';
 import { Metrics, type MetricsSource, reloadResult } from './metrics.js';
 import { resolveToken, type AdminOptions } from './options.js';
@@ -22,6 +23,7 @@ import { PageAssets } from './page/assets.js';
 import { buildDashboard } from './page/dashboard.js';
 import { TrafficSampler } from './page/traffic.js';
 import { buildStatus, ZoneGenerations } from './status.js';
+import { type FleetView, registerFleetMetrics } from './fleet-metrics.js';
 
 export { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT, type AdminOptions } from './options.js';
 
@@ -40,6 +42,8 @@ export class Admin {
   /** Recent transitions and reloads, for the status page (src/admin/page/). */
   private readonly activity = new Activity();
   private traffic: TrafficSampler | null = null;
+  /** The fleet (docs/fleet.md), when `fleet:` is configured: /status and /metrics show it. */
+  private fleet: FleetView | null = null;
 
   private constructor(
     readonly options: AdminOptions,
@@ -63,6 +67,12 @@ export class Admin {
     this.metrics.observe(health);
     this.activity.observeHealth(health);
     return { ...(probes as T), onResult: this.metrics.probeResult };
+  }
+
+  /** Show the fleet in /status and /metrics (src/serve.ts calls it before open). */
+  useFleet(fleet: FleetView | null): void {
+    this.fleet = fleet;
+    if (fleet) registerFleetMetrics(this.metrics.registry, fleet);
   }
 
   /** Start serving. Rejects (and serves nothing) when the address cannot be bound. */
@@ -130,8 +140,8 @@ export class Admin {
         reason: reason ? `${reason} (admin API, ${req.remote})` : `admin API (${req.remote})`,
       };
     };
-    const status = () =>
-      buildStatus({
+    const status = () => ({
+      ...buildStatus({
         zones: ctx.handler.zoneSet,
         generations: this.generations,
         health: ctx.health,
@@ -139,7 +149,9 @@ export class Admin {
         stateFile: ctx.stateFile,
         startedAt: this.startedAt,
         now: Date.now(),
-      });
+      }),
+      ...(this.fleet ? { fleet: this.fleet.status() } : {}),
+    });
     const routes: Route[] = [
       ...new PageAssets().routes(),
       { method: 'GET', pattern: ['status'], handle: () => ({ json: status() }) },
@@ -177,6 +189,7 @@ export class Admin {
             type: req.query.get('type') || 'A',
             client: required(req, 'client'),
           });
+          if (this.fleet) addFleetVotes(x, this.fleet.voteOf);
           if (format === 'json') return { json: x };
           const trace = ['', '1', 'true'].includes(req.query.get('trace') ?? 'false');
           return { text: LiveExplainer.text(x, trace), contentType: 'text/plain; charset=utf-8' };

@@ -2,6 +2,7 @@
 // Only presentation lives here: every fact comes from the Explanation.
 
 import type { ChainStep, Explanation, LocationView, SiteView, SteeringView } from './explain.js';
+import { voteText } from './fleet-votes.js';
 
 export interface RenderOptions {
   /** Append every trace line of the resolver and the policies. */
@@ -150,7 +151,12 @@ function steeringLines(name: string, v: SteeringView, wild: string, where: Locat
       head: `${fam} addresses`,
       cell: (s) =>
         s.addresses.length
-          ? s.addresses.map((a) => (a.up ? a.address : `${a.address} (down)`)).join(' ')
+          ? s.addresses
+              .map(
+                (a) =>
+                  `${a.up ? a.address : `${a.address} (down)`}${a.fleet ? ` [${voteText(a.fleet)}]` : ''}`,
+              )
+              .join(' ')
           : '(none)',
     },
   ];

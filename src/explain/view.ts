@@ -2,6 +2,17 @@
 
 import type { GeoSource, Location } from '../geoip/types.js';
 import type { DecisionMode } from '../policy/decision.js';
+import type { Verdict } from '../health/types.js';
+
+/** An address's votes in a fleet (docs/fleet.md): src/explain/fleet-votes.ts fills them in. */
+export interface FleetVote {
+  /** The consensus rule (majority, any-up, all-up or a fraction). */
+  rule: string;
+  /** Instance name -> its verdict. */
+  votes: Record<string, Verdict>;
+  /** The rule's result. */
+  verdict: Verdict;
+}
 
 /** Everything explain found, JSON-serialisable (no Maps, no typed arrays, no cycles). */
 export interface Explanation {
@@ -109,7 +120,7 @@ export interface SiteView {
   /** Open with an up address of the asked family: a policy may choose it. */
   available: boolean;
   /** The site's addresses of the asked family, with their weights and health. */
-  addresses: { address: string; weight: number; up: boolean }[];
+  addresses: { address: string; weight: number; up: boolean; fleet?: FleetVote }[];
   location: Location | null;
   country: string | null;
   /** Its addresses are in the answer. */

@@ -8,7 +8,7 @@
 import type { AddressProbe } from './probe-state.js';
 import type { OverrideState } from './state-file.js';
 import { capSeconds, nextFlipMs } from './ttl.js';
-import type { AdminState, SiteState } from './types.js';
+import type { AdminState, SiteState, Verdict } from './types.js';
 import { ADDRESS_DRAINED, ADDRESS_UP, SITE_AVAILABLE, SITE_DRAINED } from './verdicts.js';
 
 /**
@@ -29,6 +29,8 @@ export interface Layers {
   override(key: string): OverrideState | undefined;
   readonly marks: Marks | null;
   probe(addressKey: string): AddressProbe | undefined;
+  /** The verdict used for a probed address: its own, or a fleet's (a VerdictSource's) from it. */
+  verdict(e: AddressProbe): Verdict;
 }
 
 /** A site of the loaded zones, as the table keeps it. */
@@ -55,7 +57,7 @@ export function addressUp(l: Layers, siteKey: string, addressKey: string): boole
   if (o === 'down' || o === 'drain' || l.marks?.addressDown(addressKey)) return false;
   if (l.override(siteKey) === 'up') return true;
   const e = l.probe(addressKey);
-  return !e || e.verdict === 'up';
+  return !e || l.verdict(e) === 'up';
 }
 
 export function addressBits(l: Layers, siteKey: string, addressKey: string): number {

@@ -23,6 +23,11 @@ export interface HealthProber {
   stop(): Promise<void>;
   stats(): ProberStats;
   checks(): { check: Check; addresses: Subscriber[] }[];
+  /**
+   * Probe only the addresses `keep` accepts (a fleet's probe sharing, docs/fleet.md); null: all.
+   * The table keeps every address; the others' verdicts come from elsewhere.
+   */
+  share?(keep: ((zone: string, site: string, address: string) => boolean) | null): void;
 }
 
 export const DEFAULT_CONCURRENCY = 64;
@@ -35,6 +40,8 @@ export interface ProberOptions {
   clock?: Clock;
   /** Runs one probe (default: the real http, https, tcp and dns probes). */
   run?: ProbeRunner;
+  /** The local address the default probes leave from (docs/fleet.md#configuration); none: any. */
+  sourceAddress?: string | null;
   /** Hears every result once per check (not per address), after the sink: metrics. */
   onResult?: (check: Check, result: ProbeResult) => void;
 }

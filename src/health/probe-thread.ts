@@ -32,7 +32,13 @@ import type { ProbedZone, ProbeResult, SiteTargets } from './types.js';
 
 /** Main thread to probe thread. */
 export type ToThread =
-  { op: 'sync'; sites: readonly SiteTargets[]; concurrency: number | undefined } | { op: 'stop' };
+  | {
+      op: 'sync';
+      sites: readonly SiteTargets[];
+      concurrency: number | undefined;
+      sourceAddress: string | null;
+    }
+  | { op: 'stop' };
 
 /** Probe thread to main thread, in batches (see BATCH_MS). */
 export type FromThread =
@@ -57,12 +63,14 @@ const RESTART_MS = 1000;
 export interface ThreadedProberOptions {
   concurrency?: number;
   onResult?: ProberOptions['onResult'];
+  sourceAddress?: string | null;
   log?: Logger;
 }
 
 export class ThreadedProber implements HealthProber {
   private worker: Worker | null = null;
   private sites: readonly SiteTargets[] = [];
+  private keep: ((zone: string, site: string, address: string) => boolean) | null = null;
   private wanted = new Map<string, { check: Check; subs: Subscriber[] }>();
   /** Checks with a result since they were created (the cold-start round waits for these). */
   private readonly reported = new Set<string>();
@@ -130,8 +138,29 @@ export class ThreadedProber implements HealthProber {
     this.wanted = checksOf(sites);
     for (const k of [...this.reported]) if (!this.wanted.has(k)) this.reported.delete(k);
     // No thread until there is something to probe; once started, it hears of every reload.
-    if (this.worker || this.wanted.size > 0)
-      this.post({ op: 'sync', sites, concurrency: this.opts.concurrency });
+    if (this.worker || this.wanted.size > 0) this.postSites();
+  }
+
+  share(keep: ((zone: string, site: string, address: string) => boolean) | null): void {
+    this.keep = keep;
+    if (!this.stopped && this.worker) this.postSites();
+  }
+
+  /** The sites as the thread probes them: those `share` keeps (the table has them all). */
+  private postSites(): void {
+    const keep = this.keep;
+    const sites = keep
+      ? this.sites.map((s) => ({
+          ...s,
+          addresses: s.addresses.filter((a) => keep(s.zone, s.site, a.address)),
+        }))
+      : this.sites;
+    this.post({
+      op: 'sync',
+      sites,
+      concurrency: this.opts.concurrency,
+      sourceAddress: this.opts.sourceAddress ?? null,
+    });
   }
 
   async stop(): Promise<void> {
@@ -196,8 +225,7 @@ export class ThreadedProber implements HealthProber {
       );
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;
-        if (!this.stopped && !this.worker && this.wanted.size > 0)
-          this.post({ op: 'sync', sites: this.sites, concurrency: this.opts.concurrency });
+        if (!this.stopped && !this.worker && this.wanted.size > 0) this.postSites();
       }, RESTART_MS);
       this.restartTimer.unref();
     });

@@ -23,12 +23,13 @@ function flush(): void {
 
 let prober: Prober | null = null;
 
-function proberWith(concurrency: number | undefined): Prober {
+function proberWith(concurrency: number | undefined, sourceAddress: string | null): Prober {
   prober ??= new Prober(
     // The table is the main thread's: nothing to register here, results travel by onResult.
     { sync: () => {}, record: () => {} },
     {
       ...(concurrency !== undefined ? { concurrency } : {}),
+      sourceAddress,
       onResult: (check, result) => {
         results.push({ key: check.key, result });
         timer ??= setTimeout(flush, BATCH_MS);
@@ -40,7 +41,7 @@ function proberWith(concurrency: number | undefined): Prober {
 
 port.on('message', (m: ToThread) => {
   if (m.op === 'sync') {
-    proberWith(m.concurrency).syncTargets(m.sites);
+    proberWith(m.concurrency, m.sourceAddress).syncTargets(m.sites);
     return;
   }
   void (prober?.stop() ?? Promise.resolve()).then(() => {

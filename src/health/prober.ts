@@ -77,7 +77,8 @@ export class Prober implements HealthProber {
   ) {
     this.clock = opts.clock ?? realClock;
     this.rng = opts.rng ?? Math.random;
-    this.runner = opts.run ?? runProbe;
+    const source = opts.sourceAddress ?? null;
+    this.runner = opts.run ?? ((check, signal) => runProbe(check, signal, source));
     this.limit = Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY);
     this.onResult = opts.onResult;
   }

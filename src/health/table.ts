@@ -40,10 +40,17 @@ import {
   Transitions,
   type Transition,
 } from './transitions.js';
-import type { ProbeResult, SiteTargets } from './types.js';
+import type { ProbeResult, SiteTargets, Verdict, VerdictSource } from './types.js';
 import { addressKey, siteKey, VerdictTable, type HealthView } from './verdicts.js';
 
-export type { AdminState, ProbeResult, SiteState, SiteTargets, Verdict } from './types.js';
+export type {
+  AdminState,
+  ProbeResult,
+  SiteState,
+  SiteTargets,
+  Verdict,
+  VerdictSource,
+} from './types.js';
 export type { HealthView } from './verdicts.js';
 export type { AddressStatus, HealthSnapshot, SiteStatus } from './snapshot.js';
 export type { Marks } from './availability.js';
@@ -70,6 +77,8 @@ export class HealthTable implements HealthView {
   private readonly pinned = new Map<string, OverrideState>();
   private readonly layers: Layers;
   private readonly transitions = new Transitions();
+  /** A second opinion on probe verdicts (the fleet, src/fleet/); null: the own verdict. */
+  private source: VerdictSource | null = null;
 
   constructor(opts: HealthTableOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -79,6 +88,8 @@ export class HealthTable implements HealthView {
       override: (k) => this.pinned.get(k),
       marks,
       probe: (k) => this.probes.get(k),
+      verdict: (e) =>
+        this.source ? this.source.verdict(e.zone, e.site, e.address, e.verdict) : e.verdict,
     };
     for (const o of this.overrides.list()) this.pinned.set(overrideKey(o), o.state);
     this.overrides.onChange((changes) => this.overridesChanged(changes));
@@ -212,6 +223,27 @@ export class HealthTable implements HealthView {
   /** Settles when every override written so far is durable. */
   flush(): Promise<void> {
     return this.overrides.flush();
+  }
+
+  /** Let `source` turn each own probe verdict into the one used (null: the own verdict). */
+  useVerdictSource(source: VerdictSource | null): void {
+    this.source = source;
+    this.verdictsChanged();
+  }
+
+  /** The source's answers may have changed: work out every site again. */
+  verdictsChanged(): void {
+    const at = this.now();
+    const events: Transition[] = [];
+    for (const s of this.sites.values()) this.refresh(s, at, events);
+    this.verdicts.commit();
+    this.transitions.emit(events);
+  }
+
+  /** This instance's own probe verdict (before any source); null for an address not probed. */
+  ownVerdict(zone: string, site: string, address: string): Verdict | null {
+    const e = this.probes.get(addressKey(zone, site, address));
+    return e && e.probe.type !== 'none' ? e.verdict : null;
   }
 
   /** Call `fn` on every transition; returns the function that stops it. */

@@ -53,3 +53,12 @@ export interface ProbeThreadInfo {
   /** Times a thread was started: 1 normally, more if one ever exited. */
   starts: number;
 }
+
+/**
+ * A second opinion on probe verdicts (the fleet's consensus, src/fleet/): given this instance's
+ * own verdict of an address, the verdict the table uses. Called synchronously, per address, when
+ * sites are recomputed; never on the answer path (answers are cached per table version).
+ */
+export interface VerdictSource {
+  verdict(zone: string, site: string, address: string, own: Verdict): Verdict;
+}

@@ -146,6 +146,7 @@ export class GeosteerServer {
       : new ThreadedProber(health, {
           ...(probes?.concurrency !== undefined ? { concurrency: probes.concurrency } : {}),
           ...(probes?.onResult ? { onResult: probes.onResult } : {}),
+          sourceAddress: probes?.sourceAddress ?? null,
           log: opts.log,
         });
     try {

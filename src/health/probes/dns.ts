@@ -13,6 +13,7 @@ import { describeError, withTimeout } from './common.js';
 export function dnsProbe(
   check: Check,
   signal: AbortSignal,
+  localAddress?: string,
   newId: () => number = () => randomInt(0, 65536),
 ): Promise<ProbeOutcome> {
   const spec = check.spec as DnsProbe;
@@ -37,7 +38,9 @@ export function dnsProbe(
           : { ok: false, reason: `DNS ${rcodeName(rcode)}` },
       );
     });
-    sock.connect(check.port, check.host, () => sock.send(query));
+    const go = () => sock.connect(check.port, check.host, () => sock.send(query));
+    if (localAddress) sock.bind({ address: localAddress, port: 0 }, go);
+    else go();
   });
 }
 

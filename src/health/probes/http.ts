@@ -10,7 +10,11 @@ import { describeError, withTimeout } from './common.js';
 export const MAX_BODY_BYTES = 64 * 1024;
 export const USER_AGENT = 'geosteer-health/0.1';
 
-export function httpProbe(check: Check, signal: AbortSignal): Promise<ProbeOutcome> {
+export function httpProbe(
+  check: Check,
+  signal: AbortSignal,
+  localAddress?: string,
+): Promise<ProbeOutcome> {
   const spec = check.spec as HttpProbe;
   return withTimeout(spec.timeoutMs, signal, (finish, onCleanup) => {
     const headers: Record<string, string> = {
@@ -26,6 +30,7 @@ export function httpProbe(check: Check, signal: AbortSignal): Promise<ProbeOutco
       method: spec.method,
       headers,
       agent: false as const,
+      ...(localAddress ? { localAddress } : {}),
     };
     const req =
       spec.type === 'https'
