@@ -13,6 +13,7 @@ import type { Check } from '../health/spec.js';
 import type { QueryHandler } from '../server/handler.js';
 import type { ReloadOutcome, Reloader } from '../server/reloader.js';
 import type { TcpStats } from '../server/tcp-table.js';
+import type { AnswerCounts } from '../server/answer-pool.js';
 import { rcodeName, typeName } from '../wire/constants.js';
 import { COOKIE_VERDICT_NAMES } from '../server/cookies.js';
 import { RRL_CLASS_NAMES } from '../server/rrl.js';
@@ -28,6 +29,8 @@ export interface MetricsSource {
   readonly reloader: Reloader;
   /** TCP connection counts; none: no TCP metrics (tcp: false). */
   readonly tcp?: TcpStats;
+  /** What was answered, summed over every answer thread (src/server/answer-pool.ts). */
+  readonly answers: AnswerCounts;
 }
 
 /** Probe latency buckets, in seconds: loopback checks take a millisecond, timeouts seconds. */
@@ -98,11 +101,14 @@ export class Metrics {
       help: 'Queries answered, by zone ("" when in no zone), query type ("other" for types without a name), rcode, steering policy ("none" when not steered) and transport.',
       labelNames: ['zone', 'qtype', 'rcode', 'policy', 'transport'],
       registers,
-      collect() {
+      // Answer threads count on their own; their numbers are fetched once per scrape (the first
+      // collect to ask waits for them, the others share that fetch).
+      async collect() {
         const s = src();
         if (!s) return;
+        await s.answers.refresh();
         queries.reset();
-        for (const t of s.handler.answered()) {
+        for (const t of s.answers.answered()) {
           const labels = {
             zone: t.zone ?? '',
             qtype: t.qtype < 0 ? 'other' : typeName(t.qtype),
@@ -120,12 +126,13 @@ export class Metrics {
       help: 'Steered answers holding each site: one per answer per site whose addresses are in it.',
       labelNames: ['zone', 'site'],
       registers,
-      collect() {
+      async collect() {
         const s = src();
         if (!s) return;
+        await s.answers.refresh();
         answers.reset();
         const sums = new Map<string, { zone: string; site: string; n: number }>();
-        for (const t of s.handler.answered()) {
+        for (const t of s.answers.answered()) {
           const n = t.udp + t.tcp;
           if (n === 0) continue;
           for (const site of t.sites) {
@@ -144,8 +151,9 @@ export class Metrics {
       help: 'UDP responses held back by response rate limiting, by class (answer, nxdomain, nodata, referral, error) and action (dropped; slipped: sent truncated, or as BADCOOKIE to a query with a cookie). With rrl.log_only, those it would have held back.',
       labelNames: ['class', 'action'],
       registers,
-      collect() {
-        const rrl = src()?.handler.rrl;
+      async collect() {
+        await src()?.answers.refresh();
+        const rrl = src()?.answers.rrl;
         rrlResponses.reset();
         if (!rrl) return;
         RRL_CLASS_NAMES.forEach((cls, i) => {
@@ -160,12 +168,27 @@ export class Metrics {
       help: 'Queries with a DNS COOKIE option, by what it held (verdict: client_only, valid, invalid), and BADCOOKIE replies sent (verdict: badcookie_sent).',
       labelNames: ['verdict'],
       registers,
-      collect() {
-        const c = src()?.handler.cookies;
+      async collect() {
+        await src()?.answers.refresh();
+        const c = src()?.answers.cookies;
         cookies.reset();
         if (!c) return;
         COOKIE_VERDICT_NAMES.forEach((v, i) => cookies.inc({ verdict: v }, c.verdicts[i]!));
         cookies.inc({ verdict: 'badcookie_sent' }, c.badcookies);
+      },
+    });
+
+    const threadQueries = new Counter({
+      name: 'geosteer_thread_queries_total',
+      help: 'Queries answered by each answer thread (thread "0" alone when the main thread answers: threads: 1).',
+      labelNames: ['thread'],
+      registers,
+      async collect() {
+        const s = src();
+        if (!s) return;
+        await s.answers.refresh();
+        threadQueries.reset();
+        s.answers.perThread().forEach((n, i) => threadQueries.inc({ thread: String(i) }, n));
       },
     });
 
@@ -266,7 +289,7 @@ export class Metrics {
     for (const outcome of ['changed', 'unchanged', 'rejected'] as const)
       this.reloads.inc({ outcome }, 0);
 
-    registerTcpMetrics(this.registry, () => src()?.tcp);
+    registerTcpMetrics(this.registry, () => src()?.answers.tcp);
 
     const generation = new Gauge({
       name: 'geosteer_config_generation',

@@ -17,7 +17,7 @@ import {
 } from '../base/address.js';
 import { continentOf } from './countries.js';
 import { defaultDatabasePaths, type DefaultLocation, type GeoipConfig } from './config.js';
-import { MmdbDatabase, type DatabaseInfo, type Place } from './database.js';
+import { MmdbDatabase, readShared, type DatabaseInfo, type Place } from './database.js';
 import {
   compileOverrides,
   loadOverrides,
@@ -52,6 +52,15 @@ export interface LocatorParts {
   logger?: Logger;
 }
 
+/** A locator's data and settings as posted to another thread (GeoIpLocator.share). */
+export interface GeoShare {
+  readonly databases: readonly { readonly file: string; readonly bytes: Uint8Array }[];
+  readonly overrides: { readonly file: string | null; readonly entries: readonly Override[] };
+  readonly defaultLocation: DefaultLocation | null;
+  readonly cacheSize: number;
+  readonly widenLookupsPerSecond: number;
+}
+
 export interface ReloadReport {
   /** Files read again and now in use. */
   reloaded: string[];
@@ -84,13 +93,11 @@ export class GeoIpLocator implements GeoLocator {
   private readonly broken = new WeakSet<MmdbDatabase>();
   protected readonly logger: Logger;
   readonly widening: LookupBudget;
+  private readonly widenRate: number;
 
   constructor(parts: LocatorParts) {
-    this.widening = new LookupBudget(
-      parts.widenLookupsPerSecond ?? DEFAULT_WIDEN_LOOKUPS_PER_SECOND,
-      WIDEN_BUDGET,
-      parts.now,
-    );
+    this.widenRate = parts.widenLookupsPerSecond ?? DEFAULT_WIDEN_LOOKUPS_PER_SECOND;
+    this.widening = new LookupBudget(this.widenRate, WIDEN_BUDGET, parts.now);
     this.dbs = parts.databases;
     this.ovr = parts.overrides ?? OverrideSet.EMPTY;
     this.defaultLocation = parts.defaultLocation ?? null;
@@ -108,6 +115,20 @@ export class GeoIpLocator implements GeoLocator {
 
   get overrides(): OverrideSet {
     return this.ovr;
+  }
+
+  /**
+   * What another thread needs to locate as this locator does, over the same database memory (the
+   * bytes sit on SharedArrayBuffers: posting them shares, never copies). See src/geoip/shared.ts.
+   */
+  share(): GeoShare {
+    return {
+      databases: this.dbs.map((d) => ({ file: d.file, bytes: d.bytes })),
+      overrides: { file: this.ovr.file, entries: this.ovr.entries },
+      defaultLocation: this.defaultLocation,
+      cacheSize: this.cacheSize,
+      widenLookupsPerSecond: this.widenRate,
+    };
   }
 
   /** Swap in new data (a reopened file): the cache is dropped and `version` bumped. */
@@ -366,7 +387,7 @@ export class WatchedGeoLocator extends GeoIpLocator {
     if (before === w.stamp || this.closed) return 'unchanged';
     let bytes: Buffer;
     try {
-      bytes = await readFile(w.file);
+      bytes = w.kind === 'database' ? await readShared(w.file) : await readFile(w.file);
     } catch {
       return 'unchanged'; // gone between stat and read: the next check says so
     }

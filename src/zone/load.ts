@@ -10,6 +10,40 @@ import type { Zone } from './zone.js';
 export interface LoadResult {
   zones: Zone[];
   problems: Problem[];
+  /**
+   * Each zone file read, with its text, in reading order (when every file compiled): answer
+   * threads build the same zones from these (src/threads/), compiling only the changed ones.
+   */
+  sources?: ZoneSource[];
+}
+
+/** One zone file as read. */
+export interface ZoneSource {
+  readonly file: string;
+  readonly text: string;
+}
+
+/**
+ * Zones compiled before, by file: a reload recompiles only the files whose text changed (a zone
+ * is immutable, so an unchanged file's zone serves the next generation as it is). Holds the last
+ * load's files only.
+ */
+export class CompileCache {
+  private byFile = new Map<string, { text: string; result: CompileResult }>();
+  private next = new Map<string, { text: string; result: CompileResult }>();
+
+  compile(file: string, text: string, limits: ZoneLimits): CompileResult {
+    const hit = this.byFile.get(file);
+    const result = hit && hit.text === text ? hit.result : compileText(file, text, limits);
+    this.next.set(file, { text, result });
+    return result;
+  }
+
+  /** The load is over: forget files it did not read. */
+  settle(): void {
+    this.byFile = this.next;
+    this.next = new Map();
+  }
 }
 
 export interface CompileResult {
@@ -49,6 +83,7 @@ export function compileText(
 export async function loadZoneDir(
   dir: string,
   limits: ZoneLimits = ZONE_LIMITS,
+  cache?: CompileCache,
 ): Promise<LoadResult> {
   let files: string[];
   try {
@@ -61,7 +96,7 @@ export async function loadZoneDir(
       ],
     };
   }
-  return loadZoneFiles(files, limits);
+  return loadZoneFiles(files, limits, cache);
 }
 
 /**
@@ -108,21 +143,50 @@ export async function loadZonePaths(
 export async function loadZoneFiles(
   files: readonly string[],
   limits: ZoneLimits = ZONE_LIMITS,
+  cache?: CompileCache,
 ): Promise<LoadResult> {
-  const problems: Problem[] = [];
-  const zones: Zone[] = [];
-  const byKey = new Map<string, { zone: Zone; at: string }>();
+  const set = new ZoneSetBuilder(limits, cache);
   for (const file of files) {
     const read = await readZoneFile(file, limits.fileOctets);
-    if ('problem' in read) {
-      problems.push(read.problem);
-      continue;
-    }
-    const r = compileText(file, read.text, limits);
+    if ('problem' in read) set.problems.push(read.problem);
+    else set.add(file, read.text);
+  }
+  return set.done();
+}
+
+/**
+ * Zones built from texts already read (an answer thread builds the generation the main thread
+ * loaded and checked, src/threads/): only texts that changed since the cache saw them compile.
+ */
+export function buildZones(
+  sources: readonly ZoneSource[],
+  cache: CompileCache,
+  limits: ZoneLimits = ZONE_LIMITS,
+): LoadResult {
+  const set = new ZoneSetBuilder(limits, cache);
+  for (const s of sources) set.add(s.file, s.text);
+  return set.done();
+}
+
+class ZoneSetBuilder {
+  readonly problems: Problem[] = [];
+  private readonly zones: Zone[] = [];
+  private readonly sources: ZoneSource[] = [];
+  private readonly byKey = new Map<string, { zone: Zone; at: string }>();
+
+  constructor(
+    private readonly limits: ZoneLimits,
+    private readonly cache: CompileCache | undefined,
+  ) {}
+
+  add(file: string, text: string): void {
+    const { limits, cache, problems } = this;
+    const r = cache ? cache.compile(file, text, limits) : compileText(file, text, limits);
+    if (cache) this.sources.push({ file, text });
     problems.push(...r.problems);
-    if (!r.zone) continue;
+    if (!r.zone) return;
     const at = `${file}:${r.origin.line}:${r.origin.col}`;
-    const dup = byKey.get(r.zone.key);
+    const dup = this.byKey.get(r.zone.key);
     if (dup) {
       problems.push({
         ...r.origin,
@@ -131,10 +195,16 @@ export async function loadZoneFiles(
         code: C.duplicateZone,
         message: `zone ${r.zone.origin} is already defined at ${dup.at}`,
       });
-      continue;
+      return;
     }
-    byKey.set(r.zone.key, { zone: r.zone, at });
-    zones.push(r.zone);
+    this.byKey.set(r.zone.key, { zone: r.zone, at });
+    this.zones.push(r.zone);
   }
-  return { zones, problems };
+
+  done(): LoadResult {
+    const { zones, problems, sources } = this;
+    if (!this.cache) return { zones, problems };
+    this.cache.settle();
+    return { zones, problems, sources };
+  }
 }
