@@ -101,12 +101,9 @@ export class Metrics {
       help: 'Queries answered, by zone ("" when in no zone), query type ("other" for types without a name), rcode, steering policy ("none" when not steered) and transport.',
       labelNames: ['zone', 'qtype', 'rcode', 'policy', 'transport'],
       registers,
-      // Answer threads count on their own; their numbers are fetched once per scrape (the first
-      // collect to ask waits for them, the others share that fetch).
-      async collect() {
+      collect() {
         const s = src();
         if (!s) return;
-        await s.answers.refresh();
         queries.reset();
         for (const t of s.answers.answered()) {
           const labels = {
@@ -126,10 +123,9 @@ export class Metrics {
       help: 'Steered answers holding each site: one per answer per site whose addresses are in it.',
       labelNames: ['zone', 'site'],
       registers,
-      async collect() {
+      collect() {
         const s = src();
         if (!s) return;
-        await s.answers.refresh();
         answers.reset();
         const sums = new Map<string, { zone: string; site: string; n: number }>();
         for (const t of s.answers.answered()) {
@@ -151,8 +147,7 @@ export class Metrics {
       help: 'UDP responses held back by response rate limiting, by class (answer, nxdomain, nodata, referral, error) and action (dropped; slipped: sent truncated, or as BADCOOKIE to a query with a cookie). With rrl.log_only, those it would have held back.',
       labelNames: ['class', 'action'],
       registers,
-      async collect() {
-        await src()?.answers.refresh();
+      collect() {
         const rrl = src()?.answers.rrl;
         rrlResponses.reset();
         if (!rrl) return;
@@ -168,8 +163,7 @@ export class Metrics {
       help: 'Queries with a DNS COOKIE option, by what it held (verdict: client_only, valid, invalid), and BADCOOKIE replies sent (verdict: badcookie_sent).',
       labelNames: ['verdict'],
       registers,
-      async collect() {
-        await src()?.answers.refresh();
+      collect() {
         const c = src()?.answers.cookies;
         cookies.reset();
         if (!c) return;
@@ -183,10 +177,9 @@ export class Metrics {
       help: 'Queries answered by each answer thread (thread "0" alone when the main thread answers: threads: 1).',
       labelNames: ['thread'],
       registers,
-      async collect() {
+      collect() {
         const s = src();
         if (!s) return;
-        await s.answers.refresh();
         threadQueries.reset();
         s.answers.perThread().forEach((n, i) => threadQueries.inc({ thread: String(i) }, n));
       },
@@ -333,7 +326,12 @@ export class Metrics {
     return this.registry.contentType;
   }
 
-  text(): Promise<string> {
+  /**
+   * The exposition. Answer threads count on their own: their numbers are fetched first, once per
+   * scrape, so every collector reads the same fresh sums.
+   */
+  async text(): Promise<string> {
+    await this.src?.answers.refresh();
     return this.registry.metrics();
   }
 

@@ -146,10 +146,11 @@ export class GeosteerServer {
       throw new Error('nothing to listen on: give at least one address and leave UDP or TCP on');
     }
     const site = opts.site ?? null;
-    // Unchanged files keep their compiled zones across reloads (and the explain endpoint's loads).
+    // Unchanged files keep their compiled zones across reloads (explain's loads compile afresh).
     const cache = new CompileCache();
-    const load = (dir: string) => loadServedZones(dir, site, cache);
-    const { zones, problems, sources } = await load(opts.zonesDir);
+    const load = (dir: string) => loadServedZones(dir, site);
+    const reload = (dir: string) => loadServedZones(dir, site, cache);
+    const { zones, problems, sources } = await reload(opts.zonesDir);
     if (problems.length) throw new ProblemsError(problems);
     const set = new ZoneSet(zones, 1);
     // Before the prober, so the cold-start round's probes are counted (the admin API reads its
@@ -205,7 +206,7 @@ export class GeosteerServer {
         });
       handler.setZones(z);
     };
-    const reloader = new Reloader(opts.zonesDir, set, install, opts.log, undefined, load);
+    const reloader = new Reloader(opts.zonesDir, set, install, opts.log, undefined, load, reload);
     server = new GeosteerServer(handler, reloader, opts, health, prober, unlog, attachment);
     if (opts.queryLog) {
       handler.onQuery = (e) =>
