@@ -60,7 +60,7 @@ export async function reloadRows(o: {
     await writeFile(big, bigZone(RELOAD_RECORDS, '192.0.2.1'));
     const spec = geosteer({ zonesDir, cpus, ...(threads > 1 ? { threads } : {}) });
     o.log(`reload under load: starting ${spec.name}`);
-    const server = await startServer(spec, dir, o.origin, o.track);
+    const server = await startServer(spec, dir, o.origin, o.track, 180_000);
     try {
       const load = Proc.spawn('paced-load', 'taskset', [
         ...['-c', o.loadCpu, process.execPath, '--import', 'tsx', PACED],

@@ -388,6 +388,10 @@ async function main(): Promise<number> {
           loadCpu: `${DNSPERF_CPU}`,
           track: cleanup.track,
           log,
+        }).catch((err: unknown) => {
+          // The rows measured so far still print.
+          if (cleanup.interrupted) throw err;
+          return [`reload under load: failed: ${(err as Error).message}`];
         })
       : [];
 

@@ -160,13 +160,15 @@ export async function startServer(
   dir: string,
   probeName: string,
   track: (p: Proc, alive: boolean) => void,
+  /** Longest wait for the first answer (a 100k-record zone compiles before listening). */
+  readyMs = 20_000,
 ): Promise<RunningServer> {
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const { proc, adminPort } = await spec.spawn(dir, port);
   track(proc, true);
   try {
-    await waitReady(proc, port, probeName);
+    await waitReady(proc, port, probeName, readyMs);
   } catch (err) {
     await proc.stop();
     track(proc, false);
@@ -197,15 +199,15 @@ async function freePort(): Promise<number> {
 }
 
 /** Ready when a SOA query is answered over UDP and a TCP connection is accepted. */
-async function waitReady(proc: Proc, port: number, name: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
+async function waitReady(proc: Proc, port: number, name: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (!proc.running) throw new Error(`${proc.name} exited during start-up:\n${proc.output()}`);
     if ((await udpAnswered(port, name)) && (await tcpAccepts(port))) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(
-    `${proc.name} did not answer on 127.0.0.1:${port} within 20 s:\n${proc.output()}`,
+    `${proc.name} did not answer on 127.0.0.1:${port} within ${ms / 1000} s:\n${proc.output()}`,
   );
 }
 

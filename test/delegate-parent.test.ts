@@ -5,7 +5,7 @@
 // they go through the handler's memo of steered questions: repeated questions are replayed from
 // it and still get the current nameservers.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HealthTable } from '../src/health/table.js';
+import { TestHealthTable } from './helpers/health.js';
 import type { QueryEvent } from '../src/server/handler.js';
 import { ecsOption } from './helpers/dns-client.js';
 import { exchange, type Transport } from './helpers/conn.js';
@@ -13,7 +13,7 @@ import { startServer, type TestServer } from './helpers/server.js';
 import { decode, header, query, replyOpt, section, TYPE } from './helpers/wire.js';
 import { GLUE, NS, PARENT, ZONE } from './delegate-fixture.js';
 
-const health = new HealthTable();
+const health = new TestHealthTable();
 let t: TestServer;
 const events: QueryEvent[] = [];
 beforeAll(async () => {

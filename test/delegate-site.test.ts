@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { HealthTable } from '../src/health/table.js';
+import { TestHealthTable } from './helpers/health.js';
 import { GeosteerServer } from '../src/server/server.js';
 import { ProblemsError } from '../src/base/errors.js';
 import { freePort, runCli, type Cli } from './helpers/cli.js';
@@ -20,8 +20,8 @@ import { startServer, type TestServer } from './helpers/server.js';
 import { decode, header, query, section, TYPE } from './helpers/wire.js';
 import { GLUE, NS, PARENT, ZONE } from './delegate-fixture.js';
 
-const east = new HealthTable();
-const west = new HealthTable();
+const east = new TestHealthTable();
+const west = new TestHealthTable();
 /** The us-east instance; it owns the zones directory the eu-west instance loads too. */
 let e: TestServer;
 let w: GeosteerServer;

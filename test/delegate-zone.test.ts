@@ -3,6 +3,7 @@
 // (siteZones). The answers on the wire are in delegate-parent and delegate-site.
 import { describe, expect, it } from 'vitest';
 import { HealthTable } from '../src/health/table.js';
+import { TestHealthTable } from './helpers/health.js';
 import { decideReferral, type Delegation } from '../src/policy/delegate.js';
 import { siteZones } from '../src/zone/site-zones.js';
 import { Type } from '../src/wire/constants.js';
@@ -92,7 +93,7 @@ describe('decideReferral: the nameservers of the available sites', () => {
   });
 
   it('leaves out a drained site (health table) and a site forced down (override)', async () => {
-    const health = new HealthTable();
+    const health = new TestHealthTable();
     health.setAdminStates([{ zone: ZONE, site: 'us-east', state: 'drain' }]);
     expect(decideReferral(edge, health).sites).toEqual(['eu-west', 'ap-south']);
     await health.setOverride({ zone: ZONE, site: 'ap-south' }, 'down');
@@ -112,7 +113,7 @@ describe('decideReferral: the nameservers of the available sites', () => {
   });
 
   it('none available, serve_all: every site not drained; every site when all are drained', async () => {
-    const health = new HealthTable();
+    const health = new TestHealthTable();
     health.setAdminStates([{ zone: ZONE, site: 'us-east', state: 'drain' }]);
     await health.setOverride({ zone: ZONE, site: 'eu-west' }, 'down');
     await health.setOverride({ zone: ZONE, site: 'ap-south' }, 'down');

@@ -123,7 +123,9 @@ describe('at the connection cap', () => {
     await opened(t, 3);
     const half = frame(query('www.example.test', TYPE.A, { id: 7 }));
     for (const c of held) c.sendRaw(half.subarray(0, 9));
-    await sleep(50);
+    // Until the server's connection table has marked all three busy (it reads the halves).
+    const table = (t.server as unknown as { tcpTable: { busy: Set<unknown> } }).tcpTable;
+    await eventually(() => (table.busy.size === 3 ? true : undefined), 3000, '3 busy connections');
     const extras = await Promise.all(Array.from({ length: 5 }, () => open(t, '127.0.7.1')));
     for (const ms of await Promise.all(extras.map((c) => c.waitClosed(2000))))
       expect(ms).not.toBeNull();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGeoLocator, type WatchedGeoLocator } from '../src/geoip/index.js';
-import { HealthTable } from '../src/health/table.js';
+import { TestHealthTable } from './helpers/health.js';
 import {
   buildQuery,
   ecsData,
@@ -118,7 +118,7 @@ sites:
 let dir: string;
 let geo: WatchedGeoLocator;
 let t: TestServer;
-const health = new HealthTable();
+const health = new TestHealthTable();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'geosteer-ecs-'));

@@ -8,13 +8,13 @@
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explain, type RecordView } from '../src/explain/explain.js';
-import { HealthTable } from '../src/health/table.js';
+import { TestHealthTable } from './helpers/health.js';
 import { buildQuery, ecsEchoes, ecsOption, flagsOf, udpExchange } from './helpers/dns-client.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { locator, ZONE, ZONE_FILE, ZONE_YAML, zones } from './explain-fixture.js';
 
 const geo = locator();
-const health = new HealthTable();
+const health = new TestHealthTable();
 // eu-central's only IPv4 address is down: `near` answers without it, in both.
 health.setAddress(ZONE, 'eu-central', '198.51.100.20', false);
 const explainZones = zones();

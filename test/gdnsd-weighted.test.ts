@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildQuery, udpExchange } from './helpers/dns-client.js';
 import { startGdnsd, type GdnsdServer } from './helpers/gdnsd.js';
 import { startServer, type TestServer } from './helpers/server.js';
-import { HealthTable } from '../src/health/table.js';
+import { TestHealthTable } from './helpers/health.js';
 
 const ORIGIN = 'weighted.example';
 const GROUPS = {
@@ -55,7 +55,7 @@ const ZONE = [
 
 let gdnsd: GdnsdServer;
 let geosteer: TestServer;
-const health = new HealthTable();
+const health = new TestHealthTable();
 
 beforeAll(async () => {
   gdnsd = await startGdnsd({

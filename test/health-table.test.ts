@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActiveProbe, HttpProbe, ProbeSpec } from '../src/health/spec.js';
 import { NO_PROBE } from '../src/health/spec.js';
+import { LocalOverrides } from '../src/health/overrides.js';
 import { HealthTable, type SiteTargets, type Transition } from '../src/health/table.js';
+import { TestHealthTable } from './helpers/health.js';
 import { FLAP_WINDOW_PROBES } from '../src/health/ttl.js';
 
 const Z = 'example.org';
@@ -50,7 +52,7 @@ function site(
 /** A table on a clock the test moves, with every transition kept. */
 function table(sites: SiteTargets[]) {
   let now = Date.UTC(2026, 0, 1);
-  const t = new HealthTable({ now: () => now });
+  const t = new TestHealthTable({ now: () => now });
   const events: Transition[] = [];
   t.onTransition((e) => events.push(e));
   t.sync(sites);
@@ -280,6 +282,61 @@ describe('version: moves when an answer could change, and only then', () => {
     v = h.t.version;
     h.t.sync([site('fra', ['192.0.2.1'])]);
     expect(h.t.version).toBeGreaterThan(v);
+  });
+});
+
+describe('the parts: the verdict table and the override store', () => {
+  it('the verdict table answers as the table does, and tells its listeners of every new version', async () => {
+    const h = table([site('fra', ['192.0.2.1', '192.0.2.2']), site('ams', ['192.0.2.9'])]);
+    const heard: number[] = [];
+    h.t.verdicts.onChange((v) => heard.push(v));
+    h.feed('fra', '192.0.2.1', OK);
+    h.feed('ams', '192.0.2.9', FAIL);
+    await h.t.setOverride({ zone: Z, site: 'fra', address: '192.0.2.2' }, 'drain');
+    expect(heard).toEqual([h.t.version - 2, h.t.version - 1, h.t.version]);
+    const v = h.t.verdicts;
+    expect(v.version).toBe(h.t.version);
+    expect([v.siteAvailable(Z, 'fra'), v.siteAvailable(Z, 'ams')]).toEqual([true, false]);
+    expect([v.addressUp(Z, 'fra', '192.0.2.1'), v.addressUp(Z, 'fra', '192.0.2.2')]).toEqual([
+      true,
+      false,
+    ]);
+    expect(v.addressDrained(Z, 'fra', '192.0.2.2')).toBe(true);
+    expect(v.ttlCap(Z, 'ams')).toBe(h.t.ttlCap(Z, 'ams'));
+    // A name no zone has: available and up, unless an override says otherwise.
+    expect([v.siteAvailable(Z, 'ghost'), v.addressUp(Z, 'ghost', '192.0.2.77')]).toEqual([
+      true,
+      true,
+    ]);
+    await h.t.setOverride({ zone: Z, site: 'ghost', address: '192.0.2.77' }, 'down');
+    await h.t.setOverride({ zone: Z, site: 'ghost' }, 'drain');
+    expect([v.siteAvailable(Z, 'ghost'), v.siteDrained(Z, 'ghost')]).toEqual([false, true]);
+    expect(v.addressUp(Z, 'ghost', '192.0.2.77')).toBe(false);
+  });
+
+  it('another override store plugs in: what it sets applies at once, is reported, and is listed', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const store = new LocalOverrides(() => now);
+    await store.set({ zone: Z, site: 'ams' }, 'drain', 'set before the table existed');
+    const t = new HealthTable({ now: () => now, overrides: store });
+    const events: Transition[] = [];
+    t.onTransition((e) => events.push(e));
+    t.sync([site('fra', ['192.0.2.1'], NO_PROBE), site('ams', ['192.0.2.9'], NO_PROBE)]);
+    expect([t.siteAvailable(Z, 'fra'), t.siteAvailable(Z, 'ams')]).toEqual([true, false]);
+    now += 1000;
+    // As a fleet's watcher would: the store changes, not through the table.
+    const v = t.version;
+    await store.set({ zone: Z, site: 'fra' }, 'down', 'fleet: CHG-7');
+    expect(t.version).toBeGreaterThan(v);
+    expect(t.siteAvailable(Z, 'fra')).toBe(false);
+    expect(t.getOverride({ zone: Z, site: 'fra' })).toBe('down');
+    expect(events.map((e) => `${e.kind} ${e.site}: ${e.from} → ${e.to} (${e.reason})`)).toEqual([
+      'override fra: none → down (fleet: CHG-7)',
+      'site fra: available → unavailable (override down)',
+    ]);
+    await store.clear({ zone: Z, site: 'ams' });
+    expect(t.siteAvailable(Z, 'ams')).toBe(true);
+    expect(t.listOverrides().map((o) => `${o.site} ${o.state}`)).toEqual(['fra down']);
   });
 });
 

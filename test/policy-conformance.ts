@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { commonPrefixLength, networkText, parseCidr } from '../src/base/address.js';
 import type { GeoLocator, GeoResult, Location } from '../src/geoip/types.js';
-import { HealthTable } from '../src/health/table.js';
+import { TestHealthTable } from './helpers/health.js';
 import { decide, type Decision, type DynamicRecord } from '../src/policy/record.js';
 import type { ClientHint } from '../src/policy/types.js';
 import { resolve, type SteerContext } from '../src/server/resolve.js';
@@ -200,7 +200,7 @@ const TYPE_NAME: Record<number, string> = {
 
 /** A compiled zone with its own health table and locator, answered through `resolve()`. */
 export class Harness {
-  readonly health = new HealthTable();
+  readonly health = new TestHealthTable();
   readonly zone: Zone;
   readonly zones: ZoneSet;
 

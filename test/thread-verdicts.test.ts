@@ -1,9 +1,10 @@
-// The health verdict table answer threads read (src/threads/verdicts.ts): written from a real
+// The health verdict table answer threads read (src/threads/shared-verdicts.ts): written from a real
 // HealthTable by the main thread's writer, read through the SharedArrayBuffer by a reader, as an
 // answer thread does (test/threads.test.ts runs it across real threads of the real server).
 import { describe, expect, it } from 'vitest';
-import { HealthTable } from '../src/health/table.js';
-import { VerdictReader, VerdictWriter } from '../src/threads/verdicts.js';
+import type { HealthTable } from '../src/health/table.js';
+import { TestHealthTable } from './helpers/health.js';
+import { VerdictReader, VerdictWriter } from '../src/threads/shared-verdicts.js';
 import { compileText } from '../src/zone/load.js';
 import type { Zone } from '../src/zone/zone.js';
 
@@ -41,7 +42,7 @@ function answers(h: VerdictReader | HealthTable, z: Zone): unknown[] {
 describe('the shared verdict table', () => {
   it('reads what the health table says, and a change once the writer has copied it', async () => {
     const z = zone();
-    const table = new HealthTable();
+    const table = new TestHealthTable();
     const writer = new VerdictWriter(table);
     const reader = new VerdictReader(writer.layout([z]));
     expect(answers(reader, z)).toEqual(answers(table, z));
@@ -65,7 +66,7 @@ describe('the shared verdict table', () => {
   });
 
   it('a reload brings a table for the new zones; both are kept current until the switch', async () => {
-    const table = new HealthTable();
+    const table = new TestHealthTable();
     const writer = new VerdictWriter(table);
     const before = zone();
     const reader = new VerdictReader(writer.layout([before]));

@@ -1,9 +1,11 @@
 // POST /sites/{site}/{drain|undrain|force-down|clear} and
 // POST /sites/{site}/addresses/{address}/{force-down|force-up|clear}: manual overrides through
 // the health table, which applies them at once (its version changes, so no cached answer
-// outlives them) and writes them to the state file, so they survive a restart.
+// outlives them), and its override store (src/health/overrides.ts), which writes them to the
+// state file, so they survive a restart.
 import { isIP } from 'node:net';
-import type { HealthTable, Target } from '../health/table.js';
+import type { Target } from '../health/overrides.js';
+import type { HealthTable } from '../health/table.js';
 import type { OverrideState } from '../health/state-file.js';
 import { foldCase } from '../wire/name.js';
 import { ipv6Bytes, ipv6Text } from '../base/address.js';

@@ -2,13 +2,9 @@
 // other instances) needs: what is served, every site and address with its health and why, the
 // overrides, and the process. Built from the live zone set and the health table's snapshot; it
 // holds only JSON values (no Maps, no undefined), and its field names are stable.
-import type {
-  AddressStatus,
-  HealthSnapshot,
-  HealthTable,
-  SiteStatus,
-  Verdict,
-} from '../health/table.js';
+import type { AddressStatus, HealthSnapshot, SiteStatus } from '../health/snapshot.js';
+import type { HealthTable } from '../health/table.js';
+import type { Verdict } from '../health/types.js';
 import type { OverrideState } from '../health/state-file.js';
 import type { ProberStats } from '../health/prober.js';
 import type { Site, SiteAddress } from '../policy/site.js';

@@ -2,7 +2,7 @@
 // shares (GeoIpLocator.share), reading the same database memory. The main thread owns the files,
 // watches and reopens them; it posts each new share, and `update` swaps it in here.
 import { MmdbDatabase } from './database.js';
-import { GeoIpLocator, type GeoShare, type LocatorParts } from './locator.js';
+import { GeoIpLocator, type GeoShare, type LocatorParts } from './geo-locator.js';
 import { OverrideSet } from './overrides.js';
 import type { Logger } from '../base/log.js';
 

@@ -25,7 +25,7 @@ import {
   type RoundResult,
   type Subscriber,
   targetsOf,
-} from './prober.js';
+} from './checks.js';
 import type { Check } from './spec.js';
 import type { HealthTable } from './table.js';
 import type { ProbedZone, ProbeResult, SiteTargets } from './types.js';

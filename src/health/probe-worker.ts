@@ -6,7 +6,7 @@ import { readlinkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { BATCH_MS, type FromThread, type ToThread } from './probe-thread.js';
 import { Prober } from './prober.js';
-import type { ProbeResult } from './table.js';
+import type { ProbeResult } from './types.js';
 
 const port = parentPort!;
 

@@ -1,7 +1,7 @@
 // One answer thread (worker_threads): its own UDP and TCP sockets on every listen address
 // (SO_REUSEPORT, so the kernel spreads datagrams and connections over the threads with no hand-off),
 // its own QueryHandler and memo, and nothing else. Zones arrive as texts the main thread checked
-// (only changed files compile here), health as a shared verdict table (verdicts.ts), GeoIP as
+// (only changed files compile here), health as a shared verdict table (shared-verdicts.ts), GeoIP as
 // readers over the main thread's database memory (src/geoip/shared.ts). See docs/deployment.md#threads.
 import type { Socket as UdpSocket } from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -20,7 +20,7 @@ import { buildZones, CompileCache } from '../zone/load.js';
 import { siteZones } from '../zone/site-zones.js';
 import { ZoneSet } from '../zone/zone-set.js';
 import type { FromThread, Generation, ThreadCounts, ThreadInit, ToThread } from './protocol.js';
-import { VerdictReader } from './verdicts.js';
+import { VerdictReader } from './shared-verdicts.js';
 
 const init = workerData as ThreadInit;
 const port = parentPort!;

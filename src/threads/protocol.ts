@@ -2,12 +2,12 @@
 // worker's port; SharedArrayBuffers in them are shared, not copied).
 import type { Endpoint } from '../base/endpoint.js';
 import type { LogLevel } from '../base/log.js';
-import type { GeoShare } from '../geoip/locator.js';
+import type { GeoShare } from '../geoip/geo-locator.js';
 import type { Listener } from '../server/answer-pool.js';
 import type { CookiesConfig, RrlConfig } from '../server/rrl-config.js';
 import type { TcpStats } from '../server/tcp-table.js';
 import type { ZoneSource } from '../zone/load.js';
-import type { VerdictLayout } from './verdicts.js';
+import type { VerdictLayout } from './shared-verdicts.js';
 
 /** One zone generation as the threads build it: the zone files' texts (only changed ones compile). */
 export interface Generation {

@@ -1,6 +1,9 @@
 // Health as data for the answer threads: the main thread's health table (probes, overrides, the
-// state file) is the one authority; what the answer path reads of it (HealthView) is written into
-// a SharedArrayBuffer every answer thread reads, with a version counter the handler's memo keys on.
+// state file) is the one authority; its verdict table (src/health/verdicts.ts) is mirrored, on
+// each commit, into a SharedArrayBuffer every answer thread reads, with a version counter the
+// handler's memo keys on. A mirror, not the table itself on the SharedArrayBuffer: the table's
+// slots follow the probed sites, these the zones' sites, and a generation's layout must reach the
+// threads with that generation's zones.
 //
 // Layout of one verdict table: an Int32 version, 4 octets of padding, then Float64 slots: two per
 // site (flags, TTL cap; Infinity: no cap), one per address (flags). The slot of each key is fixed
@@ -8,7 +11,7 @@
 // first, the version last (Atomics.store): a thread that reads the new version reads the new values
 // (an Atomics store orders the plain stores before it). A reader between the two may see some new
 // values under the old version; the next query reads the new version and decides again.
-import type { HealthView } from '../health/table.js';
+import type { HealthView } from '../health/verdicts.js';
 import type { Zone } from '../zone/zone.js';
 
 const SITE_AVAILABLE = 1;
