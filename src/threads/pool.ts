@@ -61,6 +61,8 @@ export async function reusePortAvailable(): Promise<boolean> {
 class AnswerThread {
   private readonly waiting = new Set<(m: FromThread) => boolean>();
   exited = false;
+  /** Asked to close: its exit is expected. */
+  closing = false;
 
   constructor(
     readonly index: number,
@@ -71,8 +73,13 @@ class AnswerThread {
       for (const w of this.waiting) if (w(m)) this.waiting.delete(w);
     });
     worker.on('error', (err) => log.error({ err, thread: index }, 'answer thread failed'));
-    worker.on('exit', () => {
+    worker.on('exit', (code) => {
       this.exited = true;
+      if (!this.closing)
+        log.error(
+          { thread: index, code },
+          `answer thread ${index} exited; its sockets are closed and the kernel spreads its share over the other threads`,
+        );
       for (const w of [...this.waiting]) w({ type: 'closed' });
     });
   }
@@ -179,22 +186,25 @@ export async function startAnswerThreads(o: ThreadsOptions, ctx: PoolContext): P
     listeners,
     counts,
     async install(zones, sources) {
+      // A thread that died (a bug) is out of the pool; the others carry on with the reload.
+      const live = threads.filter((t) => !t.exited);
+      if (live.length === 0) throw new Error('no answer thread is running');
       const next: Generation = {
         generation: zones.generation,
         sources,
         verdicts: verdicts.layout(zones.zones),
       };
-      for (const t of threads) t.send({ type: 'build', zones: next });
+      for (const t of live) t.send({ type: 'build', zones: next });
       const built = await Promise.all(
-        threads.map((t) =>
+        live.map((t) =>
           t.reply((m) => (m.type === 'built' && m.generation === next.generation ? m : undefined)),
         ),
       );
-      const bad = built.find((b) => b.type !== 'built' || b.error !== null);
+      const bad = built.find((b) => b.type === 'built' && b.error !== null);
       if (bad) {
         for (const t of threads) t.send({ type: 'discard', generation: next.generation });
         verdicts.retain(current.verdicts);
-        const why = bad.type === 'built' ? bad.error : 'an answer thread exited';
+        const why = bad.type === 'built' ? bad.error : '';
         throw new Error(`answer threads could not build generation ${next.generation}: ${why}`);
       }
       // Every thread has the generation built: one message each switches them within a moment
@@ -207,7 +217,10 @@ export async function startAnswerThreads(o: ThreadsOptions, ctx: PoolContext): P
       clearInterval(syncTimer);
       clearInterval(countsTimer);
       stopVerdicts();
-      for (const t of threads) t.send({ type: 'close' });
+      for (const t of threads) {
+        t.closing = true;
+        t.send({ type: 'close' });
+      }
       await Promise.race([
         Promise.all(threads.map((t) => t.reply((m) => (m.type === 'closed' ? m : undefined)))),
         new Promise((r) => setTimeout(r, 2000).unref()),
