@@ -67,8 +67,15 @@ export async function reloadRows(o: {
         ...[server.port, RATE, SECONDS, SOCKETS].map(String),
       ]);
       o.track(load, true);
+      // The admin API opens once every answer thread listens (the first answers before that).
+      let before = -1;
+      for (const end = Date.now() + 180_000; before < 0 && Date.now() < end;)
+        before = await snapshot(server.adminPort!).then(
+          (x) => x.generation,
+          () => new Promise<number>((r) => setTimeout(() => r(-1), 200)),
+        );
+      if (before < 0) throw new Error(`${spec.name}: no admin API within 180 s`);
       await new Promise((r) => setTimeout(r, RELOAD_AT_MS));
-      const before = (await snapshot(server.adminPort!)).generation;
       await writeFile(big, bigZone(RELOAD_RECORDS, '192.0.2.2'));
       const t0 = Date.now();
       process.kill(server.proc.pid, 'SIGHUP');
