@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { HealthTable } from '../src/health/table.js';
 import { TestHealthTable } from './helpers/health.js';
 import { decideReferral, type Delegation } from '../src/policy/delegate.js';
+import { SteerState } from '../src/policy/state.js';
+
+/** The rotations and remembered referrals, as a server keeps them per zone generation. */
+const state = new SteerState();
 import { siteZones } from '../src/zone/site-zones.js';
 import { Type } from '../src/wire/constants.js';
 import type { RData } from '../src/wire/rr.js';
@@ -82,7 +86,7 @@ describe('steer: delegate compiles to a zone cut', () => {
 
 describe('decideReferral: the nameservers of the available sites', () => {
   it('refers to every available site, in the order listed, scope 0, the record TTL', () => {
-    const d = decideReferral(edge, new HealthTable());
+    const d = decideReferral(edge, new HealthTable(), null, state);
     expect(d).toMatchObject({
       mode: 'policy',
       ttl: 20,
@@ -95,10 +99,12 @@ describe('decideReferral: the nameservers of the available sites', () => {
   it('leaves out a drained site (health table) and a site forced down (override)', async () => {
     const health = new TestHealthTable();
     health.setAdminStates([{ zone: ZONE, site: 'us-east', state: 'drain' }]);
-    expect(decideReferral(edge, health).sites).toEqual(['eu-west', 'ap-south']);
+    expect(decideReferral(edge, health, null, state).sites).toEqual(['eu-west', 'ap-south']);
     await health.setOverride({ zone: ZONE, site: 'ap-south' }, 'down');
-    expect(decideReferral(edge, health).sites).toEqual(['eu-west']);
-    expect(names(decideReferral(edge, health).rdata)).toEqual(['ns-eu-west.edge.gslb.example.com']);
+    expect(decideReferral(edge, health, null, state).sites).toEqual(['eu-west']);
+    expect(names(decideReferral(edge, health, null, state).rdata)).toEqual([
+      'ns-eu-west.edge.gslb.example.com',
+    ]);
   });
 
   it('leaves out a site drained in the zone file', () => {
@@ -108,7 +114,12 @@ describe('decideReferral: the nameservers of the available sites', () => {
         '    state: drain\n    addresses: [203.0.113.10]',
       ),
     );
-    const d = decideReferral(z.nodes.get(`edge.${ZONE}`)!.delegation!, new HealthTable());
+    const d = decideReferral(
+      z.nodes.get(`edge.${ZONE}`)!.delegation!,
+      new HealthTable(),
+      null,
+      state,
+    );
     expect(d.sites).toEqual(['us-east', 'eu-west']);
   });
 
@@ -117,7 +128,7 @@ describe('decideReferral: the nameservers of the available sites', () => {
     health.setAdminStates([{ zone: ZONE, site: 'us-east', state: 'drain' }]);
     await health.setOverride({ zone: ZONE, site: 'eu-west' }, 'down');
     await health.setOverride({ zone: ZONE, site: 'ap-south' }, 'down');
-    expect(decideReferral(edge, health)).toMatchObject({
+    expect(decideReferral(edge, health, null, state)).toMatchObject({
       mode: 'serve_all',
       sites: ['eu-west', 'ap-south'],
     });
@@ -128,7 +139,7 @@ describe('decideReferral: the nameservers of the available sites', () => {
         state: 'drain' as const,
       })),
     );
-    expect(decideReferral(edge, health)).toMatchObject({
+    expect(decideReferral(edge, health, null, state)).toMatchObject({
       mode: 'serve_all',
       sites: ['us-east', 'eu-west', 'ap-south'],
     });
@@ -137,24 +148,31 @@ describe('decideReferral: the nameservers of the available sites', () => {
   it('none available, nodata: no nameservers (the resolver answers NODATA)', async () => {
     const health = new HealthTable();
     await health.setOverride({ zone: ZONE, site: 'eu-west' }, 'down');
-    expect(decideReferral(api, health)).toMatchObject({ mode: 'policy', sites: ['ap-south'] });
+    expect(decideReferral(api, health, null, state)).toMatchObject({
+      mode: 'policy',
+      sites: ['ap-south'],
+    });
     await health.setOverride({ zone: ZONE, site: 'ap-south' }, 'drain');
-    expect(decideReferral(api, health)).toMatchObject({ mode: 'nodata', sites: [], rdata: [] });
+    expect(decideReferral(api, health, null, state)).toMatchObject({
+      mode: 'nodata',
+      sites: [],
+      rdata: [],
+    });
   });
 
   it('gives the same decision object until the health table changes', async () => {
     const health = new HealthTable();
-    const first = decideReferral(edge, health);
-    expect(decideReferral(edge, health)).toBe(first);
+    const first = decideReferral(edge, health, null, state);
+    expect(decideReferral(edge, health, null, state)).toBe(first);
     await health.setOverride({ zone: ZONE, site: 'us-east' }, 'down');
-    const second = decideReferral(edge, health);
+    const second = decideReferral(edge, health, null, state);
     expect(second).not.toBe(first);
     expect(second.sites).toEqual(['eu-west', 'ap-south']);
   });
 
   it('traces each site when asked (explain), without caching', () => {
     const trace: string[] = [];
-    decideReferral(api, new HealthTable(), trace);
+    decideReferral(api, new HealthTable(), trace, state);
     expect(trace).toEqual([
       'site eu-west (nameserver ns-eu-west.edge.gslb.example.com): available',
       'site ap-south (nameserver ns.ap-south.example.net): available',

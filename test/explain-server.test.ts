@@ -3,12 +3,14 @@
 // UDP with that client as the ECS subnet, with the same zone, locator and health table.
 //
 // The weighted name and the address rotation of us-east are included: explain() is given one
-// ZoneSet for the whole run and each question is asked once of each, in the same order, so both
-// rotations take the same steps (one per question), and their picks must agree every time.
+// ZoneSet and one SteerState (its rotations) for the whole run and each question is asked once of
+// each, in the same order, so both rotations take the same steps (one per question), and their
+// picks must agree every time.
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explain, type RecordView } from '../src/explain/explain.js';
 import { TestHealthTable } from './helpers/health.js';
+import { SteerState } from '../src/policy/state.js';
 import { buildQuery, ecsEchoes, ecsOption, flagsOf, udpExchange } from './helpers/dns-client.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { locator, ZONE, ZONE_FILE, ZONE_YAML, zones } from './explain-fixture.js';
@@ -18,6 +20,7 @@ const health = new TestHealthTable();
 // eu-central's only IPv4 address is down: `near` answers without it, in both.
 health.setAddress(ZONE, 'eu-central', '198.51.100.20', false);
 const explainZones = zones();
+const explainState = new SteerState();
 let t: TestServer;
 
 beforeAll(async () => {
@@ -89,7 +92,7 @@ describe('explain answers as the server does', () => {
   it.each(CLIENTS)('for client %s, every question', async (client) => {
     for (const [name, type] of QUESTIONS) {
       const qname = name === '@' ? ZONE : `${name}.${ZONE}`;
-      const x = explain(explainZones, geo, health, qname, type, client);
+      const x = explain(explainZones, geo, health, qname, type, client, explainState);
       const raw = await udpExchange(
         t.port,
         buildQuery(qname, type, { edns: 1232, ednsOptions: [ecsOption(client)] }),

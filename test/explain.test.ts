@@ -10,6 +10,7 @@ import {
   type SteeringView,
 } from '../src/explain/explain.js';
 import { renderExplanation } from '../src/explain/render.js';
+import { SteerState } from '../src/policy/state.js';
 import { HealthTable } from '../src/health/table.js';
 import { TestHealthTable } from './helpers/health.js';
 import { distanceKm } from '../src/policy/geo-math.js';
@@ -211,11 +212,18 @@ describe('steer: weighted', () => {
     expect(x.answer.ecsScope).toBe(0);
   });
 
-  it('advances the rotation of the zones it is given, as a query does', () => {
+  it('takes turns of the rotations it is given, as a query does, and only of those', () => {
     const z = zones();
+    const state = new SteerState();
     const picks = [1, 2, 3, 4, 5, 6].map(
-      () => steering(explain(z, geo, new HealthTable(), `api.${ZONE}`, 'A', '81.0.1.7')).chosen[0],
+      () =>
+        steering(explain(z, geo, new HealthTable(), `api.${ZONE}`, 'A', '81.0.1.7', state))
+          .chosen[0],
     );
+    // Without a state of its own, each explanation starts a fresh rotation, however often asked.
+    expect(
+      steering(explain(z, geo, new HealthTable(), `api.${ZONE}`, 'A', '81.0.1.7')).chosen[0],
+    ).toBe('us-east');
     expect(picks).toEqual(['us-east', 'eu-west', 'us-east', 'ap-south', 'eu-west', 'us-east']);
   });
 });

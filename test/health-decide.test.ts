@@ -1,10 +1,12 @@
-// How the shared selection step (decide, src/policy/record.ts) reads a health table fed by
+// How the shared selection step (decide, src/policy/decide.ts) reads a health table fed by
 // probes: min_healthy, failing open without drains, and the TTL near trouble in every mode.
 import { describe, expect, it } from 'vitest';
 import { targetsOf } from '../src/health/prober.js';
 import { HealthTable, type Transition } from '../src/health/table.js';
-import { decide, type DynamicRecord } from '../src/policy/record.js';
-import { NO_CLIENT } from '../src/server/resolve.js';
+import { decide } from '../src/policy/decide.js';
+import type { DynamicRecord } from '../src/policy/dynamic.js';
+import { SteerState } from '../src/policy/state.js';
+import { NO_CLIENT_HINT, NO_GEO } from '../src/server/steering.js';
 import { formatProblem } from '../src/base/errors.js';
 import { compileText } from '../src/zone/load.js';
 import type { Zone } from '../src/zone/zone.js';
@@ -34,9 +36,18 @@ function setup(records: string[]) {
   const zone: Zone = r.zone;
   const health = new HealthTable({ now: () => 0 });
   health.sync(targetsOf([zone]));
+  const state = new SteerState();
   const record = (name: string): DynamicRecord => zone.nodes.get(`${name}.${Z}`)!.dynamic!;
   const ask = (name: string) => {
-    const d = decide(record(name), { family: 4, ...NO_CLIENT, health });
+    const d = decide(record(name), {
+      family: 4,
+      client: NO_CLIENT_HINT,
+      health,
+      geo: NO_GEO,
+      locate: () => NO_GEO.locate(NO_CLIENT_HINT.address, 0),
+      state,
+      trace: null,
+    });
     return {
       mode: d.mode,
       ttl: d.ttl,

@@ -3,16 +3,20 @@
 // test/policy-<kind>.test.ts calls `conformance(...)`, then adds its own table-driven cases.
 //
 // Policies are driven the way the server drives them: a zone written as YAML and compiled by the
-// real zone compiler, answered by `resolve()` with a SteerContext built here. Availability comes
+// real zone compiler, answered by `resolve()` through a Steerer over a query built here. Availability comes
 // from a real HealthTable; the client's location from FakeLocator, a plain in-memory GeoLocator
 // (the mmdb-backed one is tested on its own, in test/geoip-*.test.ts).
 import { describe, expect, it } from 'vitest';
 import { commonPrefixLength, networkText, parseCidr } from '../src/base/address.js';
 import type { GeoLocator, GeoResult, Location } from '../src/geoip/types.js';
 import { TestHealthTable } from './helpers/health.js';
-import { decide, type Decision, type DynamicRecord } from '../src/policy/record.js';
+import { decide } from '../src/policy/decide.js';
+import type { Decision } from '../src/policy/decision.js';
+import type { DynamicRecord } from '../src/policy/dynamic.js';
+import { SteerState } from '../src/policy/state.js';
 import type { ClientHint } from '../src/policy/types.js';
-import { resolve, type SteerContext } from '../src/server/resolve.js';
+import { resolve } from '../src/server/resolve.js';
+import { Steerer, type SteerQuery } from '../src/server/steering.js';
 import { Rcode, Type } from '../src/wire/constants.js';
 import type { RRset } from '../src/wire/rr.js';
 import { formatProblem } from '../src/base/errors.js';
@@ -203,6 +207,8 @@ export class Harness {
   readonly health = new TestHealthTable();
   readonly zone: Zone;
   readonly zones: ZoneSet;
+  /** The rotations, as the server keeps them for one zone generation. */
+  readonly state = new SteerState();
 
   constructor(
     text: string,
@@ -220,13 +226,14 @@ export class Harness {
     );
   }
 
-  context(client: string, ecs?: number, trace: string[] | null = null): SteerContext {
+  context(client: string, ecs?: number, trace: string[] | null = null): SteerQuery {
     const hint = clientHint(client, ecs);
     return {
       client: hint,
       health: this.health,
       geo: this.geo,
       locate: () => this.geo.locate(hint.address, hint.prefix),
+      state: this.state,
       trace,
     };
   }
@@ -237,7 +244,7 @@ export class Harness {
       this.zones,
       qname,
       type === 'A' ? Type.A : Type.AAAA,
-      this.context(client, ecs),
+      new Steerer(this.context(client, ecs)),
     );
     const set = ans.answer.find((s: RRset) => s.type === Type.A || s.type === Type.AAAA);
     return {

@@ -47,11 +47,6 @@ export const AdminErrorCode = {
   /** The site has no such address (404). */
   unknownAddress: 'unknown-address',
   /**
-   * explain: the zone files on disk differ from the generation being served (edited, not reloaded
-   * yet), so an explanation from them would not be the server's (409).
-   */
-  zonesChanged: 'zones-changed',
-  /**
    * The override took effect but could not be written to the state file: it lasts until the
    * process exits, not across a restart (500).
    */
@@ -79,7 +74,6 @@ export const STATUS: Record<AdminErrorCode, number> = {
   'unknown-zone': 404,
   'unknown-site': 404,
   'unknown-address': 404,
-  'zones-changed': 409,
   'not-persisted': 500,
   internal: 500,
 };

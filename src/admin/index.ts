@@ -76,8 +76,6 @@ export class Admin {
     this.traffic = new TrafficSampler(() => ctx.answers.answered());
     this.traffic.start();
     const explainer = new LiveExplainer({
-      zonesDir: ctx.zonesDir,
-      load: ctx.reloader.loadZones,
       zones: () => ctx.handler.zoneSet,
       geo: ctx.handler.geo,
       health: ctx.health,

@@ -11,7 +11,7 @@
 
 /**
  * What the answer path reads. Every method is synchronous and cheap; `decide` reads them once per
- * health version (see the survey in src/policy/record.ts), not once per query.
+ * health version (see the survey in src/policy/decide.ts), not once per query.
  */
 export interface HealthView {
   /** Changes whenever anything that can change an answer changes; caches of decisions key on it. */

@@ -8,29 +8,13 @@ import type { HealthView } from '../health/table.js';
 import { Type } from '../wire/constants.js';
 import type { RData, RRset } from '../wire/rr.js';
 import { ProblemCode as C } from '../base/errors.js';
-import {
-  checkKeys,
-  describe,
-  type Entry,
-  type Node,
-  scalarInt,
-  scalarText,
-  type Source,
-} from '../base/yaml-source.js';
-import {
-  type Decision,
-  type DecisionMode,
-  DEFAULT_DYNAMIC_TTL,
-  type DynamicRecord,
-  MAX_ANSWERS,
-  MAX_DYNAMIC_TTL,
-  parseMembers,
-  siteAvailable,
-  siteOpen,
-  type WhenAllDown,
-} from './record.js';
+import { checkKeys, type Entry, type Node, type Source } from '../base/yaml-source.js';
+import { type DynamicRecord, MAX_ANSWERS, siteAvailable, siteOpen } from './dynamic.js';
+import type { Decision, DecisionMode } from './decision.js';
+import { parseMembers } from './members.js';
+import { parseDynamicTtl, parseWhenAllDown } from './record-keys.js';
 import type { Site } from './site.js';
-import { SmoothWeighted } from './swrr.js';
+import type { SteerState } from './state.js';
 import type { Policy } from './types.js';
 
 export const DELEGATE = 'delegate';
@@ -38,10 +22,15 @@ export const DELEGATE = 'delegate';
 export const DELEGATE_KEYS = ['steer', 'sites', 'ttl', 'when_all_down'] as const;
 export const DELEGATE_WHEN_ALL_DOWN = ['serve_all', 'nodata'] as const;
 
+/** A delegation among steered records: decideStep (steer.ts) refers instead of answering. */
+export function isDelegation(rec: DynamicRecord): rec is Delegation {
+  return (rec as Partial<Delegation>).nameservers !== undefined;
+}
+
 /**
  * A compiled `steer: delegate` record. As a DynamicRecord its members are the sites it delegates
- * to, so the handler's memo counts and replays its referrals like steered answers (SteerStep
- * `referral`); its NS record data is compiled once, one object per site.
+ * to, so its referrals are steered answers like any other (decideStep in steer.ts decides them,
+ * the memo counts and replays them); its NS record data is compiled once, one object per site.
  */
 export interface Delegation extends DynamicRecord {
   /** The NS record data of each member's nameserver, by member index. */
@@ -65,15 +54,6 @@ function listedOrder(members: readonly Site[]): Policy {
       return { sites: available, scope: 0 };
     },
   };
-}
-
-function rotations(members: readonly Site[]): Map<string, SmoothWeighted> {
-  const rotation = new Map<string, SmoothWeighted>();
-  for (const s of members) {
-    rotation.set(`${s.index}/4`, new SmoothWeighted(s.v4.map((a) => a.weight)));
-    rotation.set(`${s.index}/6`, new SmoothWeighted(s.v6.map((a) => a.weight)));
-  }
-  return rotation;
 }
 
 /**
@@ -105,31 +85,11 @@ export function compileDelegation(
       C.badValue,
       '"fallback" cannot be used with steer: delegate: a referral names nameservers, not addresses (when_all_down: serve_all or nodata)',
     );
-  const ttlE = get('ttl');
-  const ttl = ttlE
-    ? (scalarInt(src, ttlE.value, ttlE.path, 0, MAX_DYNAMIC_TTL, C.badTtl) ?? DEFAULT_DYNAMIC_TTL)
-    : DEFAULT_DYNAMIC_TTL;
-  const wadE = get('when_all_down');
-  let whenAllDown: WhenAllDown = 'serve_all';
-  if (wadE) {
-    const t = scalarText(wadE.value);
-    if (t !== null && (DELEGATE_WHEN_ALL_DOWN as readonly string[]).includes(t))
-      whenAllDown = t as WhenAllDown;
-    else if (t === 'fallback')
-      src.report(
-        wadE.value,
-        wadE.path,
-        C.badValue,
-        'when_all_down: fallback cannot be used with steer: delegate: a referral names nameservers, not addresses; use serve_all (refer to every site) or nodata',
-      );
-    else
-      src.report(
-        wadE.value,
-        wadE.path,
-        C.badValue,
-        `must be one of ${DELEGATE_WHEN_ALL_DOWN.join(', ')}, got ${describe(wadE.value)}`,
-      );
-  }
+  const ttl = parseDynamicTtl(src, get('ttl'));
+  const whenAllDown = parseWhenAllDown(src, get('when_all_down'), DELEGATE_WHEN_ALL_DOWN, {
+    fallback:
+      'when_all_down: fallback cannot be used with steer: delegate: a referral names nameservers, not addresses; use serve_all (refer to every site) or nodata',
+  });
   const sitesE = get('sites');
   if (!sitesE) {
     src.report(
@@ -165,17 +125,10 @@ export function compileDelegation(
     fallback: NO_FALLBACK,
     members,
     policy: listedOrder(members),
-    rotation: rotations(members),
     nameservers,
     ns: { name, type: Type.NS, ttl, rdata: nameservers },
   };
 }
-
-/** The last referral decided per delegation, valid while the health view's version holds. */
-const referrals = new WeakMap<
-  Delegation,
-  { readonly health: HealthView; readonly version: number; readonly decision: Decision }
->();
 
 /**
  * The nameservers to refer to now: those of the member sites available in the health table (not
@@ -183,14 +136,17 @@ const referrals = new WeakMap<
  * order listed. None available: `when_all_down` serve_all refers to every member that is not
  * drained (every member when all are), nodata answers NODATA (mode `nodata`, no record data).
  * The TTL is the record's, lowered near trouble like a steered answer's (docs/health.md).
- * Until health changes every query gets the same decision object, so replays cost a lookup.
+ * Until health changes every query with the same `state` gets the same decision object (kept in
+ * the delegation's state), so replays cost a lookup.
  */
 export function decideReferral(
   del: Delegation,
   health: HealthView,
-  trace: string[] | null = null,
+  trace: string[] | null,
+  state: SteerState,
 ): Decision {
-  const last = trace ? undefined : referrals.get(del);
+  const st = state.of(del);
+  const last = trace ? null : st.referral;
   if (last && last.health === health && last.version === health.version) return last.decision;
   const version = health.version;
   let chosen: number[] = [];
@@ -228,7 +184,7 @@ export function decideReferral(
       ? 'referral: none; NODATA'
       : `referral: ${decision.sites.join(', ')} (${decision.rdata.length} nameserver(s)), TTL ${ttl}`,
   );
-  if (!trace) referrals.set(del, { health, version, decision });
+  if (!trace) st.referral = { health, version, decision };
   return decision;
 }
 
@@ -249,6 +205,5 @@ export function siteRecord(del: Delegation, own: Site): DynamicRecord {
     fallback: NO_FALLBACK,
     members,
     policy: listedOrder(members),
-    rotation: rotations(members),
   };
 }

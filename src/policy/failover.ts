@@ -1,9 +1,10 @@
 import { ProblemCode as C } from '../base/errors.js';
 import { describe, isSeq, listOf, scalarInt, type Node } from '../base/yaml-source.js';
 import { siteFacts } from './facts.js';
-import { MAX_ANSWERS, unknownSite } from './record.js';
+import { MAX_ANSWERS } from './dynamic.js';
+import { unknownSite } from './members.js';
 import type { Site } from './site.js';
-import type { PolicyCompiler } from './types.js';
+import type { PickContext, PolicyCompiler, Verdict } from './types.js';
 
 /**
  * `steer: failover` — ordered priority groups. The first group with at least `min_available`
@@ -77,38 +78,56 @@ export const failover: PolicyCompiler = {
         `min_available ${minAvailable} is more sites than any group has (the largest has ${largest}), so no group could ever reach it`,
       );
     if (members.length === 0) return null;
-    const names = groups.map((g) => g.map((i) => members[i]!.name).join(', '));
+    const compiled: Failover = Object.freeze({
+      groups,
+      minAvailable,
+      names: groups.map((g) => g.map((i) => members[i]!.name).join(', ')),
+      members,
+    });
     return {
       members,
       policy: {
         kind: 'failover',
         clientDependent: false,
-        pick(ctx, available) {
-          const avail = new Set(available);
-          const live = groups.map((g) => g.filter((i) => avail.has(i)));
-          let gi = live.findIndex((g) => g.length >= minAvailable);
-          if (gi < 0) gi = live.findIndex((g) => g.length > 0);
-          if (ctx.trace) {
-            ctx.trace.push(`min_available ${minAvailable}`);
-            live.forEach((g, k) =>
-              ctx.trace!.push(
-                `  group ${k + 1} [${names[k]}]: ${g.length} available${k === gi ? ' (answers)' : ''}`,
-              ),
-            );
-          }
-          if (ctx.facts) {
-            groups.forEach((g, k) =>
-              g.forEach((i) => (siteFacts(ctx.facts!, members[i]!.name).group = k + 1)),
-            );
-            const thin =
-              live[gi]!.length < minAvailable
-                ? `; no group has ${minAvailable} available, so the first with any`
-                : '';
-            ctx.facts.decidedBy = `group ${gi + 1} of ${groups.length} (min_available ${minAvailable}${thin})`;
-          }
-          return { sites: live[gi]!, scope: 0 };
-        },
+        pick: (ctx, available) => pickFailover(compiled, ctx, available),
       },
     };
   },
 };
+
+/** A compiled failover record: its groups of member indexes, in order, and the threshold. */
+interface Failover {
+  readonly groups: readonly (readonly number[])[];
+  readonly minAvailable: number;
+  /** Each group's site names, for the trace. */
+  readonly names: readonly string[];
+  readonly members: readonly Site[];
+}
+
+/** The first group with min_available available sites, else the first with any. */
+function pickFailover(f: Failover, ctx: PickContext, available: readonly number[]): Verdict {
+  const { groups, minAvailable, names, members } = f;
+  const avail = new Set(available);
+  const live = groups.map((g) => g.filter((i) => avail.has(i)));
+  let gi = live.findIndex((g) => g.length >= minAvailable);
+  if (gi < 0) gi = live.findIndex((g) => g.length > 0);
+  if (ctx.trace) {
+    ctx.trace.push(`min_available ${minAvailable}`);
+    live.forEach((g, k) =>
+      ctx.trace!.push(
+        `  group ${k + 1} [${names[k]}]: ${g.length} available${k === gi ? ' (answers)' : ''}`,
+      ),
+    );
+  }
+  if (ctx.facts) {
+    groups.forEach((g, k) =>
+      g.forEach((i) => (siteFacts(ctx.facts!, members[i]!.name).group = k + 1)),
+    );
+    const thin =
+      live[gi]!.length < minAvailable
+        ? `; no group has ${minAvailable} available, so the first with any`
+        : '';
+    ctx.facts.decidedBy = `group ${gi + 1} of ${groups.length} (min_available ${minAvailable}${thin})`;
+  }
+  return { sites: live[gi]!, scope: 0 };
+}

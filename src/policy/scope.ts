@@ -14,12 +14,13 @@
 
 import { WIDEN_BUDGET } from '../geoip/budget.js';
 import type { GeoLocator, GeoResult } from '../geoip/types.js';
+import { MAX_STEERING_PREFIX } from '../wire/ecs.js';
 import type { ClientHint } from './types.js';
 
 export { WIDEN_BUDGET };
 
 /** Clients are located per /24 (IPv4) and /56 (IPv6) at most; finer networks are never told apart. */
-const FINEST = { 4: 24, 6: 56 } as const;
+const FINEST = MAX_STEERING_PREFIX;
 
 /**
  * What a policy's decision depends on, for a located network: networks with equal keys get the

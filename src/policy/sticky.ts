@@ -1,7 +1,8 @@
 import { ProblemCode as C } from '../base/errors.js';
 import { siteFacts } from './facts.js';
-import { parseMembers } from './record.js';
-import type { ClientHint, PolicyCompiler } from './types.js';
+import { parseMembers } from './members.js';
+import type { SiteAddress } from './site.js';
+import type { ClientHint, PickContext, PolicyCompiler, Verdict } from './types.js';
 
 /** 32-bit FNV-1a over a seed and octets, finished with murmur3's avalanche so close inputs spread out. */
 function hash32(bytes: Uint8Array, seed: string): number {
@@ -58,39 +59,56 @@ export const sticky: PolicyCompiler = {
     const m = parseMembers(src, e, sites, true);
     if (!m) return null;
     const weights = m.sites.map((s, i) => m.weights?.get(i) ?? s.weight);
-    const names = m.sites.map((s) => s.name);
+    const compiled: Sticky = Object.freeze({ names: m.sites.map((s) => s.name), weights });
     return {
       members: m.sites,
       policy: {
         kind: 'sticky',
         clientDependent: true,
-        pick(ctx, available) {
-          const net = network(ctx.client);
-          let best = -1;
-          let bestScore = -Infinity;
-          for (const i of available) {
-            const s = score(net, names[i]!, weights[i]!);
-            ctx.trace?.push(`  ${names[i]}: score ${s.toFixed(3)} (weight ${weights[i]})`);
-            if (ctx.facts)
-              Object.assign(siteFacts(ctx.facts, names[i]!), { score: s, weight: weights[i]! });
-            if (s > bestScore) {
-              best = i;
-              bestScore = s;
-            }
-          }
-          if (ctx.facts)
-            ctx.facts.decidedBy = `the highest rendezvous score for the client's network (/${ctx.client.prefix})`;
-          return { sites: [best], scope: ctx.client.prefix };
-        },
-        pickAddresses(ctx, candidates, room) {
-          const net = network(ctx.client);
-          return candidates
-            .map((a) => ({ a, s: score(net, a.address, a.weight) }))
-            .sort((x, y) => y.s - x.s)
-            .slice(0, room)
-            .map((x) => x.a);
-        },
+        pick: (ctx, available) => pickSticky(compiled, ctx, available),
+        pickAddresses: stickyAddresses,
       },
     };
   },
 };
+
+/** A compiled sticky record: its sites' names (the hash keys) and weights, by member index. */
+interface Sticky {
+  readonly names: readonly string[];
+  readonly weights: readonly number[];
+}
+
+/** The available site with the highest rendezvous score for the client's network. */
+function pickSticky(c: Sticky, ctx: PickContext, available: readonly number[]): Verdict {
+  const { names, weights } = c;
+  const net = network(ctx.client);
+  let best = -1;
+  let bestScore = -Infinity;
+  for (const i of available) {
+    const s = score(net, names[i]!, weights[i]!);
+    ctx.trace?.push(`  ${names[i]}: score ${s.toFixed(3)} (weight ${weights[i]})`);
+    if (ctx.facts)
+      Object.assign(siteFacts(ctx.facts, names[i]!), { score: s, weight: weights[i]! });
+    if (s > bestScore) {
+      best = i;
+      bestScore = s;
+    }
+  }
+  if (ctx.facts)
+    ctx.facts.decidedBy = `the highest rendezvous score for the client's network (/${ctx.client.prefix})`;
+  return { sites: [best], scope: ctx.client.prefix };
+}
+
+/** The site's addresses by the same hashing, so a client keeps its addresses too. */
+function stickyAddresses(
+  ctx: PickContext,
+  candidates: readonly SiteAddress[],
+  room: number,
+): SiteAddress[] {
+  const net = network(ctx.client);
+  return candidates
+    .map((a) => ({ a, s: score(net, a.address, a.weight) }))
+    .sort((x, y) => y.s - x.s)
+    .slice(0, room)
+    .map((x) => x.a);
+}

@@ -3,6 +3,7 @@ import type { HealthView } from '../health/table.js';
 import type { Entry, Node, Source } from '../base/yaml-source.js';
 import type { PolicyFacts } from './facts.js';
 import type { Site, SiteAddress } from './site.js';
+import type { RecordState } from './state.js';
 
 /** The client a decision is made for: the ECS address when the query has one, else the source. */
 export interface ClientHint {
@@ -59,9 +60,10 @@ export interface Policy {
   /**
    * Choose among `available`: indexes of the record's sites that may be given out now and have
    * an up address of the asked family, in the order the record lists them. Never empty.
-   * Synchronous, no I/O. Weighted policies keep rotation state; nothing else is mutated.
+   * Synchronous, no I/O. The policy reads only its compiled data and `ctx`; a rotation keeps its
+   * turns in `state.policy` (the record's state, owned by the caller: state.ts), never in itself.
    */
-  pick(ctx: PickContext, available: readonly number[]): Verdict;
+  pick(ctx: PickContext, available: readonly number[], state: RecordState): Verdict;
   /**
    * Choose `room` of a chosen site's up addresses when it has more than the answer has room for.
    * Without this the shared step rotates through them by address weight (smooth weighted round

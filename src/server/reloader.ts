@@ -41,7 +41,7 @@ export class Reloader {
     private readonly debounceMs = 200,
     /**
      * How the directory becomes zones: the server's (loadServedZones) adds a site's child zones
-     * and checks the site (docs/delegation.md). The admin API's explain loads the same way.
+     * and checks the site (docs/delegation.md).
      */
     readonly loadZones: (dir: string) => Promise<LoadResult> = loadZoneDir,
     /**

@@ -3,13 +3,10 @@ import { foldCase, isSubdomain, parentName } from '../wire/name.js';
 import type { Answer, RRset } from '../wire/rr.js';
 import { withName } from '../wire/rr.js';
 import type { Zone, ZoneNode } from '../zone/zone.js';
-import type { GeoLocator, GeoResult } from '../geoip/types.js';
-import { HealthTable, type HealthView } from '../health/table.js';
-import { type Decision, decide, decisionKey, type DynamicRecord } from '../policy/record.js';
-import { decideReferral, type Delegation } from '../policy/delegate.js';
-import { emptyFacts, type PolicyFacts } from '../policy/facts.js';
-import type { ClientHint } from '../policy/types.js';
+import type { Delegation } from '../policy/delegate.js';
+import type { DynamicRecord } from '../policy/dynamic.js';
 import type { ZoneSet } from '../zone/zone-set.js';
+import { appendKey, type Steering } from './steering.js';
 
 /** RFC 1034 4.3.2 step 3.a follows CNAMEs; a bound stops long chains (and loops) cheaply. */
 const MAX_CNAME_CHAIN = 12;
@@ -19,14 +16,10 @@ const MAX_CNAME_CHAIN = 12;
  * find the zone, descend to the name, return a referral at a delegation, the RRset, a CNAME
  * chain, a wildcard synthesis (RFC 4592), NODATA, or NXDOMAIN with the SOA (RFC 2308).
  * `qname` keeps the client's letter case; owners equal to it are written as pointers to the
- * question, so the client's case is echoed.
+ * question, so the client's case is echoed. Each steered name met on the way is decided by
+ * `steer` (server/steering.ts), which also records it; the answer stays data until encoded.
  */
-export function resolve(
-  zones: ZoneSet,
-  qname: string,
-  qtype: number,
-  steer: SteerContext = NO_CLIENT,
-): Answer {
+export function resolve(zones: ZoneSet, qname: string, qtype: number, steer: Steering): Answer {
   const key = foldCase(qname);
   const zone = zones.find(key);
   if (!zone) return { rcode: Rcode.REFUSED, aa: false, answer: [], authority: [], additional: [] };
@@ -54,7 +47,7 @@ function answerName(
   qtype: number,
   ans: Answer,
   first: boolean,
-  steer: SteerContext,
+  steer: Steering,
 ): string | null {
   // A delegation at or above the name: refer (RFC 1034 4.3.2 step 3.b), except that the parent
   // side answers DS at the cut itself (RFC 4035 3.1.4.1) - here with NODATA, as nothing is signed.
@@ -103,93 +96,18 @@ function answerName(
   return null;
 }
 
-/** Everything a policy may need about this query's client, and where tracing goes (explain). */
-export interface SteerContext {
-  readonly client: ClientHint;
-  readonly health: HealthView;
-  readonly geo: GeoLocator;
-  /** Called at most once per query, and only by policies that use the client's location. */
-  locate(): GeoResult;
-  readonly trace: string[] | null;
-  /** When set, each steered name met on the way is recorded here (the handler replays them). */
-  readonly steps?: SteerStep[];
-  /**
-   * Decisions already made for this query (by the handler's replay), used in order instead of
-   * deciding again, so a rotation advances once per query.
-   */
-  readonly decided?: Decision[];
-  /**
-   * When set, each decision put in the answer (made here or taken from `decided`) is appended, in
-   * order: the handler counts the sites chosen.
-   */
-  readonly decisions?: Decision[];
-  /** When set (explain), each decision is recorded here with what it weighed. */
-  readonly explained?: ExplainedStep[];
-}
-
-/** One steered name in an answer: which record and which family was asked. */
-export interface SteerStep {
-  readonly rec: DynamicRecord;
-  readonly family: 4 | 6;
-  /**
-   * Set for a `steer: delegate` referral (rec is this delegation): the decision is the referral's
-   * nameservers, made by decideReferral rather than decide, for either family.
-   */
-  readonly referral?: Delegation;
-}
-
-/** For explain: a steered name met on the way, the decision made for it, and what it weighed. */
-export interface ExplainedStep extends SteerStep {
-  /** The owner answered: the question's spelling, or a CNAME target's. */
-  readonly owner: string;
-  readonly decision: Decision;
-  readonly facts: PolicyFacts;
-  /** The trace lines written while deciding. */
-  readonly trace: readonly string[];
-}
-
-const NOWHERE: GeoResult = {
-  source: 'none',
-  location: null,
-  country: null,
-  continent: null,
-  subdivision: null,
-  site: null,
-  prefixLength: 0,
-  network: '0.0.0.0/0',
-  origin: 'none',
-};
-const NO_GEO: GeoLocator = { locate: () => NOWHERE, version: 0 };
-/** For callers with no client (tests of static data): an unknown client, everything healthy. */
-export const NO_CLIENT: SteerContext = {
-  client: { address: new Uint8Array(4), family: 4, prefix: 0, fromEcs: false },
-  health: new HealthTable(),
-  geo: NO_GEO,
-  locate: () => NOWHERE,
-  trace: null,
-};
-
 /** The A or AAAA RRset a policy picks for a steered name, or undefined for NODATA. */
 function steered(
   rec: DynamicRecord,
   owner: string,
   type: number,
   ans: Answer,
-  steer: SteerContext,
+  steer: Steering,
 ): RRset | undefined {
-  const family = type === Type.A ? 4 : 6;
-  const facts = steer.explained ? emptyFacts() : null;
-  const mark = steer.trace?.length ?? 0;
-  const d = steer.decided?.shift() ?? decide(rec, { ...steer, family, facts });
-  steer.decisions?.push(d);
-  steer.steps?.push({ rec, family });
-  if (facts) {
-    const trace = steer.trace?.slice(mark) ?? [];
-    steer.explained?.push({ rec, family, owner, decision: d, facts, trace });
-  }
+  const d = steer.decide({ rec, family: type === Type.A ? 4 : 6 }, owner);
   ans.steered = {
     scope: Math.max(ans.steered?.scope ?? 0, d.scope),
-    key: (ans.steered ? `${ans.steered.key};` : '') + decisionKey(d),
+    key: appendKey(ans.steered?.key, d),
   };
   return d.rdata.length ? { name: owner, type, ttl: d.ttl, rdata: d.rdata } : undefined;
 }
@@ -225,7 +143,7 @@ function wildcardFor(zone: Zone, key: string): ZoneNode | undefined {
 /**
  * A referral for a `steer: delegate` name (docs/delegation.md): NS of the sites available now,
  * with their glue. It changes with health, so it is a steered answer: recorded as a step with
- * its decision, so the handler's memo replays it (decideReferral) and keys the reply by it.
+ * its decision, so the handler's memo replays it and keys the reply by it.
  * With no site available and `when_all_down: nodata`, the parent answers NODATA itself (an NS
  * RRset cannot be empty): NOERROR, AA, its SOA.
  */
@@ -235,14 +153,12 @@ function delegated(
   del: Delegation,
   ans: Answer,
   first: boolean,
-  steer: SteerContext,
+  steer: Steering,
 ): void {
-  const d = steer.decided?.shift() ?? decideReferral(del, steer.health, steer.trace);
-  steer.decisions?.push(d);
-  steer.steps?.push({ rec: del, family: 4, referral: del });
+  const d = steer.decide({ rec: del, family: 4 }, cut.name);
   ans.steered = {
     scope: Math.max(ans.steered?.scope ?? 0, d.scope),
-    key: (ans.steered ? `${ans.steered.key};` : '') + decisionKey(d),
+    key: appendKey(ans.steered?.key, d),
   };
   if (d.rdata.length === 0) {
     ans.authority.push(zone.negativeSoa);

@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import { type Problem, ProblemCode as C } from '../base/errors.js';
 import type { Pair, YAMLMap, YAMLSeq } from 'yaml';
-import { STATIC_TYPES } from './compile.js';
+import { STATIC_TYPES } from './zone-keys.js';
 import {
   type Entry,
   isMap,

@@ -1,5 +1,5 @@
 import type { Delegation } from '../policy/delegate.js';
-import type { DynamicRecord } from '../policy/record.js';
+import type { DynamicRecord } from '../policy/dynamic.js';
 import type { Site } from '../policy/site.js';
 import type { RRset } from '../wire/rr.js';
 
