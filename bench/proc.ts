@@ -1,5 +1,4 @@
-// Child processes of the bench, each stopped by its own PID (and its children's: node:cluster
-// workers), never by name.
+// Child processes of the bench, each stopped by its own PID (and its children's), never by name.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
@@ -57,8 +56,8 @@ export class Proc {
     signal(this.pid, 'SIGTERM');
     if (!(await waitFor(() => this.done, graceMs))) signal(this.pid, 'SIGKILL');
     await this.exited;
-    // A cluster primary that dies takes its workers with it (they exit on IPC disconnect); this
-    // is the backstop, for the same PIDs only while they still run the same command.
+    // A child that dies takes its own children with it; this is the backstop, for the same PIDs
+    // only while they still run the same command.
     for (const c of children) {
       const gone = () => cmdline(c.pid) !== c.cmdline;
       if (await waitFor(gone, 2000)) continue;

@@ -24,6 +24,8 @@ export interface Row {
   loadOther: number | null;
   /** What probing did during the run (scenarios with `probes`). */
   probing?: Probing;
+  /** The server process's CPU time (every thread) per query answered, in microseconds. */
+  cpuUs?: number | null;
 }
 
 export interface Probing {
@@ -54,8 +56,8 @@ export function loadLabel(load: Load, rate?: number): string {
 
 export function formatTable(rows: Row[]): string[] {
   const header = ['scenario', 'transport', 'load', 'server', 'qps', 'lost', 'mean ms'];
-  header.push('stddev ms', 'geosteer/knot', 'x static', 'cpu0 other', 'cpu1 other');
-  const numeric = new Set([4, 5, 6, 7, 8, 9, 10, 11]);
+  header.push('stddev ms', 'geosteer/knot', 'x static', 'us cpu/q', 'cpu0 other', 'cpu1 other');
+  const numeric = new Set([4, 5, 6, 7, 8, 9, 10, 11, 12]);
   const table: string[][] = [header];
   const notes: string[] = [];
   for (const r of rows) {
@@ -73,6 +75,7 @@ export function formatTable(rows: Row[]): string[] {
       (r.result.latencyStdDev * 1000).toFixed(3),
       ratio === null ? '' : ratio.toFixed(2),
       base ? (r.result.qps / base.result.qps).toFixed(2) : '',
+      r.cpuUs == null ? '' : r.cpuUs.toFixed(1),
       pct(r.other),
       pct(r.loadOther),
     ]);
@@ -94,6 +97,7 @@ export function formatTable(rows: Row[]): string[] {
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...table.slice(1).map(line),
     '',
+    "us cpu/q: the server process's CPU time (all its threads) per query, in microseconds",
     'cpu0 / cpu1 other: share of CPU 0 (servers) / CPU 1 (dnsperf) taken by other processes during',
     '  the run: a busy machine lowers that row',
     ...notes,
@@ -149,7 +153,9 @@ export function dynamicVerdict(rows: Row[], scenarios: Scenario[], target: numbe
       r.server.kind === 'geosteer' &&
       !r.server.indicative &&
       r.load.name === 'max' &&
-      scenarios.some((s) => s.name === r.scenario && s.baseline === 'static' && !s.protection),
+      scenarios.some(
+        (s) => s.name === r.scenario && s.baseline === 'static' && !s.protection && !s.threads,
+      ),
   );
   if (!dynamic.length) return [];
   const lines = [
@@ -244,6 +250,37 @@ function busyNote(rows: Row[]): string {
 }
 
 const STATIC = 'static';
+
+/** Issue #11: the answer-thread machinery costs at most this much CPU per query. */
+export const THREADS_CPU_TARGET = 1.05;
+
+/**
+ * The answer threads: qps of each thread row against the main thread's, and CPU per query of
+ * `-t2` against the main thread's. On a 2-core host both run on one core (dnsperf has the other),
+ * so the CPU per query says what the machinery costs and the qps says nothing of scaling.
+ */
+export function threadsVerdict(rows: Row[]): string[] {
+  const t = rows.filter((r) => r.scenario === 'threads' && r.load.name === 'max');
+  const main = t.find((r) => r.server.name === 'geosteer');
+  if (!main) return [];
+  const lines = [
+    `target: answer threads cost <= ${Math.round((THREADS_CPU_TARGET - 1) * 100)} % CPU per query (threads scenario, UDP)`,
+  ];
+  for (const r of t) {
+    if (r === main) continue;
+    const x = r.result.qps / main.result.qps;
+    const cpu =
+      r.cpuUs != null && main.cpuUs != null && main.cpuUs > 0 ? r.cpuUs / main.cpuUs : null;
+    lines.push(
+      `  ${r.server.name} on CPU ${r.server.cpus}: ${fmtInt(r.result.qps)} qps (${x.toFixed(2)}x the main thread's)` +
+        (cpu === null
+          ? ''
+          : `, ${r.cpuUs!.toFixed(1)} us CPU/query (${cpu.toFixed(3)}x): ${cpu <= THREADS_CPU_TARGET ? 'met' : 'NOT met'}`),
+    );
+    if (busy(r) || busy(main)) lines.push(`    ${busyNote([main, r])}`);
+  }
+  return lines;
+}
 
 /** The same server's static-name row at max load over the same transport. */
 function staticRow(rows: Row[], r: Row): Row | undefined {

@@ -3,13 +3,15 @@
 // dnsperf measures them, with the ratio geosteer / Knot from the same run. Steered names have no
 // Knot counterpart: they run on geosteer alone and are compared with its own static names.
 //
-// Servers run on CPU 0 and dnsperf on CPU 1 (taskset), so each server gets one core and the load
-// generator never competes with it. Environment:
+// Servers run on CPU 0 and dnsperf on the last CPU (taskset), so each server gets one core and the
+// load generator never competes with it. The `threads` scenario adds `geosteer --threads 2` and
+// `--threads N` (N = cores - 1) on CPUs 0..N-1; the `reload` row reloads a 100k-record zone under
+// a paced load (bench/reload.ts). Environment:
 //   BENCH_SECONDS=10      length of each measured dnsperf run
 //   BENCH_WARMUP=2        unmeasured seconds per server before each scenario/transport (JIT, caches)
 //   BENCH_ROUNDS=1        measured runs per row, interleaved across servers; the median is shown
 //   BENCH_SCENARIOS=a,b   run only these scenarios (default: all in bench/scenarios.ts)
-//   BENCH_WORKERS=2       also run `geosteer --workers 2` on CPUs 0,1 (indicative: shares dnsperf's core)
+//   BENCH_SCENARIOS=threads,reload   the answer-thread rows only (docs/deployment.md#threads)
 //   (BENCH_SCENARIOS=rrl,cookies BENCH_SECONDS=2 BENCH_WARMUP=1: a short check of the RRL rows)
 //   KNOTD=/usr/sbin/knotd
 import { spawnSync } from 'node:child_process';
@@ -50,6 +52,7 @@ import {
   type Probing,
   protectionVerdict,
   type Row,
+  threadsVerdict,
   verdict,
 } from './report.js';
 import {
@@ -63,18 +66,25 @@ import {
   TARGET_RATIO,
 } from './scenarios.js';
 import { CLI, geosteer, knot, KNOTD, type RunningServer, startServer } from './servers.js';
+import { reloadRows } from './reload.js';
 
 const ORIGIN = 'gslb.example.com';
 const ZONE_YAML = fileURLToPath(new URL(`../zones/${ORIGIN}.yaml`, import.meta.url));
 const SERVER_CPU = 0;
-const DNSPERF_CPU = 1;
+const DNSPERF_CPU = availableParallelism() - 1;
+/** Answer threads of the `threads` rows: 2, and one per core but dnsperf's. */
+const THREAD_COUNTS = [...new Set([2, Math.max(1, DNSPERF_CPU)])].filter((n) => n > 1);
+const THREAD_CPUS = DNSPERF_CPU > 1 ? `0-${DNSPERF_CPU - 1}` : '0';
+/** USER_HZ, the unit of /proc's CPU times (100 on every Linux architecture Node runs on). */
+const TICKS_PER_SECOND = 100;
 
 interface Settings {
   seconds: number;
   warmup: number;
   rounds: number;
-  workers: number;
   scenarios: Scenario[];
+  /** The reload-under-load row (bench/reload.ts). */
+  reload: boolean;
 }
 
 function settings(): Settings {
@@ -84,17 +94,18 @@ function settings(): Settings {
     return v;
   };
   const wanted = process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim());
-  const unknown = wanted?.filter((w) => !SCENARIOS.some((s) => s.name === w)) ?? [];
+  const unknown =
+    wanted?.filter((w) => w !== 'reload' && !SCENARIOS.some((s) => s.name === w)) ?? [];
   if (unknown.length) {
-    const have = SCENARIOS.map((s) => s.name).join(', ');
+    const have = [...SCENARIOS.map((s) => s.name), 'reload'].join(', ');
     throw new Error(`BENCH_SCENARIOS: no scenario ${unknown.join(', ')} (have: ${have})`);
   }
   return {
     seconds: num('BENCH_SECONDS', 10, 1),
     warmup: num('BENCH_WARMUP', 2, 0),
     rounds: num('BENCH_ROUNDS', 1, 1),
-    workers: num('BENCH_WORKERS', 1, 1),
     scenarios: wanted ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS,
+    reload: wanted ? wanted.includes('reload') : true,
   };
 }
 
@@ -199,10 +210,9 @@ async function main(): Promise<number> {
       knot({ zoneFile, origin: ORIGIN, cpus: `${SERVER_CPU}` }),
       geosteer({ zonesDir, cpus: `${SERVER_CPU}` }),
     ];
-    if (cfg.workers > 1) {
-      const cpus = `${SERVER_CPU},${DNSPERF_CPU}`;
-      specs.push(geosteer({ zonesDir, cpus, workers: cfg.workers }));
-    }
+    if (cfg.scenarios.some((s) => s.threads))
+      for (const threads of THREAD_COUNTS)
+        specs.push({ ...geosteer({ zonesDir, cpus: THREAD_CPUS, threads }), threadRow: true });
     if (cfg.scenarios.some((s) => s.protection)) {
       // The same server with RRL and cookies off, and with RRL counting every loopback query
       // (the default exempts loopback) at a rate above any load, so no reply is limited.
@@ -240,15 +250,23 @@ async function main(): Promise<number> {
       // measured on the one-process geosteer, the only one with an admin API to show it.
       const onKnot = scenario.baseline === 'knot';
       const runOn = servers.filter((s) =>
-        scenario.protection
-          ? s.spec.kind === 'geosteer' && !s.spec.indicative
-          : s.spec.protection
-            ? false
-            : scenario.probes
-              ? s.spec.kind === 'geosteer' && s.adminPort !== null
-              : onKnot || s.spec.kind === 'geosteer',
+        s.spec.threadRow
+          ? scenario.threads !== undefined
+          : scenario.threads
+            ? s.spec.kind === 'geosteer' && !s.spec.protection
+            : scenario.protection
+              ? s.spec.kind === 'geosteer' && !s.spec.indicative
+              : s.spec.protection
+                ? false
+                : scenario.probes
+                  ? s.spec.kind === 'geosteer' && s.adminPort !== null
+                  : onKnot || s.spec.kind === 'geosteer',
       );
-      const loads = onKnot ? LOADS : LOADS.filter((l) => l.name === 'max');
+      const loads: Load[] = scenario.threads
+        ? [{ name: 'max', clients: scenario.threads.clients, outstanding: 100 }]
+        : onKnot
+          ? LOADS
+          : LOADS.filter((l) => l.name === 'max');
       const probed = scenario.probes ? runOn[0] : undefined;
       let probeThreadId: number | null = null;
       if (probed && target && scenario.probes) {
@@ -309,10 +327,16 @@ async function main(): Promise<number> {
             },
             cleanup.track,
           );
-          const other = otherShare(before, probe());
+          const after = probe();
+          const other = otherShare(before, after);
           const loadOther = otherShare(loadBefore, loadProbe());
           const probing = health ? await health() : undefined;
-          return { result, other, loadOther, ...(probing ? { probing } : {}) };
+          const answered = result.qps * seconds;
+          const cpuUs =
+            before && after && answered > 0
+              ? ((after.procBusy - before.procBusy) / TICKS_PER_SECOND / answered) * 1e6
+              : null;
+          return { result, other, loadOther, cpuUs, ...(probing ? { probing } : {}) };
         };
         const seconds = Math.min(cfg.seconds, scenario.maxSeconds ?? cfg.seconds);
         if (cfg.warmup > 0 && scenario.warmup !== false) {
@@ -349,6 +373,30 @@ async function main(): Promise<number> {
       }
     }
 
+    // Alone, after every other row: it runs its own servers, with a 100k-record zone.
+    for (const s of servers) {
+      await s.proc.stop();
+      cleanup.track(s.proc, false);
+    }
+    const reloadLines = cfg.reload
+      ? await reloadRows({
+          work,
+          zoneYaml: ZONE_YAML,
+          origin: ORIGIN,
+          servers: [
+            [1, `${SERVER_CPU}`],
+            ...THREAD_COUNTS.map((n): [number, string] => [n, THREAD_CPUS]),
+          ],
+          loadCpu: `${DNSPERF_CPU}`,
+          track: cleanup.track,
+          log,
+        }).catch((err: unknown) => {
+          // The rows measured so far still print.
+          if (cleanup.interrupted) throw err;
+          return [`reload under load: failed: ${(err as Error).message}`];
+        })
+      : [];
+
     const rounds = cfg.rounds > 1 ? `, median of ${cfg.rounds} interleaved runs` : '';
     const out = [
       `geosteer bench: ${cfg.seconds} s per run after ${cfg.warmup} s warm-up${rounds}, 127.0.0.1`,
@@ -376,6 +424,8 @@ async function main(): Promise<number> {
       ...dynamicVerdict(rows, cfg.scenarios, DYNAMIC_TARGET_RATIO),
       ...probesVerdict(rows, cfg.scenarios, PROBES_TARGET_RATIO),
       ...protectionVerdict(rows, cfg.scenarios, PROTECTION_TARGET_RATIO),
+      ...threadsVerdict(rows),
+      ...reloadLines,
     ];
     process.stdout.write(out.join('\n') + '\n');
     return 0;

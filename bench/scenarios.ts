@@ -51,6 +51,12 @@ export interface Scenario {
    * PROTECTION_TARGET_RATIO (the qps of each / the qps with both off, same run).
    */
   protection?: true;
+  /**
+   * Run on the answer-thread servers too (bench/run.ts: `geosteer -t2` and `-tN`, N = cores - 1,
+   * on CPUs 0..N-1, dnsperf on the last core), with `clients` sockets: the kernel spreads
+   * datagrams over the threads' sockets by source port, so one socket would reach one thread.
+   */
+  threads?: { clients: number };
 }
 
 /**
@@ -150,6 +156,15 @@ export const SCENARIOS: Scenario[] = [
     lines: STATIC_LINES,
     transports: ['udp', 'tcp'],
     baseline: 'knot',
+  },
+  {
+    name: 'threads',
+    description:
+      'the static names from 16 sockets, on the main thread and on answer threads: scaling, and the CPU a query costs with the thread machinery',
+    lines: STATIC_LINES,
+    transports: ['udp'],
+    baseline: 'static',
+    threads: { clients: 16 },
   },
   {
     name: 'static-edns',

@@ -14,13 +14,15 @@ export const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url))
 export const KNOTD = process.env.KNOTD ?? '/usr/sbin/knotd';
 
 export interface ServerSpec {
-  /** Row label: 'knot', 'geosteer', 'geosteer -w2'. */
+  /** Row label: 'knot', 'geosteer', 'geosteer -t2'. */
   name: string;
   kind: 'knot' | 'geosteer';
   /** taskset CPU list for the server. */
   cpus: string;
   /** Shares a core with dnsperf: its figures are indicative only. */
   indicative?: boolean;
+  /** An answer-thread server: runs the `threads` scenario only. */
+  threadRow?: boolean;
   /**
    * A geosteer run with its own config for the protection scenarios only (bench/scenarios.ts):
    * `off` with RRL and cookies off, `counting` with RRL counting loopback too.
@@ -48,23 +50,22 @@ export interface RunningServer {
 export function geosteer(opts: {
   zonesDir: string;
   cpus: string;
-  workers?: number;
+  /** Answer threads (--threads); 1: the main thread answers. */
+  threads?: number;
   /** A config file and what it sets (protection scenarios). */
   config?: { file: string; protection: 'off' | 'counting' };
 }): ServerSpec {
-  const workers = opts.workers ?? 1;
+  const threads = opts.threads ?? 1;
   // Otherwise the default config, GeoIP included (serve opens the database before it listens, so
   // an answer means it is open). The admin API takes a free port rather than 8053, which another
-  // geosteer may hold, and manual health overrides are kept in the scratch directory. The admin
-  // API serves one process, so with workers there is none. Zone files are read at start and on
-  // SIGHUP only (--no-watch), so servers may share a zones directory that one of them reloads.
-  const args = (port: number, dir: string, admin: number | null) => [
+  // geosteer may hold, and manual health overrides are kept in the scratch directory. Zone files
+  // are read at start and on SIGHUP only (--no-watch), so servers may share a zones directory
+  // that one of them reloads.
+  const args = (port: number, dir: string, admin: number) => [
     ...[CLI, 'serve', '--zones', opts.zonesDir, '--listen', `127.0.0.1:${port}`],
     ...(opts.config ? ['--config', opts.config.file] : []),
     ...['--no-watch', '--log-level', 'warn', '--state-file', join(dir, 'state.json')],
-    ...(admin === null
-      ? ['--workers', String(workers), '--no-admin']
-      : ['--admin', `127.0.0.1:${admin}`]),
+    ...['--admin', `127.0.0.1:${admin}`, '--threads', String(threads)],
   ];
   const variant = opts.config?.protection;
   return {
@@ -73,25 +74,24 @@ export function geosteer(opts: {
         ? 'geosteer -rrl'
         : variant === 'counting'
           ? 'geosteer +rrl'
-          : workers > 1
-            ? `geosteer -w${workers}`
+          : opts.threads !== undefined
+            ? `geosteer -t${threads}`
             : 'geosteer',
     kind: 'geosteer',
     cpus: opts.cpus,
-    indicative: workers > 1,
     ...(variant ? { protection: variant } : {}),
     describe: () =>
-      `node ${process.version}, ${workers > 1 ? `--workers ${workers} (node:cluster)` : 'one process'}, CPU ${opts.cpus}` +
+      `node ${process.version}, ${threads > 1 ? `--threads ${threads} (answer threads, SO_REUSEPORT)` : 'the main thread answers'}, CPU ${opts.cpus}` +
       (variant === 'off'
         ? ', rrl: false, cookies: false'
         : variant === 'counting'
           ? ', RRL counting loopback (rate 10^9/s), a cookie secret'
           : ''),
     spawn: async (dir, port) => {
-      const admin = workers > 1 ? null : await freePort();
+      const admin = await freePort();
       const cmd = [process.execPath, ...args(port, dir, admin)];
       const proc = Proc.spawn('geosteer', 'taskset', ['-c', opts.cpus, ...cmd]);
-      return admin === null ? { proc } : { proc, adminPort: admin };
+      return { proc, adminPort: admin };
     },
   };
 }
@@ -160,13 +160,15 @@ export async function startServer(
   dir: string,
   probeName: string,
   track: (p: Proc, alive: boolean) => void,
+  /** Longest wait for the first answer (a 100k-record zone compiles before listening). */
+  readyMs = 20_000,
 ): Promise<RunningServer> {
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const { proc, adminPort } = await spec.spawn(dir, port);
   track(proc, true);
   try {
-    await waitReady(proc, port, probeName);
+    await waitReady(proc, port, probeName, readyMs);
   } catch (err) {
     await proc.stop();
     track(proc, false);
@@ -197,15 +199,15 @@ async function freePort(): Promise<number> {
 }
 
 /** Ready when a SOA query is answered over UDP and a TCP connection is accepted. */
-async function waitReady(proc: Proc, port: number, name: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
+async function waitReady(proc: Proc, port: number, name: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (!proc.running) throw new Error(`${proc.name} exited during start-up:\n${proc.output()}`);
     if ((await udpAnswered(port, name)) && (await tcpAccepts(port))) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(
-    `${proc.name} did not answer on 127.0.0.1:${port} within 20 s:\n${proc.output()}`,
+    `${proc.name} did not answer on 127.0.0.1:${port} within ${ms / 1000} s:\n${proc.output()}`,
   );
 }
 

@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 import './runtime-check.js';
-import cluster from 'node:cluster';
-import { randomBytes } from 'node:crypto';
-import type { CookiesConfig } from './server/rrl-config.js';
 import { Command, Option } from 'commander';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parseEndpoint } from './base/endpoint.js';
-import { type Config, DEFAULT_CONFIG, DEFAULT_STATE_FILE, loadConfig } from './config.js';
+import {
+  type Config,
+  DEFAULT_CONFIG,
+  DEFAULT_STATE_FILE,
+  loadConfig,
+  MAX_THREADS,
+  threadCount,
+  WORKERS_GONE,
+} from './config.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './base/log.js';
 import { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT } from './admin/index.js';
 import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
@@ -20,16 +25,6 @@ import { exportZone } from './zone/export.js';
 import { loadZoneDir, loadZonePaths } from './zone/load.js';
 import { foldCase } from './wire/name.js';
 
-/** Environment variable a --workers primary hands its workers' shared cookie secret in. */
-const WORKER_COOKIE_SECRET = 'GEOSTEER_WORKER_COOKIE_SECRET';
-
-/** A worker without a configured cookie secret uses the one its primary made for all workers. */
-function workerCookies(c: CookiesConfig): CookiesConfig {
-  const shared = process.env[WORKER_COOKIE_SECRET];
-  if (c.secret || !cluster.isWorker || !shared) return c;
-  return { ...c, secret: Buffer.from(shared, 'hex') };
-}
-
 interface ServeFlags {
   config?: string;
   listen?: string[];
@@ -39,6 +34,8 @@ interface ServeFlags {
   logLevel?: LogLevel;
   queryLog?: boolean;
   watch: boolean;
+  threads?: string;
+  /** Gone: an error pointing at --threads. */
   workers?: string;
   stateFile?: string;
   /** --admin ADDR, or false for --no-admin. */
@@ -62,7 +59,14 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (flags.zones) cfg.zones = flags.zones;
   if (flags.logLevel) cfg.logLevel = flags.logLevel;
   if (flags.queryLog) cfg.queryLog = true;
-  if (flags.workers) cfg.workers = Number(flags.workers);
+  if (flags.workers !== undefined)
+    throw new Error(`--workers: ${WORKERS_GONE.replace('threads: N', '--threads N')}`);
+  if (flags.threads !== undefined) {
+    const t = flags.threads === 'auto' ? 'auto' : Number(flags.threads);
+    if (t !== 'auto' && !(Number.isInteger(t) && t >= 1 && t <= MAX_THREADS))
+      throw new Error(`--threads: auto or a whole number 1-${MAX_THREADS}, got "${flags.threads}"`);
+    cfg.threads = t;
+  }
   if (flags.stateFile) cfg.stateFile = resolvePath(flags.stateFile);
   if (flags.site) cfg.site = flags.site;
   // Overrides are kept beside the config file by default (docs/health.md#overrides).
@@ -74,70 +78,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     if (!ep) throw new Error(`--admin: not an address with optional port: "${flags.admin}"`);
     cfg.admin = { ...(cfg.admin || DEFAULT_ADMIN), listen: ep };
   }
-  // Each worker has its own health table: an override sent to one would not reach the others.
-  if (cfg.workers > 1 && cfg.admin)
-    throw new Error(
-      `the admin API needs workers: 1 (each of the ${cfg.workers} workers has its own health table); set admin: false or --no-admin to run workers`,
-    );
-  // The fleet talks to etcd from the one process that holds the health table (docs/fleet.md).
-  if (cfg.workers > 1 && cfg.fleet)
-    throw new Error(
-      `fleet: needs workers: 1 (each of the ${cfg.workers} workers would be an instance)`,
-    );
-  const admin = cfg.workers > 1 || cfg.admin === false ? null : (cfg.admin ?? DEFAULT_ADMIN);
+  const admin = cfg.admin === false ? null : (cfg.admin ?? DEFAULT_ADMIN);
   const log = createLogger(cfg.logLevel);
-
-  if (cfg.workers > 1 && cluster.isPrimary) {
-    if (cfg.admin === undefined)
-      log.warn(
-        { workers: cfg.workers },
-        'admin API off: it serves one process, and --workers starts several (docs/admin.md)',
-      );
-    // node:cluster: TCP connections are handed out round robin by the primary; the UDP socket is
-    // shared and the kernel wakes one worker per datagram. Each worker loads and watches zones.
-    log.info({ workers: cfg.workers }, 'starting worker processes');
-    let stopping = false;
-    const started = new Map<number, number>();
-    // Workers answer from one address: they must make and accept the same cookies, so without a
-    // configured secret the primary makes one random secret for all of them (docs/rrl.md).
-    const cookieSecret = randomBytes(16).toString('hex');
-    const fork = () => {
-      const w = cluster.fork({ [WORKER_COOKIE_SECRET]: cookieSecret });
-      started.set(w.id, Date.now());
-      // A worker that has served its listeners for a while earns a replacement when it dies;
-      // one that dies on start-up (bad zones, port taken) would only die again, so stop instead.
-      w.on('listening', () => started.set(w.id, 0));
-    };
-    for (let i = 0; i < cfg.workers; i++) fork();
-    cluster.on('exit', (w, code, signal) => {
-      const since = started.get(w.id) ?? 0;
-      started.delete(w.id);
-      if (stopping) {
-        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
-        return;
-      }
-      if (since !== 0) {
-        log.fatal({ pid: w.process.pid, code, signal }, 'worker failed to start; stopping');
-        stopping = true;
-        for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGTERM');
-        log.flush(() => process.exit(1));
-        return;
-      }
-      log.error({ pid: w.process.pid, code, signal }, 'worker exited; starting a replacement');
-      fork();
-    });
-    process.on('SIGHUP', () => {
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
-    });
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(sig, () => {
-        stopping = true;
-        log.info({ signal: sig }, 'shutting down workers');
-        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
-      });
-    }
-    return;
-  }
   let geo: WatchedGeoLocator | null = null;
   try {
     // Each database and the overrides file log a line as they open: no summary line repeats them.
@@ -161,8 +103,10 @@ async function serve(flags: ServeFlags): Promise<void> {
       admin,
       site: cfg.site,
       rrl: cfg.rrl,
-      cookies: workerCookies(cfg.cookies),
+      cookies: cfg.cookies,
       fleet: cfg.fleet,
+      threads: threadCount(cfg.threads),
+      logLevel: cfg.logLevel,
     });
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
@@ -232,7 +176,11 @@ program
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS))
   .option('--query-log', 'log every query')
   .option('--no-watch', 'do not reload when zone files change (SIGHUP still reloads)')
-  .option('-w, --workers <n>', 'worker processes sharing the listeners (node:cluster)')
+  .option(
+    '--threads <n>',
+    'answer threads, each with its own sockets (SO_REUSEPORT), or auto: one per core (docs/deployment.md#threads)',
+  )
+  .addOption(new Option('-w, --workers <n>').hideHelp())
   .option(
     '--state-file <file>',
     `where manual health overrides are kept (default "${DEFAULT_STATE_FILE}" beside the config file)`,

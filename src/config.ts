@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { type AdminConfig, parseAdminConfig } from './admin/config.js';
 import { defaultGeoipConfig, type GeoipConfig, parseGeoipConfig } from './geoip/config.js';
@@ -20,12 +21,14 @@ import { type FleetConfig, parseFleetConfig } from './fleet/config.js';
 import { ProblemCode as C, ProblemsError, sortProblems } from './base/errors.js';
 import {
   checkKeys,
+  isScalar,
   isSeq,
   listOf,
   mapEntries,
   scalarBool,
   scalarInt,
   scalarString,
+  type Node,
   Source,
 } from './base/yaml-source.js';
 
@@ -41,7 +44,11 @@ export interface Config {
   tcpMaxConnections: number;
   /** Per-network, pressure, slow-client and per-connection TCP limits (docs/server.md#tcp-limits). */
   tcpLimits: TcpLimits;
-  workers: number;
+  /**
+   * Answer threads, each with its own sockets (docs/deployment.md#threads): a number, or 'auto'
+   * for the cores this process may use (os.availableParallelism).
+   */
+  threads: number | 'auto';
   /** GeoIP databases, overrides and default location (docs/geoip.md). */
   geoip: GeoipConfig;
   /** Manual overrides kept across restarts (docs/health.md); null: DEFAULT_STATE_FILE. */
@@ -85,7 +92,7 @@ export const DEFAULT_CONFIG: Config = {
   tcpIdleTimeoutMs: DEFAULT_TCP.idleTimeoutMs,
   tcpMaxConnections: DEFAULT_TCP.maxConnections,
   tcpLimits: DEFAULT_TCP_LIMITS,
-  workers: 1,
+  threads: 1,
   geoip: defaultGeoipConfig(),
   stateFile: null,
   probeConcurrency: DEFAULT_CONCURRENCY,
@@ -107,6 +114,8 @@ const KEYS = [
   'tcp_idle_timeout_ms',
   'tcp_max_connections',
   'tcp_limits',
+  'threads',
+  // Gone (node:cluster); kept in the list so an old config gets the error pointing at `threads`.
   'workers',
   'geoip',
   'state_file',
@@ -179,8 +188,11 @@ export async function loadConfig(file: string): Promise<Config> {
         case 'tcp_limits':
           cfg.tcpLimits = parseTcpLimits(src, e.value, e.path);
           break;
+        case 'threads':
+          cfg.threads = parseThreads(src, e.value, e.path) ?? cfg.threads;
+          break;
         case 'workers':
-          cfg.workers = scalarInt(src, e.value, e.path, 1, 256) ?? cfg.workers;
+          src.report(e.value, e.path, C.badValue, WORKERS_GONE);
           break;
         case 'geoip':
           cfg.geoip = parseGeoipConfig(src, e.value, e.path, dirname(file));
@@ -236,4 +248,25 @@ export async function loadConfig(file: string): Promise<Config> {
   // In reading order, as a compiler lists them (unknown keys are found before values are read).
   if (src.problems.length) throw new ProblemsError(sortProblems(src.problems));
   return cfg;
+}
+
+/** Said to a config or command line that still sets `workers` (node:cluster is gone). */
+export const WORKERS_GONE =
+  'workers (node:cluster worker processes) is gone: use threads: N or threads: auto, answer threads in one process that share health, GeoIP, the admin API and metrics (docs/deployment.md#threads)';
+
+/** Most answer threads: past the cores of any one host, more only contend. */
+export const MAX_THREADS = 256;
+
+/** `threads: auto | N`. */
+function parseThreads(src: Source, node: Node | null, path: string): number | 'auto' | null {
+  if (isScalar(node) && node.value === 'auto') return 'auto';
+  if (isScalar(node) && typeof node.value === 'number')
+    return scalarInt(src, node, path, 1, MAX_THREADS);
+  src.report(node, path, C.badValue, `must be auto or a whole number 1-${MAX_THREADS}`);
+  return null;
+}
+
+/** The thread count `threads` asks for: auto is the cores this process may use. */
+export function threadCount(t: number | 'auto'): number {
+  return t === 'auto' ? Math.max(1, Math.min(MAX_THREADS, availableParallelism())) : t;
 }

@@ -257,27 +257,4 @@ describe('configuration', () => {
       msg: 'not starting: admin API on 0.0.0.0, not a loopback address, needs a token (admin.token or admin.token_file): it can drain sites',
     });
   });
-
-  it('refuses an admin address with --workers above 1: each worker has its own health table', async () => {
-    const dir = await tempDir();
-    await mkdir(join(dir, 'zones'));
-    await writeFile(join(dir, 'zones', 'r.test.yaml'), ZONE);
-    const port = await freePort();
-    const cli = runCli([
-      'serve',
-      '-z',
-      join(dir, 'zones'),
-      '-l',
-      `127.0.0.1:${port}`,
-      '--workers',
-      '2',
-      '--admin',
-      '127.0.0.1:0',
-    ]);
-    procs.push(cli);
-    expect((await cli.exited).code).toBe(2);
-    expect(cli.other.join('')).toContain(
-      'the admin API needs workers: 1 (each of the 2 workers has its own health table); set admin: false or --no-admin to run workers',
-    );
-  });
 });

@@ -103,7 +103,7 @@ describe('loadConfig', () => {
         '  message_timeout_ms: 700',
         '  max_pipelined: 16',
         '  max_buffered_bytes: 131072',
-        'workers: 4',
+        'threads: 4',
         'state_file: state/overrides.json',
         'probe_concurrency: 8',
         'cold_start_ms: 1500',
@@ -135,7 +135,7 @@ describe('loadConfig', () => {
         maxPipelined: 16,
         maxBufferedBytes: 131072,
       },
-      workers: 4,
+      threads: 4,
       geoip: defaultGeoipConfig(dirname(file)),
       stateFile: join(dirname(file), 'state/overrides.json'),
       probeConcurrency: 8,
@@ -201,7 +201,7 @@ describe('loadConfig', () => {
       'tcp_idle_timeout_ms: 5',
       'log_level: loud',
       'colour: blue',
-      'workers: 0',
+      'threads: 0',
     ].join('\n');
     const { file, lines } = await problems(text);
     expect(lines.map((l) => l.slice(file.length + 1).split(' ')[0])).toEqual(

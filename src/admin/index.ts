@@ -83,7 +83,7 @@ export class Admin {
       if (reloadResult(o) === 'changed') this.generations.note(ctx.handler.zoneSet);
     });
     this.activity.observeReloads(ctx.reloader, () => ctx.handler.zoneSet.generation);
-    this.traffic = new TrafficSampler(() => ctx.handler.answered());
+    this.traffic = new TrafficSampler(() => ctx.answers.answered());
     this.traffic.start();
     const explainer = new LiveExplainer({
       zones: () => ctx.handler.zoneSet,

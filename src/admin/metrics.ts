@@ -13,6 +13,7 @@ import type { Check } from '../health/spec.js';
 import type { QueryHandler } from '../server/handler.js';
 import type { ReloadOutcome, Reloader } from '../server/reloader.js';
 import type { TcpStats } from '../server/tcp-table.js';
+import type { AnswerCounts } from '../server/answer-pool.js';
 import { rcodeName, typeName } from '../wire/constants.js';
 import { COOKIE_VERDICT_NAMES } from '../server/cookies.js';
 import { RRL_CLASS_NAMES } from '../server/rrl.js';
@@ -28,6 +29,8 @@ export interface MetricsSource {
   readonly reloader: Reloader;
   /** TCP connection counts; none: no TCP metrics (tcp: false). */
   readonly tcp?: TcpStats;
+  /** What was answered, summed over every answer thread (src/server/answer-pool.ts). */
+  readonly answers: AnswerCounts;
 }
 
 /** Probe latency buckets, in seconds: loopback checks take a millisecond, timeouts seconds. */
@@ -102,7 +105,7 @@ export class Metrics {
         const s = src();
         if (!s) return;
         queries.reset();
-        for (const t of s.handler.answered()) {
+        for (const t of s.answers.answered()) {
           const labels = {
             zone: t.zone ?? '',
             qtype: t.qtype < 0 ? 'other' : typeName(t.qtype),
@@ -125,7 +128,7 @@ export class Metrics {
         if (!s) return;
         answers.reset();
         const sums = new Map<string, { zone: string; site: string; n: number }>();
-        for (const t of s.handler.answered()) {
+        for (const t of s.answers.answered()) {
           const n = t.udp + t.tcp;
           if (n === 0) continue;
           for (const site of t.sites) {
@@ -145,7 +148,7 @@ export class Metrics {
       labelNames: ['class', 'action'],
       registers,
       collect() {
-        const rrl = src()?.handler.rrl;
+        const rrl = src()?.answers.rrl;
         rrlResponses.reset();
         if (!rrl) return;
         RRL_CLASS_NAMES.forEach((cls, i) => {
@@ -161,11 +164,24 @@ export class Metrics {
       labelNames: ['verdict'],
       registers,
       collect() {
-        const c = src()?.handler.cookies;
+        const c = src()?.answers.cookies;
         cookies.reset();
         if (!c) return;
         COOKIE_VERDICT_NAMES.forEach((v, i) => cookies.inc({ verdict: v }, c.verdicts[i]!));
         cookies.inc({ verdict: 'badcookie_sent' }, c.badcookies);
+      },
+    });
+
+    const threadQueries = new Counter({
+      name: 'geosteer_thread_queries_total',
+      help: 'Queries answered by each answer thread (thread "0" alone when the main thread answers: threads: 1).',
+      labelNames: ['thread'],
+      registers,
+      collect() {
+        const s = src();
+        if (!s) return;
+        threadQueries.reset();
+        s.answers.perThread().forEach((n, i) => threadQueries.inc({ thread: String(i) }, n));
       },
     });
 
@@ -266,7 +282,7 @@ export class Metrics {
     for (const outcome of ['changed', 'unchanged', 'rejected'] as const)
       this.reloads.inc({ outcome }, 0);
 
-    registerTcpMetrics(this.registry, () => src()?.tcp);
+    registerTcpMetrics(this.registry, () => src()?.answers.tcp);
 
     const generation = new Gauge({
       name: 'geosteer_config_generation',
@@ -310,7 +326,12 @@ export class Metrics {
     return this.registry.contentType;
   }
 
-  text(): Promise<string> {
+  /**
+   * The exposition. Answer threads count on their own: their numbers are fetched first, once per
+   * scrape, so every collector reads the same fresh sums.
+   */
+  async text(): Promise<string> {
+    await this.src?.answers.refresh();
     return this.registry.metrics();
   }
 

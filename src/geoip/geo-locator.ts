@@ -30,6 +30,15 @@ export interface LocatorParts {
   logger?: Logger;
 }
 
+/** A locator's data and settings as posted to another thread (GeoIpLocator.share). */
+export interface GeoShare {
+  readonly databases: readonly { readonly file: string; readonly bytes: Uint8Array }[];
+  readonly overrides: { readonly file: string | null; readonly entries: readonly Override[] };
+  readonly defaultLocation: DefaultLocation | null;
+  readonly cacheSize: number;
+  readonly widenLookupsPerSecond: number;
+}
+
 const NOT_LOCATED = {
   location: null,
   country: null,
@@ -55,13 +64,11 @@ export class GeoIpLocator implements GeoLocator {
   private readonly broken = new WeakSet<MmdbDatabase>();
   protected readonly logger: Logger;
   readonly widening: LookupBudget;
+  private readonly widenRate: number;
 
   constructor(parts: LocatorParts) {
-    this.widening = new LookupBudget(
-      parts.widenLookupsPerSecond ?? DEFAULT_WIDEN_LOOKUPS_PER_SECOND,
-      WIDEN_BUDGET,
-      parts.now,
-    );
+    this.widenRate = parts.widenLookupsPerSecond ?? DEFAULT_WIDEN_LOOKUPS_PER_SECOND;
+    this.widening = new LookupBudget(this.widenRate, WIDEN_BUDGET, parts.now);
     this.dbs = parts.databases;
     this.ovr = parts.overrides ?? OverrideSet.EMPTY;
     this.defaultLocation = parts.defaultLocation ?? null;
@@ -79,6 +86,20 @@ export class GeoIpLocator implements GeoLocator {
 
   get overrides(): OverrideSet {
     return this.ovr;
+  }
+
+  /**
+   * What another thread needs to locate as this locator does, over the same database memory (the
+   * bytes sit on SharedArrayBuffers: posting them shares, never copies). See src/geoip/shared.ts.
+   */
+  share(): GeoShare {
+    return {
+      databases: this.dbs.map((d) => ({ file: d.file, bytes: d.bytes })),
+      overrides: { file: this.ovr.file, entries: this.ovr.entries },
+      defaultLocation: this.defaultLocation,
+      cacheSize: this.cacheSize,
+      widenLookupsPerSecond: this.widenRate,
+    };
   }
 
   /** Swap in new data (a reopened file): the cache is dropped and `version` bumped. */

@@ -8,11 +8,11 @@ import type { Timers } from '../base/clock.js';
 import { formatProblem, ProblemsError } from '../base/errors.js';
 import { silentLogger, type Logger } from '../base/log.js';
 import { defaultDatabasePaths, type GeoipConfig } from './config.js';
-import { MmdbDatabase } from './database.js';
+import { MmdbDatabase, readShared } from './database.js';
 import { GeoIpLocator, type LocatorParts } from './geo-locator.js';
 import { compileOverrides, loadOverrides, OverrideSet } from './overrides.js';
 
-export { GeoIpLocator, type LocatorParts } from './geo-locator.js';
+export { GeoIpLocator, type GeoShare, type LocatorParts } from './geo-locator.js';
 
 export interface LocatorOptions {
   logger?: Logger;
@@ -132,7 +132,8 @@ export class WatchedGeoLocator extends GeoIpLocator {
     if (before === w.stamp || this.closed) return 'unchanged';
     let bytes: Buffer;
     try {
-      bytes = await readFile(w.file);
+      // A database goes where answer threads can share it (database.ts readShared).
+      bytes = w.kind === 'database' ? await readShared(w.file) : await readFile(w.file);
     } catch {
       return 'unchanged'; // gone between stat and read: the next check says so
     }

@@ -3,6 +3,7 @@
 // src/serve.ts attaches the admin API here; the server never imports src/admin/.
 import type { HealthProber, ProberOptions } from '../health/prober.js';
 import type { HealthTable } from '../health/table.js';
+import type { AnswerCounts } from './answer-pool.js';
 import type { QueryHandler } from './handler.js';
 import type { Reloader } from './reloader.js';
 import type { TcpStats } from './tcp-table.js';
@@ -15,6 +16,8 @@ export interface ServerView {
   readonly reloader: Reloader;
   /** TCP connection counts. */
   readonly tcp?: TcpStats;
+  /** What was answered, over every answer thread (the handler's own counts when it answers). */
+  readonly answers: AnswerCounts;
   readonly zonesDir: string;
   readonly stateFile: string | null;
 }

@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import type { Logger } from '../base/log.js';
 import { formatProblem, type Problem, ProblemCode } from '../base/errors.js';
-import { type LoadResult, loadZoneDir } from '../zone/load.js';
+import { type LoadResult, loadZoneDir, type ZoneSource } from '../zone/load.js';
 import { ZoneSet } from '../zone/zone-set.js';
 
 /** The longest a reload waits for the zone files to stop changing. */
@@ -28,7 +28,14 @@ export class Reloader {
   constructor(
     private readonly dir: string,
     private current: ZoneSet,
-    private readonly install: (zones: ZoneSet) => void,
+    /**
+     * Serve `zones` from now. May be asynchronous (answer threads build and switch together,
+     * src/threads/); a rejection rejects the reload and the old set keeps serving.
+     */
+    private readonly install: (
+      zones: ZoneSet,
+      sources: readonly ZoneSource[],
+    ) => void | Promise<void>,
     private readonly log: Logger,
     /** Quiet period after a file event: editors write a file in several steps. */
     private readonly debounceMs = 200,
@@ -37,6 +44,12 @@ export class Reloader {
      * and checks the site (docs/delegation.md).
      */
     readonly loadZones: (dir: string) => Promise<LoadResult> = loadZoneDir,
+    /**
+     * How a reload loads: as loadZones, but may reuse the zones of files that did not change
+     * (zone/load.ts CompileCache). Kept apart from loadZones: a zone holds its rotation state, and
+     * explain must not turn the live zones' rotations.
+     */
+    private readonly reloadZones: (dir: string) => Promise<LoadResult> = loadZones,
   ) {}
 
   get zones(): ZoneSet {
@@ -110,7 +123,7 @@ export class Reloader {
   }
 
   private async load(reason: string): Promise<ReloadOutcome> {
-    const { zones, problems } = await this.loadZones(this.dir);
+    const { zones, problems, sources } = await this.reloadZones(this.dir);
     if (problems.length) {
       for (const p of problems)
         this.log.error(
@@ -160,8 +173,8 @@ export class Reloader {
       return { ok: true, generation: this.current.generation, added, removed, changed };
     }
     const next = new ZoneSet(zones, this.current.generation + 1);
+    await this.install(next, sources ?? []);
     this.current = next;
-    this.install(next);
     const what = [
       added.length ? `added ${added.join(', ')}` : '',
       removed.length ? `removed ${removed.join(', ')}` : '',

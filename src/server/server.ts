@@ -3,7 +3,7 @@ import type { Endpoint } from '../base/endpoint.js';
 import type { Logger } from '../base/log.js';
 import { typeName, rcodeName } from '../wire/constants.js';
 import { ProblemsError } from '../base/errors.js';
-import { type LoadResult, loadZoneDir } from '../zone/load.js';
+import { CompileCache, type LoadResult, loadZoneDir, type ZoneSource } from '../zone/load.js';
 import { siteZones } from '../zone/site-zones.js';
 import { ZoneSet } from '../zone/zone-set.js';
 import type { GeoLocator } from '../geoip/types.js';
@@ -12,6 +12,13 @@ import { ThreadedProber } from '../health/probe-thread.js';
 import { type HealthProber, Prober, type ProberOptions } from '../health/prober.js';
 import { HealthTable } from '../health/table.js';
 import type { ServerAttachment } from './attachment.js';
+import {
+  type AnswerCounts,
+  type AnswerPool,
+  type Listener,
+  localCounts,
+  type StartPool,
+} from './answer-pool.js';
 import { QueryHandler } from './handler.js';
 import { Cookies } from './cookies.js';
 import type { CookiesConfig, RrlConfig } from './rrl-config.js';
@@ -58,18 +65,27 @@ export interface ServerOptions {
   cookies?: CookiesConfig | null;
   /** The clock RRL, cookies and DNSSEC signing read (tests move it); Date.now by default. */
   now?: () => number;
+  /**
+   * Answer elsewhere (answer threads, src/threads/, wired in by serve.ts): the pool opens the
+   * listeners and this thread keeps everything else. None: this thread answers.
+   */
+  pool?: StartPool | null;
 }
 
 /**
  * Load the zones directory as the server serves it: with a site, plus the child zones that site's
  * nameserver serves, and a problem when no zone declares the site (at start-up and on reload).
  */
-export async function loadServedZones(dir: string, site: string | null): Promise<LoadResult> {
-  const r = await loadZoneDir(dir);
+export async function loadServedZones(
+  dir: string,
+  site: string | null,
+  cache?: CompileCache,
+): Promise<LoadResult> {
+  const r = await loadZoneDir(dir, undefined, cache);
   if (r.problems.length || site === null) return r;
   const children = siteZones(r.zones, site, dir);
   if (children.problems.length) return { zones: [], problems: children.problems };
-  return { zones: [...r.zones, ...children.zones], problems: [] };
+  return { ...r, zones: [...r.zones, ...children.zones] };
 }
 
 export interface ProbeOptions extends ProberOptions {
@@ -80,11 +96,7 @@ export interface ProbeOptions extends ProberOptions {
 /** Ten seconds: past that, serving with some addresses still unknown beats not serving. */
 export const DEFAULT_COLD_START_MS = 10_000;
 
-export interface Listener {
-  transport: 'udp' | 'tcp';
-  host: string;
-  port: number;
-}
+export type { Listener };
 
 export const DEFAULT_TCP: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1024 };
 
@@ -96,6 +108,8 @@ export class GeosteerServer {
   /** One connection cap and one set of per-network counts for every TCP listener. */
   private readonly tcpTable: ConnectionTable;
   private readonly onHup = () => void this.reloader.reload('SIGHUP');
+  /** The answer threads, when they answer instead of this thread. */
+  private pool: AnswerPool | null = null;
 
   private constructor(
     readonly handler: QueryHandler,
@@ -121,6 +135,11 @@ export class GeosteerServer {
     return this.tcpTable.stats;
   }
 
+  /** What was answered: by this thread's handler, or summed over the answer threads. */
+  get counts(): AnswerCounts {
+    return this.pool?.counts ?? localCounts(this.handler, this.tcpStats);
+  }
+
   /** Load and validate the zones, then open the listeners. Throws ProblemsError on bad zones. */
   static async start(opts: ServerOptions): Promise<GeosteerServer> {
     // Checked here too, not only in the config file: command-line flags can turn both off.
@@ -128,8 +147,11 @@ export class GeosteerServer {
       throw new Error('nothing to listen on: give at least one address and leave UDP or TCP on');
     }
     const site = opts.site ?? null;
+    // Unchanged files keep their compiled zones across reloads (explain's loads compile afresh).
+    const cache = new CompileCache();
     const load = (dir: string) => loadServedZones(dir, site);
-    const { zones, problems } = await load(opts.zonesDir);
+    const reload = (dir: string) => loadServedZones(dir, site, cache);
+    const { zones, problems, sources } = await reload(opts.zonesDir);
     if (problems.length) throw new ProblemsError(problems);
     const set = new ZoneSet(zones, 1);
     // Before the prober, so the cold-start round's probes are counted (the admin API reads its
@@ -175,12 +197,20 @@ export class GeosteerServer {
       signer: new AnswerSigner({ now: opts.now }),
     });
     // A reload registers the new sites with the prober before the handler answers from them.
-    const install = (z: ZoneSet) => {
+    let server: GeosteerServer | null = null;
+    const install = async (z: ZoneSet, src: readonly ZoneSource[]) => {
+      const pool = server?.pool;
+      const before = handler.zoneSet;
       prober.sync(z.zones);
+      if (pool)
+        await pool.install(z, src).catch((err: unknown) => {
+          prober.sync(before.zones);
+          throw err;
+        });
       handler.setZones(z);
     };
-    const reloader = new Reloader(opts.zonesDir, set, install, opts.log, undefined, load);
-    const server = new GeosteerServer(handler, reloader, opts, health, prober, unlog, attachment);
+    const reloader = new Reloader(opts.zonesDir, set, install, opts.log, undefined, load, reload);
+    server = new GeosteerServer(handler, reloader, opts, health, prober, unlog, attachment);
     if (opts.queryLog) {
       handler.onQuery = (e) =>
         opts.log.info(
@@ -195,14 +225,18 @@ export class GeosteerServer {
         );
     }
     try {
-      for (const ep of opts.listen) await server.open(ep);
+      if (opts.pool) {
+        server.pool = await opts.pool({ zones: set, sources: sources ?? [], health, handler });
+        server.listeners.push(...server.pool.listeners);
+      } else for (const ep of opts.listen) await server.open(ep);
       const stateFile = opts.stateFile ?? null;
       await attachment?.open({
         handler,
         health,
         prober,
         reloader,
-        tcp: server.tcpStats,
+        tcp: server.counts.tcp,
+        answers: server.counts,
         zonesDir: opts.zonesDir,
         stateFile,
       });
@@ -282,6 +316,7 @@ export class GeosteerServer {
     await this.prober.stop();
     this.unlog();
     await this.health.flush();
+    await this.pool?.close();
     await Promise.all([
       ...this.udp.map((s) => new Promise<void>((r) => s.close(() => r()))),
       ...this.tcp.map((t) => t.close()),

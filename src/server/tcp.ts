@@ -68,6 +68,8 @@ export async function listenTcp(
   table: ConnectionTable,
   limits: TcpLimits,
   log: Logger,
+  /** SO_REUSEPORT, as for UDP (udp.ts): each answer thread accepts on a listener of its own. */
+  reusePort = false,
 ): Promise<TcpListener> {
   // allowHalfOpen: a client may send its queries and then shut its side down (RFC 7766 6.2.1
   // allows it); the replies still go out and the connection is ended once they are written.
@@ -107,11 +109,14 @@ export async function listenTcp(
   // start retries EADDRINUSE), not an error line of its own.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port, ipv6Only: host.includes(':'), backlog: ACCEPT_BACKLOG }, () => {
-      server.off('error', reject);
-      server.on('error', (err) => log.error({ err, host, port }, 'tcp listener error'));
-      resolve();
-    });
+    server.listen(
+      { host, port, ipv6Only: host.includes(':'), backlog: ACCEPT_BACKLOG, reusePort },
+      () => {
+        server.off('error', reject);
+        server.on('error', (err) => log.error({ err, host, port }, 'tcp listener error'));
+        resolve();
+      },
+    );
   });
   return {
     server,

@@ -17,10 +17,15 @@ export async function listenUdp(
   port: number,
   handler: QueryHandler,
   log: Logger,
+  /**
+   * SO_REUSEPORT: every answer thread binds the address itself and the kernel spreads datagrams
+   * over the sockets by the sender's address and port (src/threads/). Off: one socket per address.
+   */
+  reusePort = false,
 ): Promise<Socket> {
   const v6 = isIP(host) === 6;
   // ipv6Only lets [::]:53 and 0.0.0.0:53 be bound side by side.
-  const sock = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 });
+  const sock = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6, reusePort });
   const replies: Buffer[] = [];
   const peers: RemoteInfo[] = [];
   let closed = false;

@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMap, type YAMLMap } from 'yaml';
 import { compileZone } from './compile.js';
-import { keysFingerprint, loadZoneKeys } from '../dnssec/zone-keys.js';
+import { keysFingerprint, loadZoneKeys, type ZoneDnssec } from '../dnssec/zone-keys.js';
 import { type Problem, ProblemCode as C, sortProblems } from '../base/errors.js';
 import { checkCounts, readZoneFile, ZONE_LIMITS, type ZoneLimits } from './limits.js';
 import { type Node, Source } from '../base/yaml-source.js';
@@ -11,6 +11,42 @@ import type { Zone } from './zone.js';
 export interface LoadResult {
   zones: Zone[];
   problems: Problem[];
+  /**
+   * Each zone file read, with its text, in reading order (when every file compiled): answer
+   * threads build the same zones from these (src/threads/), compiling only the changed ones.
+   */
+  sources?: ZoneSource[];
+}
+
+/** One zone file as read. */
+export interface ZoneSource {
+  readonly file: string;
+  readonly text: string;
+  /** A signed zone's keys, read by the main thread when it loaded the file. */
+  readonly dnssec?: ZoneDnssec;
+}
+
+/**
+ * Zones compiled before, by file: a reload recompiles only the files whose text changed (a zone
+ * is immutable, so an unchanged file's zone serves the next generation as it is). Holds the last
+ * load's files only.
+ */
+export class CompileCache {
+  private byFile = new Map<string, { text: string; result: CompileResult }>();
+  private next = new Map<string, { text: string; result: CompileResult }>();
+
+  compile(file: string, text: string, limits: ZoneLimits): CompileResult {
+    const hit = this.byFile.get(file);
+    const result = hit && hit.text === text ? hit.result : compileText(file, text, limits);
+    this.next.set(file, { text, result });
+    return result;
+  }
+
+  /** The load is over: forget files it did not read. */
+  settle(): void {
+    this.byFile = this.next;
+    this.next = new Map();
+  }
 }
 
 export interface CompileResult {
@@ -50,6 +86,7 @@ export function compileText(
 export async function loadZoneDir(
   dir: string,
   limits: ZoneLimits = ZONE_LIMITS,
+  cache?: CompileCache,
 ): Promise<LoadResult> {
   let files: string[];
   try {
@@ -62,7 +99,7 @@ export async function loadZoneDir(
       ],
     };
   }
-  return loadZoneFiles(files, limits);
+  return loadZoneFiles(files, limits, cache);
 }
 
 /**
@@ -109,44 +146,97 @@ export async function loadZonePaths(
 export async function loadZoneFiles(
   files: readonly string[],
   limits: ZoneLimits = ZONE_LIMITS,
+  cache?: CompileCache,
 ): Promise<LoadResult> {
-  const problems: Problem[] = [];
-  const zones: Zone[] = [];
-  const byKey = new Map<string, { zone: Zone; at: string }>();
+  const set = new ZoneSetBuilder(limits, cache);
   for (const file of files) {
     const read = await readZoneFile(file, limits.fileOctets);
     if ('problem' in read) {
-      problems.push(read.problem);
+      set.problems.push(read.problem);
       continue;
     }
-    const r = compileText(file, read.text, limits);
-    problems.push(...r.problems);
+    const r = set.compile(file, read.text);
     if (!r.zone) continue;
+    let dnssec: ZoneDnssec | undefined;
     if (r.zone.dnssec) {
       // The keys a signed zone names are part of it: a broken key file fails the load.
       const k = await loadZoneKeys(file, r.zone.origin, r.zone.dnssec.config);
-      problems.push(...k.problems);
+      set.problems.push(...k.problems);
       if (!k.dnssec) continue;
-      r.zone = {
-        ...r.zone,
-        dnssec: k.dnssec,
-        fingerprint: `${r.zone.fingerprint} keys ${keysFingerprint(k.dnssec)}`,
-      };
+      dnssec = k.dnssec;
     }
+    set.accept({ file, text: read.text, ...(dnssec ? { dnssec } : {}) }, r);
+  }
+  return set.done();
+}
+
+/**
+ * Zones built from texts already read (an answer thread builds the generation the main thread
+ * loaded and checked, src/threads/): only texts that changed since the cache saw them compile. A
+ * signed zone's keys come with its text (the main thread read them; a KeyObject crosses threads).
+ */
+export function buildZones(
+  sources: readonly ZoneSource[],
+  cache: CompileCache,
+  limits: ZoneLimits = ZONE_LIMITS,
+): LoadResult {
+  const set = new ZoneSetBuilder(limits, cache);
+  for (const s of sources) {
+    const r = set.compile(s.file, s.text);
+    if (r.zone) set.accept(s, r);
+  }
+  return set.done();
+}
+
+class ZoneSetBuilder {
+  readonly problems: Problem[] = [];
+  private readonly zones: Zone[] = [];
+  private readonly sources: ZoneSource[] = [];
+  private readonly byKey = new Map<string, { zone: Zone; at: string }>();
+
+  constructor(
+    private readonly limits: ZoneLimits,
+    private readonly cache: CompileCache | undefined,
+  ) {}
+
+  compile(file: string, text: string): CompileResult {
+    const { limits, cache } = this;
+    const r = cache ? cache.compile(file, text, limits) : compileText(file, text, limits);
+    this.problems.push(...r.problems);
+    return r;
+  }
+
+  /** Add a compiled zone (with its keys, when signed) to the set, unless its name is taken. */
+  accept(source: ZoneSource, r: CompileResult): void {
+    const { file } = source;
+    let zone = r.zone!;
+    if (zone.dnssec && source.dnssec)
+      zone = {
+        ...zone,
+        dnssec: source.dnssec,
+        fingerprint: `${zone.fingerprint} keys ${keysFingerprint(source.dnssec)}`,
+      };
+    if (this.cache) this.sources.push(source);
     const at = `${file}:${r.origin.line}:${r.origin.col}`;
-    const dup = byKey.get(r.zone.key);
+    const dup = this.byKey.get(zone.key);
     if (dup) {
-      problems.push({
+      this.problems.push({
         ...r.origin,
         file,
         path: 'zone',
         code: C.duplicateZone,
-        message: `zone ${r.zone.origin} is already defined at ${dup.at}`,
+        message: `zone ${zone.origin} is already defined at ${dup.at}`,
       });
-      continue;
+      return;
     }
-    byKey.set(r.zone.key, { zone: r.zone, at });
-    zones.push(r.zone);
+    this.byKey.set(zone.key, { zone, at });
+    this.zones.push(zone);
   }
-  return { zones, problems };
+
+  done(): LoadResult {
+    const { zones, problems, sources } = this;
+    if (!this.cache) return { zones, problems };
+    this.cache.settle();
+    return { zones, problems, sources };
+  }
 }
