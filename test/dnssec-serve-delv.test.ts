@@ -1,10 +1,11 @@
 // geosteer signs its answers on the wire: BIND's delv, given only the zone's DS as trust anchor,
 // validates every kind of answer a signed zone gives, straight from the server.
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey } from '../src/dnssec/keys.js';
 import type { WatchedGeoLocator } from '../src/geoip/index.js';
+import { type Cli, freePort, runCli } from './helpers/cli.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { run } from './dnssec-fixture.js';
 import {
@@ -34,10 +35,14 @@ afterAll(async () => {
 });
 
 function delv(anchorPath: string, name: string, type: string, ...extra: string[]) {
+  return delvAt(t.port, anchorPath, name, type, ...extra);
+}
+
+function delvAt(port: number, anchorPath: string, name: string, type: string, ...extra: string[]) {
   return run('delv', [
     '@127.0.0.1',
     '-p',
-    String(t.port),
+    String(port),
     '-a',
     anchorPath,
     `+root=${SIGNED}`,
@@ -75,4 +80,39 @@ describe('delv validates answers geosteer signs', () => {
     expect(r.out).not.toContain('fully validated');
     expect(r.out).toContain('resolution failed');
   });
+});
+
+describe('with answer threads (serve --threads 2)', () => {
+  let cli: Cli | undefined;
+  afterAll(async () => {
+    await cli?.stop();
+  });
+
+  // The main thread reads the key files with the zone; each answer thread signs with them (the
+  // keys cross to the threads with the zone texts). Queries from new source ports spread over
+  // both threads' SO_REUSEPORT sockets, so a thread that could not sign would fail some of them.
+  it('every answer validates, whichever thread gave it', async () => {
+    const zones = join(dir, 'threads-zones');
+    await mkdir(zones, { recursive: true });
+    await writeFile(join(zones, `${SIGNED}.yaml`), signedZoneYaml(join(dir, 'keys')));
+    const port = await freePort();
+    cli = runCli([
+      'serve',
+      '-z',
+      zones,
+      '-l',
+      `127.0.0.1:${port}`,
+      '--threads',
+      '2',
+      '--no-admin',
+      '--no-watch',
+    ]);
+    await cli.waitFor((l) => String(l.msg).startsWith('geosteer listening'), 30_000);
+    for (let i = 0; i < 8; i++) {
+      const pos = await delvAt(port, anchor, 'static.gslb.example.test', 'A');
+      expect(pos.out).toContain('; fully validated');
+      const neg = await delvAt(port, anchor, `nx${i}.gslb.example.test`, 'A');
+      expect(neg.out).toContain('; negative response, fully validated');
+    }
+  }, 60_000);
 });

@@ -9,6 +9,7 @@ import { createLogger } from '../base/log.js';
 import type { Endpoint } from '../base/endpoint.js';
 import { SharedGeoLocator } from '../geoip/shared.js';
 import type { Listener } from '../server/answer-pool.js';
+import { AnswerSigner } from '../dnssec/answer-signer.js';
 import { Cookies } from '../server/cookies.js';
 import { QueryHandler } from '../server/handler.js';
 import { RateLimiter } from '../server/rrl.js';
@@ -62,6 +63,8 @@ const handler = new QueryHandler(build(init.zones), {
   ...(geo ? { geo } : {}),
   rrl,
   cookies,
+  // Each thread signs with its own signature cache; the keys came with the zone texts.
+  signer: new AnswerSigner(),
 });
 if (init.queryLog)
   handler.onQuery = (e) =>
