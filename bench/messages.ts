@@ -5,13 +5,17 @@
 export function queryMessage(
   name: string,
   qtype: number,
-  opts: { udpSize?: number; ecs?: Uint8Array; cookie?: Uint8Array } = {},
+  opts: { udpSize?: number; ecs?: Uint8Array; cookie?: Uint8Array; dnssecOk?: boolean } = {},
 ): Uint8Array {
   const labels = name
     .replace(/\.$/, '')
     .split('.')
     .flatMap((l) => [l.length, ...Buffer.from(l, 'ascii')]);
-  const edns = opts.udpSize !== undefined || opts.ecs !== undefined || opts.cookie !== undefined;
+  const edns =
+    opts.udpSize !== undefined ||
+    opts.ecs !== undefined ||
+    opts.cookie !== undefined ||
+    opts.dnssecOk !== undefined;
   const header = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, edns ? 1 : 0];
   const question = [...labels, 0, qtype >> 8, qtype & 0xff, 0, 1];
   if (!edns) return Uint8Array.from([...header, ...question]);
@@ -20,8 +24,22 @@ export function queryMessage(
   const ecs = opts.ecs ? [0, 8, opts.ecs.length >> 8, opts.ecs.length & 0xff, ...opts.ecs] : [];
   // RFC 7873 4: OPTION-CODE 10, the client cookie (and a server cookie, when known).
   if (opts.cookie) ecs.push(0, 10, 0, opts.cookie.length, ...opts.cookie);
-  // RFC 6891 6.1.2: root owner, TYPE OPT (41), CLASS payload size, TTL 0 (version 0, DO clear).
-  const opt = [0, 0, 41, size >> 8, size & 0xff, 0, 0, 0, 0, ecs.length >> 8, ecs.length & 0xff];
+  // RFC 6891 6.1.2: root owner, TYPE OPT (41), CLASS payload size, TTL (extended rcode 0,
+  // version 0, then the flags: DO is their top bit, RFC 3225 3).
+  const flags = opts.dnssecOk ? 0x80 : 0;
+  const opt = [
+    0,
+    0,
+    41,
+    size >> 8,
+    size & 0xff,
+    0,
+    0,
+    flags,
+    0,
+    ecs.length >> 8,
+    ecs.length & 0xff,
+  ];
   return Uint8Array.from([...header, ...question, ...opt, ...ecs]);
 }
 

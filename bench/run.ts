@@ -41,6 +41,7 @@ import {
 } from './health.js';
 import type { Proc } from './proc.js';
 import { lineMessage } from './messages.js';
+import { prepareSignedZone } from './dnssec.js';
 import {
   dynamicVerdict,
   formatTable,
@@ -168,6 +169,7 @@ async function prepareZone(work: string): Promise<{ zonesDir: string; zoneFile: 
   const zonesDir = join(work, 'zones');
   await mkdir(zonesDir);
   await copyFile(ZONE_YAML, join(zonesDir, basename(ZONE_YAML)));
+  await prepareSignedZone(CLI, ZONE_YAML, ORIGIN, zonesDir);
   const exported = spawnSync(process.execPath, [CLI, 'export', ORIGIN, '-z', zonesDir], {
     encoding: 'utf8',
   });

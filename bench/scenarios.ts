@@ -1,5 +1,6 @@
 // What the bench sends and how hard. Rows of the report are scenario x transport x load, so new
 // traffic is one more entry here.
+import { SIGNED_ORIGIN } from './dnssec.js';
 import { ecs24, prng, publicNetworks24, queryMessage } from './messages.js';
 
 export type Transport = 'udp' | 'tcp';
@@ -89,9 +90,15 @@ const WARM_SEED = 0x5eed;
 const COLD_SEED = 0xc01d;
 
 /** ECS queries for `name`, one per network, each network once. Built on first use. */
-function ecsQueries(name: string, count: number, seed: number): () => Uint8Array[] {
+function ecsQueries(
+  name: string,
+  count: number,
+  seed: number,
+  dnssecOk = false,
+): () => Uint8Array[] {
   let built: Uint8Array[] | null = null;
-  return () => (built ??= withNetworks(queryMessage(name, A, { ecs: ecs24(0) }), count, seed));
+  return () =>
+    (built ??= withNetworks(queryMessage(name, A, { ecs: ecs24(0), dnssecOk }), count, seed));
 }
 
 /** Copies of `template` (an ECS query for 0.0.0.0/24) for `count` networks: the last three octets. */
@@ -106,6 +113,7 @@ function withNetworks(template: Uint8Array, count: number, seed: number): Uint8A
 const warmWww = ecsQueries(`www.${ZONE}`, WARM_NETWORKS, WARM_SEED);
 const coldWww = ecsQueries(`www.${ZONE}`, COLD_NETWORKS, COLD_SEED);
 const warmStatic = ecsQueries(`static.${ZONE}`, WARM_NETWORKS, WARM_SEED);
+const warmSignedWww = ecsQueries(`www.${SIGNED_ORIGIN}`, WARM_NETWORKS, WARM_SEED, true);
 
 /** Static names with a client cookie each (1,024 clients): every reply carries a new cookie. */
 function cookieQueries(): () => Uint8Array[] {
@@ -183,6 +191,27 @@ export const SCENARIOS: Scenario[] = [
     transports: ['udp'],
     baseline: 'static',
     protection: true,
+  },
+  {
+    name: 'dnssec-static',
+    description:
+      `the static names in ${SIGNED_ORIGIN} (the same zone, signed: dnssec:) with EDNS and DO: ` +
+      'RRSIGs, compact NXDOMAIN; compare with static-edns (DO, unsigned zone)',
+    lines: STATIC_LINES.map((l) => l.replaceAll(ZONE, SIGNED_ORIGIN)),
+    dnsperfArgs: ['-D'],
+    transports: ['udp'],
+    baseline: 'static',
+  },
+  {
+    name: 'dnssec-nearest-ecs',
+    description:
+      `as nearest-ecs on www.${SIGNED_ORIGIN} with DO: each site's answer signed once, ` +
+      'then served from the memo; compare with nearest-ecs',
+    get wire() {
+      return warmSignedWww();
+    },
+    transports: ['udp'],
+    baseline: 'static',
   },
   {
     name: 'weighted',

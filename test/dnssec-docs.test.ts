@@ -4,7 +4,7 @@
 // being random, are compared as patterns). The ```text block after "<!-- compact-denial -->" is
 // the NSEC of a compact NXDOMAIN answer for nx.gslb.example.com.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { compactDenialNsec } from '../src/dnssec/compact-denial.js';
 import { writeKeyFiles } from '../src/dnssec/key-files.js';
 import { makeKey } from '../src/dnssec/keys.js';
 import { dnssecLines } from '../src/dnssec/present.js';
+import { loadZoneFiles } from '../src/zone/load.js';
 
 const NOW = Date.UTC(2026, 11, 4, 12, 0, 0);
 const ZONE = 'gslb.example.com';
@@ -99,5 +100,27 @@ describe('docs/dnssec.md', () => {
     expect(block).not.toBeNull();
     const nsec = dnssecLines(compactDenialNsec('nx.gslb.example.com', { kind: 'nxdomain' }, 300));
     expect(block![1]).toContain(nsec[0]!.replaceAll('\t', ' ') + '\n');
+  });
+
+  it('the configuration example loads, with its key, as the values it states', async () => {
+    const block = /^```yaml\n(# zones\/gslb\.example\.com\.yaml\n[\s\S]*?)^```$/m.exec(md);
+    expect(block).not.toBeNull();
+    const dir = join(root, 'config-example');
+    await writeKeyFiles(
+      join(dir, 'keys'),
+      makeKey(ZONE, 257, keyMaterialFromSecret(13, secret('geosteer docs ksk')), {}),
+    );
+    const file = join(dir, 'gslb.example.com.yaml');
+    await writeFile(file, block![1]!);
+    const r = await loadZoneFiles([file]);
+    expect(r.problems).toEqual([]);
+    expect(r.zones[0]!.dnssec!.config).toMatchObject({
+      keysDir: join(dir, 'keys'),
+      validity: 14 * 86400,
+      refresh: 3.5 * 86400,
+      inceptionBackdate: 3600,
+      denial: 'compact',
+      dnskeyTtl: 3600,
+    });
   });
 });

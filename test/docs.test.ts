@@ -156,6 +156,14 @@ describe('docs/zone-format.md: the reference matches the code', () => {
       await writeFile(join(tmp, 'zones', 'b.yaml'), zone.replace(/^#.*\n/, ''));
       for (const p of (await loadZoneDir(join(tmp, 'zones'))).problems)
         produced.add(formatProblem(p).replaceAll(`${tmp}/`, ''));
+      // A signed zone whose key directory holds no key (docs/dnssec.md).
+      await mkdir(join(tmp, 'signed'));
+      await writeFile(
+        join(tmp, 'signed', 'gslb.example.com.yaml'),
+        'zone: gslb.example.com\nnameservers:\n  ns1.example.net.:\ndnssec:\n  keys: keys\n',
+      );
+      for (const p of (await loadZoneDir(join(tmp, 'signed'))).problems)
+        produced.add(formatProblem(p).replaceAll(`${tmp}/signed/`, 'zones/'));
       // A reload of a directory emptied under a running server.
       await rm(join(tmp, 'zones', 'b.yaml'));
       const loaded = await loadZoneDir(join(tmp, 'zones'));

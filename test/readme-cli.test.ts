@@ -121,6 +121,7 @@ describe("the README's CLI block", () => {
       'explain',
       'dnssec keygen',
       'dnssec ds',
+      'dnssec rollover',
       'dnssec status',
       'fleet status',
       'fleet drain',

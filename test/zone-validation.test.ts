@@ -33,7 +33,7 @@ const rows: Row[] = [
     name: 'an unknown top-level key',
     lines: ['zone: example.org', 'tll: 60', 'nameservers:', '  ns1.example.net.:'],
     want: [
-      `${at(2, 1)} tll: unknown key "tll" in zone file (expected one of: zone, ttl, soa, nameservers, sites, records) [unknown-key]`,
+      `${at(2, 1)} tll: unknown key "tll" in zone file (expected one of: zone, ttl, soa, nameservers, sites, records, dnssec) [unknown-key]`,
     ],
     at: ['tll'],
   },
@@ -1258,6 +1258,8 @@ describe('zone validation: one problem per rejection, exactly', () => {
     const seen = new Set(rows.flatMap((r) => r.want.map((w) => /\[([a-z-]+)\]$/.exec(w)![1])));
     // no-zones comes from a reload (test/reload.test.ts, test/docs.test.ts).
     seen.add(ProblemCode.duplicateZone).add(ProblemCode.io).add(ProblemCode.noZones);
+    // dnssec-key comes from reading key files (test/dnssec-config.test.ts).
+    seen.add(ProblemCode.dnssecKey);
     // The limits have a file of their own (test/zone-limits.test.ts).
     for (const c of [
       'fileTooLarge',
@@ -1293,7 +1295,7 @@ describe('zone validation: every problem at once', () => {
     ];
     const r = compileText(FILE, lines.join('\n'));
     expect(r.problems.map(formatProblem)).toEqual([
-      `${at(2, 1)} tll: unknown key "tll" in zone file (expected one of: zone, ttl, soa, nameservers, sites, records) [unknown-key]`,
+      `${at(2, 1)} tll: unknown key "tll" in zone file (expected one of: zone, ttl, soa, nameservers, sites, records, dnssec) [unknown-key]`,
       `${at(4, 3)} nameservers.ns1: ns1.example.org is inside zone example.org, so it needs its addresses (glue), e.g. ns1: [192.0.2.53] [missing-glue]`,
       `${at(7, 20)} records.www.A[1]: not an IPv4 address: "192.0.2.256" [bad-address]`,
       `${at(8, 12)} records.www.CNAME: a CNAME cannot stand beside other data (A) at www.example.org (RFC 1034 3.6.2) [cname-and-other-data]`,

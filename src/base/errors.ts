@@ -51,6 +51,8 @@ export const ProblemCode = {
    * bad sync, a stray rm) must not take every zone down at once.
    */
   noZones: 'no-zones',
+  /** A zone's DNSSEC key files are missing, unreadable, or do not make a usable key set. */
+  dnssecKey: 'dnssec-key',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 

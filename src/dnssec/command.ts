@@ -8,6 +8,13 @@ import { isPublished, keyState, nextEvent } from './key-state.js';
 import { dsRData, generateKey, keyRData, keyRole, type DnssecKey } from './keys.js';
 import { dnssecRdataText } from './present.js';
 import { DNSKEY_SEP } from './records.js';
+import {
+  finishKskRollover,
+  rolloverStage,
+  startKskRollover,
+  startZskRollover,
+} from './rollover.js';
+import { duration as parseDuration } from './duration.js';
 
 /** Relative to the working directory; the zone configuration will name its own (issue #13). */
 export const DEFAULT_KEY_DIR = 'keys';
@@ -116,6 +123,7 @@ export async function status(zone: string, opts: { dir: string }, io: Io = STDIO
       ].join('  ') + '\n',
     );
   }
+  for (const line of rolloverStage(keys, now)) io.out(`  ${line}\n`);
   // What a validator would need at this moment: a published SEP key to anchor the DS, and a key
   // signing the zone data (RFC 4035 2.1, 2.2).
   const published = keys.filter((k) => isPublished(k.timing, now));
@@ -127,12 +135,60 @@ export async function status(zone: string, opts: { dir: string }, io: Io = STDIO
   return keys.length && !problems.length ? 0 : 1;
 }
 
+export async function rollover(
+  zone: string,
+  opts: { zsk?: boolean; ksk?: boolean; finish?: boolean; interval: string; dir: string },
+  io: Io = STDIO,
+): Promise<number> {
+  const name = zoneName(zone);
+  if (name === null) return fail(io, `rollover: not a domain name: "${zone}"`);
+  if (!opts.zsk === !opts.ksk) return fail(io, 'rollover: give one of --zsk or --ksk');
+  if (opts.finish && !opts.ksk) return fail(io, 'rollover: --finish ends a --ksk rollover');
+  const interval = parseDuration(opts.interval);
+  if (interval === null)
+    return fail(
+      io,
+      `rollover: --interval must be a duration such as 2h or 3600, got "${opts.interval}"`,
+    );
+  const { keys, problems } = await readZoneKeys(opts.dir, name);
+  if (problems.length) {
+    for (const p of problems) io.err(`${p}\n`);
+    return 1;
+  }
+  const now = Math.floor(io.now() / 1000);
+  const plan = opts.zsk
+    ? await startZskRollover(opts.dir, keys, now, interval)
+    : opts.finish
+      ? await finishKskRollover(opts.dir, keys, now, interval)
+      : await startKskRollover(opts.dir, keys, now);
+  if (typeof plan === 'string') return fail(io, `rollover: ${plan}`);
+  const after = [
+    ...keys.filter((k) => !plan.retired.some((r) => r.tag === k.tag)),
+    ...plan.retired,
+  ];
+  if (plan.made) after.push(plan.made);
+  if (plan.made)
+    io.out(`new ${keyRole(plan.made, after)} ${plan.made.tag}: ${keyBaseName(plan.made)}\n`);
+  for (const k of plan.retired)
+    io.out(
+      `${keyRole(k, after)} ${k.tag}: Inactive ${isoTime(k.timing.inactive!)}, Delete ${isoTime(k.timing.delete!)}\n`,
+    );
+  if (opts.ksk && !opts.finish)
+    io.out(
+      `next: give the parent the new DS beside the old one: geosteer dnssec ds ${name} --dir ${opts.dir}\n`,
+    );
+  io.out(
+    `reload geosteer on every instance (after copying ${opts.dir} to each) to apply the new times\n`,
+  );
+  return 0;
+}
+
 function fail(io: Io, message: string): number {
   io.err(`dnssec ${message}\n`);
   return 1;
 }
 
-/** Adds `dnssec keygen|ds|status` to the CLI. */
+/** Adds `dnssec keygen|ds|rollover|status` to the CLI. */
 export function addDnssecCommand(program: Command): void {
   const dnssec = program
     .command('dnssec')
@@ -156,6 +212,25 @@ export function addDnssecCommand(program: Command): void {
     .action(async (zone: string, opts: { dir: string }) => {
       process.exitCode = await ds(zone, opts);
     });
+  dnssec
+    .command('rollover')
+    .description(
+      'schedule a rollover in the key files: ZSK pre-publication (--zsk) or KSK/CSK double-DS (--ksk, then --ksk --finish)',
+    )
+    .argument('<zone>', 'zone name')
+    .option('--zsk', 'pre-publish a new ZSK, active after --interval; the old one retires then')
+    .option('--ksk', 'add a new KSK/CSK beside the old one (double-DS)')
+    .option('--finish', 'with --ksk: retire the old KSK/CSK once the parent serves the new DS')
+    .option('--interval <duration>', 'DNSKEY TTL plus time to reload every instance', '2h')
+    .option(...dirOption)
+    .action(
+      async (
+        zone: string,
+        opts: { zsk?: boolean; ksk?: boolean; finish?: boolean; interval: string; dir: string },
+      ) => {
+        process.exitCode = await rollover(zone, opts);
+      },
+    );
   dnssec
     .command('status')
     .description('list the keys, their roles and states now, and their next timing events')

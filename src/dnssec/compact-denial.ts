@@ -41,6 +41,54 @@ export function successorName(qname: string): string {
 }
 
 /**
+ * A name just before `name` in canonical order (RFC 4034 6.1), as RFC 4471 3.1.2.1 makes one:
+ * the first label's last octet decremented and the label filled up with 0xFF octets (as far as
+ * 63 octets and the 255-octet name limit allow), or, when that octet is 0x00, the label without
+ * it. Only names below the result lie between it and `name`, and none of those exist in a zone
+ * anyone writes, so an NSEC from it to `name`'s successor covers nothing real (RFC 4470 3.1).
+ */
+export function predecessorName(name: string): string {
+  const labels = nameToLabels(foldCase(name));
+  const first = labels[0];
+  if (!first) return '';
+  const rest = labels.slice(1).map(escape);
+  const last = first[first.length - 1]!;
+  if (last === 0) {
+    const shorter = first.subarray(0, first.length - 1);
+    return shorter.length ? [escape(shorter), ...rest].join('.') : rest.join('.');
+  }
+  const room = MAX_NAME_OCTETS - wireLength(foldCase(name)) + first.length;
+  const len = Math.min(63, room);
+  const l = new Uint8Array(Math.max(len, first.length)).fill(0xff);
+  l.set(first);
+  l[first.length - 1] = last - 1;
+  return [escape(l), ...rest].join('.');
+}
+
+/**
+ * The first name after `name` and everything below it in canonical order (RFC 4034 6.1): the
+ * first label with a 0x00 octet added, or, at 63 octets, with its last octet below 0xFF
+ * incremented and what follows it dropped. An NSEC to it from predecessorName(name) covers
+ * `name` and its descendants and nothing beside them, so a validator's closest encloser (the
+ * longest name both ends share with the query, RFC 4035 5.3.4) is `name`'s parent.
+ */
+export function nextSiblingName(name: string): string {
+  const folded = foldCase(name);
+  const labels = nameToLabels(folded);
+  const first = labels[0];
+  if (!first) return '';
+  const rest = labels.slice(1).map(escape);
+  if (first.length < 63 && wireLength(folded) < MAX_NAME_OCTETS)
+    return [escape(Uint8Array.from([...first, 0])), ...rest].join('.');
+  let j = first.length - 1;
+  while (j >= 0 && first[j] === 0xff) j--;
+  if (j < 0) return rest.join('.'); // all 0xFF: no sibling after it; the parent's successor
+  const l = Uint8Array.from(first.subarray(0, j + 1));
+  l[j]! += 1;
+  return [escape(l), ...rest].join('.');
+}
+
+/**
  * RFC 2308 5 with RFC 9077 3.2: negative answers, their NSEC included, live for the smaller of
  * the SOA's TTL and its MINIMUM field.
  */

@@ -1,7 +1,7 @@
 // Key files in BIND's format (dnssec-keygen(8)), so BIND's and Knot's tools read geosteer's keys and
 // geosteer reads theirs: K<zone>.+<alg>+<tag>.key holds the DNSKEY RR in master-file syntax,
 // K<zone>.+<alg>+<tag>.private the private key and the timing metadata (Private-key-format v1.3).
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { foldCase } from '../wire/name.js';
 import { ALGORITHM_NAMES, isAlgorithm, keyMaterialFromSecret } from './algorithm.js';
@@ -70,6 +70,20 @@ export async function writeKeyFiles(
   await chmod(priv, 0o600); // a umask cannot loosen it, but be explicit
   await writeFile(`${base}.key`, keyFileText(key), { mode: 0o644, flag: 'wx' });
   return { key: `${base}.key`, private: priv };
+}
+
+/**
+ * Rewrite an existing key's two files with its (changed) timing metadata, as dnssec-settime
+ * does. Each file is written beside itself and renamed over it, so a server reloading meanwhile
+ * reads the old file or the new one, never half of one; the .private file stays mode 0600.
+ */
+export async function rewriteKeyTiming(dir: string, key: DnssecKey): Promise<void> {
+  const base = join(dir, keyBaseName(key));
+  await writeFile(`${base}.private.tmp`, privateFileText(key), { mode: 0o600 });
+  await chmod(`${base}.private.tmp`, 0o600);
+  await writeFile(`${base}.key.tmp`, keyFileText(key), { mode: 0o644 });
+  await rename(`${base}.private.tmp`, `${base}.private`);
+  await rename(`${base}.key.tmp`, `${base}.key`);
 }
 
 /**

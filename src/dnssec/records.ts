@@ -80,6 +80,7 @@ export function rdataWire(rd: AnyRData): Buffer {
   switch (rd.kind) {
     case 'a':
     case 'aaaa':
+    case 'opaque':
       return Buffer.from(rd.bytes);
     case 'name':
       return canonicalName(rd.name);

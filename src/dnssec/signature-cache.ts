@@ -28,11 +28,11 @@ export interface SignatureCacheOptions {
 export const DEFAULT_REFRESH_FRACTION = 0.25;
 export const DEFAULT_MAX_ENTRIES = 50_000;
 
-interface Entry {
-  sig: RrsigRData;
+export interface CachedSignature {
+  readonly sig: RrsigRData;
   /** Absolute seconds: RRSIG fields are modulo 2^32, these are not. */
-  inception: number;
-  expiration: number;
+  readonly inception: number;
+  readonly expiration: number;
 }
 
 export interface SignatureCacheStats {
@@ -47,7 +47,7 @@ export class SignatureCache {
   readonly refreshFraction: number;
   readonly params: SignatureParams;
   private readonly now: () => number;
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, CachedSignature>();
   private readonly keyIds = new WeakMap<DnssecKey, string>();
   private nextKeyId = 0;
   readonly stats: SignatureCacheStats = { hits: 0, misses: 0, refreshes: 0, evictions: 0 };
@@ -91,32 +91,54 @@ export class SignatureCache {
 
   /** The RRSIG of `set` by `key`, from the cache while it is fresh enough, else newly made. */
   sign(set: SignableRRset, key: DnssecKey): RrsigRData {
-    const nowMs = this.now();
+    return this.signAt(
+      set,
+      key,
+      this.now(),
+      this.params,
+      this.refreshFraction * this.params.validity,
+    ).sig;
+  }
+
+  /**
+   * As sign, at `nowMs` with a zone's own parameters; `refresh` is the seconds of validity left
+   * below which the signature is made again. Returns the entry, whose absolute expiration tells
+   * the caller how long a reply holding the signature may be kept (the handler's memo).
+   */
+  signAt(
+    set: SignableRRset,
+    key: DnssecKey,
+    nowMs: number,
+    params: SignatureParams,
+    refresh: number,
+  ): CachedSignature {
     const now = Math.floor(nowMs / 1000);
     const k = this.entryKey(set, key);
     const hit = this.entries.get(k);
     if (hit) {
       this.entries.delete(k);
-      const left = hit.expiration - now;
-      if (now >= hit.inception && left >= this.refreshFraction * this.params.validity) {
+      // RFC 4034 3.1.5: a signature is valid from inception to expiration; a clock that went
+      // back before the inception (another instance's, or ours) gets a new one.
+      if (now >= hit.inception && hit.expiration - now >= refresh) {
         this.stats.hits++;
         this.entries.set(k, hit);
-        return hit.sig;
+        return hit;
       }
       this.stats.refreshes++;
     } else this.stats.misses++;
-    const sig = signRRset(set, key, nowMs, this.params);
-    this.entries.set(k, {
+    const sig = signRRset(set, key, nowMs, params);
+    const entry: CachedSignature = {
       sig,
-      inception: now - this.params.inceptionBackdate,
-      expiration: now + this.params.validity,
-    });
+      inception: now - params.inceptionBackdate,
+      expiration: now + params.validity,
+    };
+    this.entries.set(k, entry);
     if (this.entries.size > this.maxEntries) {
       // Map iteration is insertion order, and hits re-insert: the first key is the least recent.
       this.entries.delete(this.entries.keys().next().value!);
       this.stats.evictions++;
     }
-    return sig;
+    return entry;
   }
 
   clear(): void {

@@ -1,6 +1,6 @@
 import { Rcode } from '../wire/constants.js';
 import { udpLimit } from '../wire/encode.js';
-import { readName } from '../wire/name.js';
+import { foldCase, readName } from '../wire/name.js';
 import { type Edns, parseQuery, type Query } from '../wire/query.js';
 import { EdnsShape, type PlainQuery, replyKey, scanPlainQuery } from '../wire/query-key.js';
 import type { ZoneSet } from '../zone/zone-set.js';
@@ -17,6 +17,7 @@ import { ReplyFinisher, TCP_LIMIT } from './reply-finish.js';
 import { type RateLimiter } from './rrl.js';
 import { clampScope, NO_GEO, type SteerQuery, Steerer, StepLog } from './steering.js';
 import { type AnswerTally, count, NO_SITES, Tallies, type Transport } from './tallies.js';
+import type { AnswerSigner } from '../dnssec/answer-signer.js';
 
 export type { AnswerTally, Transport } from './tallies.js';
 export type { Remote } from './client-hint.js';
@@ -43,6 +44,8 @@ export interface HandlerOptions {
   rrl?: RateLimiter | null;
   /** DNS cookies (docs/rrl.md); none: COOKIE options are ignored, as before RFC 7873. */
   cookies?: Cookies | null;
+  /** DNSSEC (docs/dnssec.md): signs answers to DO=1 queries for zones with `dnssec:`. */
+  signer?: AnswerSigner | null;
 }
 
 /**
@@ -87,6 +90,7 @@ export class QueryHandler implements MemoQuestion {
   private remote: Remote | undefined = undefined;
   readonly health: HealthView;
   readonly geo: GeoLocator;
+  readonly signer: AnswerSigner | null;
   onQuery: ((e: QueryEvent) => void) | null = null;
 
   constructor(zones: ZoneSet, opts: HandlerOptions = {}) {
@@ -95,6 +99,7 @@ export class QueryHandler implements MemoQuestion {
     this.geo = opts.geo ?? NO_GEO;
     this.rrl = opts.rrl ?? null;
     this.cookies = opts.cookies ?? null;
+    this.signer = opts.signer ?? null;
     this.reply = new ReplyFinisher(this.rrl, this.cookies);
     this.memo = new ReplyMemo(this.health, this.geo);
   }
@@ -120,6 +125,9 @@ export class QueryHandler implements MemoQuestion {
     // bytes without parsing; anything unusual, and every memo miss, takes the full path below.
     const s = this.scan;
     const r = this.reply;
+    // DNSSEC hook: memoised signed replies go once a signature in them is due for refresh or a
+    // key timing event changes the key set (dnssec/answer-signer.ts).
+    if (this.signer?.stale()) this.memo = new ReplyMemo(this.health, this.geo);
     r.begin(transport === 'udp', remote?.address ?? '');
     this.msg = msg;
     this.remote = remote;
@@ -210,8 +218,19 @@ export class QueryHandler implements MemoQuestion {
     const client = this.clients.client(msg, ecs, remote)!;
     const log = new StepLog();
     const steering = new Steerer(this.query(client), log, replayed ?? undefined);
-    const { answer, ednsReply, zone } = answerQuery(this.zones, q, steering);
-    // A step on the answer as data (DNSSEC signing) goes here, before encode: see answer.ts.
+    const resolved = answerQuery(this.zones, q, steering);
+    const { ednsReply, zone } = resolved;
+    // DNSSEC hook (RFC 4035 3.1, RFC 3225 3): a DO=1 query gets the answer signed, as data,
+    // before it is encoded (a DO=0 query only the DNSKEY RRset, unsigned); the memo keys on DO.
+    const answer = this.signer
+      ? this.signer.sign(
+          resolved.answer,
+          q.qname,
+          q.qtype,
+          this.zones.find(foldCase(q.qname)),
+          q.edns?.dnssecOk ?? false,
+        )
+      : resolved.answer;
     const sites = log.sites();
     const rcode = answer.rcode | ((ednsReply?.extendedRcode ?? 0) << 4);
     const tally = this.tallies.of(zone, q.qtype, rcode, log.policy(), sites);

@@ -20,6 +20,7 @@ import { Reloader } from './reloader.js';
 import { listenTcp, monotonicClock, type TcpListener, type TcpOptions, tcpLimits } from './tcp.js';
 import { ConnectionTable, type TcpStats } from './tcp-table.js';
 import { listenUdp } from './udp.js';
+import { AnswerSigner } from '../dnssec/answer-signer.js';
 
 export interface ServerOptions {
   listen: Endpoint[];
@@ -55,7 +56,7 @@ export interface ServerOptions {
   rrl?: RrlConfig | null;
   /** DNS cookies (docs/rrl.md); none or disabled: COOKIE options are ignored. */
   cookies?: CookiesConfig | null;
-  /** The clock RRL and cookies read (tests move it); Date.now by default. */
+  /** The clock RRL, cookies and DNSSEC signing read (tests move it); Date.now by default. */
   now?: () => number;
 }
 
@@ -171,6 +172,7 @@ export class GeosteerServer {
       health,
       rrl: rateLimiter(opts),
       cookies: opts.cookies?.enabled ? new Cookies({ ...opts.cookies, now: opts.now }) : null,
+      signer: new AnswerSigner({ now: opts.now }),
     });
     // A reload registers the new sites with the prober before the handler answers from them.
     const install = (z: ZoneSet) => {

@@ -191,6 +191,7 @@ function writeRData(w: Writer, rd: RData): void {
   switch (rd.kind) {
     case 'a':
     case 'aaaa':
+    case 'opaque':
       w.bytes(rd.bytes);
       return;
     case 'name':

@@ -20,7 +20,12 @@ export type RData =
     }
   /** TXT: character-strings of at most 255 octets each (RFC 1035 3.3.14). */
   | { kind: 'txt'; strings: Uint8Array[] }
-  | { kind: 'caa'; flags: number; tag: string; value: Uint8Array };
+  | { kind: 'caa'; flags: number; tag: string; value: Uint8Array }
+  /**
+   * RDATA already in wire form, written as is: DNSSEC records (RRSIG, NSEC, DNSKEY, DS), whose
+   * names are never compressed (RFC 4034 3.1.7, 4.1.1; RFC 3597 4), made by src/dnssec/.
+   */
+  | { kind: 'opaque'; bytes: Uint8Array };
 
 export interface RRset {
   /** Owner name in presentation form, absolute, without the trailing dot; '' is the root. */

@@ -5,6 +5,7 @@
 // (serial.ts) and the frozen nodes. Every step reports its problems with positions and checking
 // goes on after a problem, so one run reports every problem in the file.
 import { ProblemCode as C } from '../base/errors.js';
+import { parseDnssecConfig } from '../dnssec/config.js';
 import {
   checkKeys,
   type Entry,
@@ -80,6 +81,11 @@ export function compileZone(src: Source): Zone | null {
     return null;
   }
   const originKey = foldCase(origin);
+  // dnssec: is parsed by its own layer (src/dnssec/config.ts); load.ts then reads the keys.
+  const dnssecEntry = get('dnssec');
+  const dnssecConfig = dnssecEntry
+    ? parseDnssecConfig(src, dnssecEntry.value, dnssecEntry.path)
+    : null;
 
   const ttlEntry = get('ttl');
   const defaultTtl = ttlEntry
@@ -131,6 +137,7 @@ export function compileZone(src: Source): Zone | null {
     nodes: freezeNodes(z, cuts),
     sites: zoneSites,
     hasCuts: cuts.cuts.size > 0,
+    dnssec: dnssecConfig ? { config: dnssecConfig, keys: [] } : null,
     // Unlike the serial, the fingerprint also sees value order and spelling, which the server
     // reproduces in answers, so a reload picks those edits up too.
     fingerprint: `${serial} ${sha256(soaText + '\n' + sitesLine + zoneLines(z.drafts, false))}`,

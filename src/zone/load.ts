@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMap, type YAMLMap } from 'yaml';
 import { compileZone } from './compile.js';
+import { keysFingerprint, loadZoneKeys } from '../dnssec/zone-keys.js';
 import { type Problem, ProblemCode as C, sortProblems } from '../base/errors.js';
 import { checkCounts, readZoneFile, ZONE_LIMITS, type ZoneLimits } from './limits.js';
 import { type Node, Source } from '../base/yaml-source.js';
@@ -121,6 +122,17 @@ export async function loadZoneFiles(
     const r = compileText(file, read.text, limits);
     problems.push(...r.problems);
     if (!r.zone) continue;
+    if (r.zone.dnssec) {
+      // The keys a signed zone names are part of it: a broken key file fails the load.
+      const k = await loadZoneKeys(file, r.zone.origin, r.zone.dnssec.config);
+      problems.push(...k.problems);
+      if (!k.dnssec) continue;
+      r.zone = {
+        ...r.zone,
+        dnssec: k.dnssec,
+        fingerprint: `${r.zone.fingerprint} keys ${keysFingerprint(k.dnssec)}`,
+      };
+    }
     const at = `${file}:${r.origin.line}:${r.origin.col}`;
     const dup = byKey.get(r.zone.key);
     if (dup) {

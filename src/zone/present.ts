@@ -34,6 +34,9 @@ export function rdataText(r: RData): string {
       return r.strings.map(quote).join(' ');
     case 'caa':
       return `${r.flags} ${r.tag} ${quote(r.value)}`;
+    case 'opaque':
+      // RFC 3597 5: the generic form, for RDATA only the signer produces (never in a zone file).
+      return `\\# ${r.bytes.length} ${Buffer.from(r.bytes).toString('hex')}`;
   }
 }
 

@@ -13,7 +13,15 @@ export const SOA_DEFAULTS = {
 export const MAX_NEGATIVE_TTL = 604800;
 
 // The key lists are exported so docs/zone-format.md can be checked against them (test/docs.test.ts).
-export const ZONE_KEYS = ['zone', 'ttl', 'soa', 'nameservers', 'sites', 'records'] as const;
+export const ZONE_KEYS = [
+  'zone',
+  'ttl',
+  'soa',
+  'nameservers',
+  'sites',
+  'records',
+  'dnssec',
+] as const;
 export const SOA_KEYS = [
   'primary',
   'contact',

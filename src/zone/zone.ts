@@ -1,3 +1,4 @@
+import type { ZoneDnssec } from '../dnssec/zone-keys.js';
 import type { Delegation } from '../policy/delegate.js';
 import type { DynamicRecord } from '../policy/dynamic.js';
 import type { Site } from '../policy/site.js';
@@ -39,6 +40,11 @@ export interface Zone {
   /** The zone's datacenter sites, by name (`sites:`). */
   readonly sites: ReadonlyMap<string, Site>;
   readonly hasCuts: boolean;
+  /**
+   * `dnssec:` (docs/dnssec.md): the stanza and the keys it names (read by load.ts); null or
+   * absent for an unsigned zone. Answers to DO=1 queries are signed with them (dnssec/answer.ts).
+   */
+  readonly dnssec?: ZoneDnssec | null;
   /** Canonical text of the zone's content, used to detect what changed on reload. */
   readonly fingerprint: string;
 }

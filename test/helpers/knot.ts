@@ -30,6 +30,8 @@ export interface KnotModules {
   sections: string;
   /** Module instances for the default template's global-module, e.g. ["mod-rrl/r"]. */
   global: string[];
+  /** More lines for the default template, e.g. ["    dnssec-signing: on"]. */
+  template?: string[];
 }
 
 /** Knot 3.2 configuration serving `origins` from `<dir>/<origin>.zone`. */
@@ -71,7 +73,8 @@ export function knotConfig(
     '    zonefile-sync: -1',
     '    journal-content: none',
     '    semantic-checks: off',
-    ...(modules ? [`    global-module: [${modules.global.join(', ')}]`] : []),
+    ...(modules?.global.length ? [`    global-module: [${modules.global.join(', ')}]`] : []),
+    ...(modules?.template ?? []),
     '',
     'zone:',
     ...origins.map((o) => `  - domain: ${o.replace(/\.$/, '')}.`),
