@@ -1,7 +1,7 @@
 // One answer thread (worker_threads): its own UDP and TCP sockets on every listen address
 // (SO_REUSEPORT, so the kernel spreads datagrams and connections over the threads with no hand-off),
-// its own QueryHandler and memo, and nothing else. Zones arrive as texts the main thread checked
-// (only changed files compile here), health as a shared verdict table (shared-verdicts.ts), GeoIP as
+// its own QueryHandler and memo, and nothing else. Zones arrive as images the main thread compiled
+// (zone-share.ts: installing one is O(1)), health as a shared verdict table (shared-verdicts.ts), GeoIP as
 // readers over the main thread's database memory (src/geoip/shared.ts). See docs/deployment.md#threads.
 import type { Socket as UdpSocket } from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -17,29 +17,30 @@ import { listenTcp, monotonicClock, type TcpListener, tcpLimits } from '../serve
 import { ConnectionTable } from '../server/tcp-table.js';
 import { listenUdp } from '../server/udp.js';
 import { rcodeName, typeName } from '../wire/constants.js';
-import { buildZones, CompileCache } from '../zone/load.js';
 import { siteZones } from '../zone/site-zones.js';
 import { ZoneSet } from '../zone/zone-set.js';
 import type { FromThread, Generation, ThreadCounts, ThreadInit, ToThread } from './protocol.js';
 import { VerdictReader } from './shared-verdicts.js';
+import { InstalledZones } from './zone-share.js';
 
 const init = workerData as ThreadInit;
 const port = parentPort!;
 const post = (m: FromThread) => port.postMessage(m);
 const log = createLogger(init.logLevel).child({ thread: init.index });
-const cache = new CompileCache();
+const installed = new InstalledZones();
 
-/** The zones of a generation, built as the main thread built them (it checked them first). */
+/** The zones of a generation, as the main thread compiled them (it checked them first). */
 function build(g: Generation): ZoneSet {
-  const r = buildZones(g.sources, cache);
-  let zones = r.zones;
-  if (!r.problems.length && init.site !== null) {
+  let zones = installed.install(g.zones);
+  if (init.site !== null) {
+    // A site's child zones are derived from their parents' delegations, as the main thread did.
     const children = siteZones(zones, init.site, init.zonesDir);
-    if (children.problems.length) r.problems.push(...children.problems);
+    if (children.problems.length)
+      throw new Error(
+        `${children.problems.length} problem(s), first: ${children.problems[0]!.message}`,
+      );
     zones = [...zones, ...children.zones];
   }
-  if (r.problems.length)
-    throw new Error(`${r.problems.length} problem(s), first: ${r.problems[0]!.message}`);
   return new ZoneSet(zones, g.generation);
 }
 

@@ -14,6 +14,7 @@ import type { TcpOptions } from '../server/tcp.js';
 import { SummedCounts } from './counts.js';
 import type { FromThread, Generation, ThreadInit, ToThread } from './protocol.js';
 import { VerdictWriter } from './shared-verdicts.js';
+import { ZoneImages } from './zone-share.js';
 
 export interface ThreadsOptions {
   /** Answer threads to start (at least 1). */
@@ -106,9 +107,10 @@ class AnswerThread {
 /** Start `count` answer threads on every listen address; resolves once all of them listen. */
 export async function startAnswerThreads(o: ThreadsOptions, ctx: PoolContext): Promise<AnswerPool> {
   const verdicts = new VerdictWriter(ctx.health);
+  const images = new ZoneImages();
   let current: Generation = {
     generation: ctx.zones.generation,
-    sources: ctx.sources,
+    zones: images.share(ctx.zones.zones, ctx.sources),
     verdicts: verdicts.layout(ctx.zones.zones),
   };
   const locator = o.geo instanceof GeoIpLocator ? o.geo : null;
@@ -189,9 +191,10 @@ export async function startAnswerThreads(o: ThreadsOptions, ctx: PoolContext): P
       // A thread that died (a bug) is out of the pool; the others carry on with the reload.
       const live = threads.filter((t) => !t.exited);
       if (live.length === 0) throw new Error('no answer thread is running');
+      // Compiled once, here; each thread only wraps the images (zone-share.ts).
       const next: Generation = {
         generation: zones.generation,
-        sources,
+        zones: images.share(zones.zones, sources),
         verdicts: verdicts.layout(zones.zones),
       };
       for (const t of live) t.send({ type: 'build', zones: next });

@@ -6,13 +6,13 @@ import type { GeoShare } from '../geoip/geo-locator.js';
 import type { Listener } from '../server/answer-pool.js';
 import type { CookiesConfig, RrlConfig } from '../server/rrl-config.js';
 import type { TcpStats } from '../server/tcp-table.js';
-import type { ZoneSource } from '../zone/load.js';
 import type { VerdictLayout } from './shared-verdicts.js';
+import type { ZoneShare } from './zone-share.js';
 
-/** One zone generation as the threads build it: the zone files' texts (only changed ones compile). */
+/** One zone generation as the threads install it: the compiled zones' images (zone-share.ts). */
 export interface Generation {
   readonly generation: number;
-  readonly sources: readonly ZoneSource[];
+  readonly zones: readonly ZoneShare[];
   /** The verdict table made for these zones, read from the swap on. */
   readonly verdicts: VerdictLayout;
 }
@@ -58,7 +58,7 @@ export interface ThreadCounts {
 }
 
 export type ToThread =
-  /** Build this generation and say so; answer from it only at `swap`. */
+  /** Install this generation's zones and say so; answer from them only at `swap`. */
   | { type: 'build'; zones: Generation }
   /** Answer from the generation built (every thread has built it). */
   | { type: 'swap'; generation: number }

@@ -6,14 +6,15 @@ import { keysFingerprint, loadZoneKeys, type ZoneDnssec } from '../dnssec/zone-k
 import { type Problem, ProblemCode as C, sortProblems } from '../base/errors.js';
 import { checkCounts, readZoneFile, ZONE_LIMITS, type ZoneLimits } from './limits.js';
 import { type Node, Source } from '../base/yaml-source.js';
+import { steeredText } from './steered-text.js';
 import type { Zone } from './zone.js';
 
 export interface LoadResult {
   zones: Zone[];
   problems: Problem[];
   /**
-   * Each zone file read, with its text, in reading order (when every file compiled): answer
-   * threads build the same zones from these (src/threads/), compiling only the changed ones.
+   * Each zone file read, with its text, in reading order (when a cache was given): answer threads
+   * get the zones as images (src/threads/zone-share.ts) with these files' steered records.
    */
   sources?: ZoneSource[];
 }
@@ -24,6 +25,8 @@ export interface ZoneSource {
   readonly text: string;
   /** A signed zone's keys, read by the main thread when it loaded the file. */
   readonly dnssec?: ZoneDnssec;
+  /** Its steered records as a small zone file (steered-text.ts), for answer threads; null: none. */
+  readonly steered?: string | null;
 }
 
 /**
@@ -54,6 +57,8 @@ export interface CompileResult {
   problems: Problem[];
   /** Where the zone's name is written (the value of `zone:`), for problems about the whole zone. */
   origin: { line: number; col: number };
+  /** The steered records as a zone file of their own (steered-text.ts); null: none, or problems. */
+  steered: string | null;
 }
 
 /** Zone files are the *.yaml / *.yml files directly in the directory, read in name order. */
@@ -76,7 +81,8 @@ export function compileText(
   const zoneValue = isMap(src.root)
     ? ((src.root as YAMLMap).get('zone', true) as Node | undefined)
     : undefined;
-  return { zone, problems: sortProblems(src.problems), origin: src.at(zoneValue) };
+  const steered = zone ? steeredText(src.root) : null;
+  return { zone, problems: sortProblems(src.problems), origin: src.at(zoneValue), steered };
 }
 
 /**
@@ -165,25 +171,7 @@ export async function loadZoneFiles(
       if (!k.dnssec) continue;
       dnssec = k.dnssec;
     }
-    set.accept({ file, text: read.text, ...(dnssec ? { dnssec } : {}) }, r);
-  }
-  return set.done();
-}
-
-/**
- * Zones built from texts already read (an answer thread builds the generation the main thread
- * loaded and checked, src/threads/): only texts that changed since the cache saw them compile. A
- * signed zone's keys come with its text (the main thread read them; a KeyObject crosses threads).
- */
-export function buildZones(
-  sources: readonly ZoneSource[],
-  cache: CompileCache,
-  limits: ZoneLimits = ZONE_LIMITS,
-): LoadResult {
-  const set = new ZoneSetBuilder(limits, cache);
-  for (const s of sources) {
-    const r = set.compile(s.file, s.text);
-    if (r.zone) set.accept(s, r);
+    set.accept({ file, text: read.text, steered: r.steered, ...(dnssec ? { dnssec } : {}) }, r);
   }
   return set.done();
 }
