@@ -5,7 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { InstalledZones, ZoneImages } from '../src/threads/zone-share.js';
 import { encodeImage, ImageNodes, IMAGE_CACHE_NODES } from '../src/zone/image.js';
-import { compileText, type ZoneSource } from '../src/zone/load.js';
+import { compileOffThread } from '../src/zone/compile-off-thread.js';
+import { compileText, OFF_THREAD_OCTETS, type ZoneSource } from '../src/zone/load.js';
+import { ZONE_LIMITS } from '../src/zone/limits.js';
 import type { Zone } from '../src/zone/zone.js';
 
 const ZONE = `
@@ -132,5 +134,26 @@ describe('zone image', () => {
       if (node.dynamic) expect(got.dynamic?.kind).toBe(node.dynamic.kind);
       else expect(got).toEqual(bytesAsRead(node));
     }
+  });
+
+  it('compiles a big file in a process of its own into the same zone, or the same problems', async () => {
+    const lines = [ZONE.trimEnd()];
+    for (let i = 0; lines.join('\n').length < OFF_THREAD_OCTETS * 2; i++)
+      lines.push(`  n${i}: { A: [10.1.${(i >> 8) & 255}.${i & 255}], TXT: ['record ${i}'] }`);
+    const text = lines.join('\n') + '\n';
+    const here = compileText('big.yaml', text);
+    const there = await compileOffThread('big.yaml', text, ZONE_LIMITS);
+    expect(there.problems).toEqual([]);
+    expect(there.steered).toBe(here.steered);
+    expect(there.zone!.fingerprint).toBe(here.zone!.fingerprint);
+    for (const [key, node] of here.zone!.nodes)
+      if (node.dynamic) expect(there.zone!.nodes.get(key)!.dynamic?.kind).toBe(node.dynamic.kind);
+      else expect(there.zone!.nodes.get(key)).toEqual(bytesAsRead(node));
+
+    const broken = text.replace('n7: { A: [10.1.0.7]', 'n7: { A: [10.1.0.700]');
+    const bad = await compileOffThread('big.yaml', broken, ZONE_LIMITS);
+    expect(bad.zone).toBeNull();
+    expect(bad.problems).toEqual(compileText('big.yaml', broken).problems);
+    expect(bad.problems.length).toBe(1);
   });
 });

@@ -148,7 +148,7 @@ export class GeosteerServer {
     }
     const site = opts.site ?? null;
     // Unchanged files keep their compiled zones across reloads (explain's loads compile afresh).
-    const cache = new CompileCache();
+    const cache = new CompileCache(true);
     const load = (dir: string) => loadServedZones(dir, site);
     const reload = (dir: string) => loadServedZones(dir, site, cache);
     const { zones, problems, sources } = await reload(opts.zonesDir);

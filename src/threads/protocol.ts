@@ -7,7 +7,7 @@ import type { Listener } from '../server/answer-pool.js';
 import type { CookiesConfig, RrlConfig } from '../server/rrl-config.js';
 import type { TcpStats } from '../server/tcp-table.js';
 import type { VerdictLayout } from './shared-verdicts.js';
-import type { ZoneShare } from './zone-share.js';
+import type { ZoneShare } from '../zone/share.js';
 
 /** One zone generation as the threads install it: the compiled zones' images (zone-share.ts). */
 export interface Generation {

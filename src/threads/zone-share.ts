@@ -1,32 +1,13 @@
 // Zones as they cross to the answer threads (docs/architecture.md#zone-images). The main thread
-// compiles each changed file once and makes its image once (zone/image.ts); a generation is then
-// a list of shares, and an answer thread installs one in O(1): it wraps the same shared memory.
-// Only a zone's steered records (few; their policies are code) are compiled again in a thread,
-// from the small zone file that holds just them (zone/steered-text.ts), never the whole file.
-import type { ZoneDnssec } from '../dnssec/zone-keys.js';
-import type { RRset } from '../wire/rr.js';
-import { encodeImage, ImageNodes, isStatic } from '../zone/image.js';
-import { compileText, type ZoneSource } from '../zone/load.js';
-import type { Zone, ZoneNode } from '../zone/zone.js';
+// has each changed file compiled once, off the answering path (zone/compile-thread.ts), into an
+// image (zone/image.ts); a generation is a list of shares, and an answer thread installs one in
+// O(1): it wraps the same shared memory and compiles only the zone's steered records.
+import { encodeImage, ImageNodes } from '../zone/image.js';
+import type { ZoneSource } from '../zone/load.js';
+import { shareOf, zoneFromShare, type ZoneShare } from '../zone/share.js';
+import type { Zone } from '../zone/zone.js';
 
-/** One compiled zone file as data for the threads: its image and everything but its nodes. */
-export interface ZoneShare {
-  readonly file: string;
-  readonly origin: string;
-  readonly key: string;
-  readonly soa: RRset;
-  readonly ns: RRset;
-  readonly negativeSoa: RRset;
-  readonly hasCuts: boolean;
-  readonly fingerprint: string;
-  readonly dnssec: ZoneDnssec | null;
-  /** The static nodes (shared, never copied: postMessage passes a SharedArrayBuffer by reference). */
-  readonly image: SharedArrayBuffer;
-  /** The steered records as a zone file of their own; null: the zone has none. */
-  readonly steered: string | null;
-}
-
-/** The main thread's images, one per compiled zone: an unchanged file keeps its image. */
+/** The main thread's shares, one image per compiled zone: an unchanged file keeps its image. */
 export class ZoneImages {
   private byNodes = new WeakMap<object, SharedArrayBuffer>();
 
@@ -37,23 +18,11 @@ export class ZoneImages {
     for (const z of zones) {
       const source = byFile.get(z.file);
       if (!source) continue;
-      // A zone is immutable and its nodes map is kept across loads when the file did not change
-      // (zone/load.ts CompileCache), so the image made for it before serves again as it is.
-      let image = this.byNodes.get(z.nodes);
+      // A zone compiled off thread already is an image; one compiled here (a zone is immutable,
+      // and its nodes map is kept while its file does not change) gets one, once.
+      let image = z.nodes instanceof ImageNodes ? z.nodes.image : this.byNodes.get(z.nodes);
       if (!image) this.byNodes.set(z.nodes, (image = encodeImage(z.nodes)));
-      out.push({
-        file: z.file,
-        origin: z.origin,
-        key: z.key,
-        soa: z.soa,
-        ns: z.ns,
-        negativeSoa: z.negativeSoa,
-        hasCuts: z.hasCuts,
-        fingerprint: z.fingerprint,
-        dnssec: z.dnssec ?? null,
-        image,
-        steered: source.steered ?? null,
-      });
+      out.push(shareOf(z, image, source.steered ?? null));
     }
     return out;
   }
@@ -71,26 +40,11 @@ export class InstalledZones {
     const next = new Map<string, Zone>();
     const zones = shares.map((s) => {
       const id = `${s.file}\u0000${s.fingerprint}`;
-      const zone = this.byShare.get(id) ?? fromShare(s);
+      const zone = this.byShare.get(id) ?? zoneFromShare(s);
       next.set(id, zone);
       return zone;
     });
     this.byShare = next;
     return zones;
   }
-}
-
-function fromShare(s: ZoneShare): Zone {
-  let steered = new Map<string, ZoneNode>();
-  let sites: Zone['sites'] = new Map();
-  if (s.steered !== null) {
-    // The main thread compiled the whole file without a problem; this part of it compiles alike.
-    const r = compileText(s.file, s.steered);
-    if (!r.zone)
-      throw new Error(`steered records of ${s.origin}: ${r.problems[0]?.message ?? 'no zone'}`);
-    for (const [key, node] of r.zone.nodes) if (!isStatic(node)) steered.set(key, node);
-    sites = r.zone.sites;
-  } else steered = new Map();
-  const { image, steered: _text, ...rest } = s;
-  return { ...rest, nodes: new ImageNodes(image, steered), sites };
 }

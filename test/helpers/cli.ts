@@ -41,8 +41,10 @@ export interface Cli {
   stop(): Promise<void>;
 }
 
-export function runCli(args: string[]): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+/** From source through tsx; `built`: dist/src/cli.js, as users run it (the caller builds it). */
+export function runCli(args: string[], o: { built?: boolean } = {}): Cli {
+  const entry = o.built ? ['dist/src/cli.js'] : ['--import', 'tsx', 'src/cli.ts'];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

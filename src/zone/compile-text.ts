@@ -1,0 +1,33 @@
+// One zone file's text into a compiled zone, with its problems in reading order: the step the
+// server runs off its answering threads (compile-thread.ts) and `geosteer check` runs in place.
+import { isMap, type YAMLMap } from 'yaml';
+import { type Problem, sortProblems } from '../base/errors.js';
+import { type Node, Source } from '../base/yaml-source.js';
+import { compileZone } from './compile.js';
+import { checkCounts, ZONE_LIMITS, type ZoneLimits } from './limits.js';
+import { steeredText } from './steered-text.js';
+import type { Zone } from './zone.js';
+
+export interface CompileResult {
+  zone: Zone | null;
+  problems: Problem[];
+  /** Where the zone's name is written (the value of `zone:`), for problems about the whole zone. */
+  origin: { line: number; col: number };
+  /** The steered records as a zone file of their own (steered-text.ts); null: none, or problems. */
+  steered: string | null;
+}
+
+/** Compile one zone file's text; problems come in reading order. */
+export function compileText(
+  file: string,
+  text: string,
+  limits: ZoneLimits = ZONE_LIMITS,
+): CompileResult {
+  const src = new Source(file, text);
+  const zone = checkCounts(src, limits) ? compileZone(src) : null;
+  const zoneValue = isMap(src.root)
+    ? ((src.root as YAMLMap).get('zone', true) as Node | undefined)
+    : undefined;
+  const steered = zone ? steeredText(src.root) : null;
+  return { zone, problems: sortProblems(src.problems), origin: src.at(zoneValue), steered };
+}
