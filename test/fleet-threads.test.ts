@@ -4,7 +4,9 @@
 // address (127.0.1.7-9), so vantage points really disagree. A thread is only proven to answer the
 // fleet's truth by queries it answered: each round sends queries from fresh sockets (a new source
 // port each, so SO_REUSEPORT spreads them) and reads `geosteer_thread_queries_total{thread}`
-// before and after, so every thread is seen answering the round. Every process is stopped by PID.
+// before and after, so every thread is seen answering the round. Drains, forced states and fleet
+// verdicts are checked this way; so is `state: drain` in a zone file winning over the fleet's
+// overrides. Every process is stopped by its PID.
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseMetrics, series } from './helpers/admin.js';
@@ -20,11 +22,12 @@ import {
   until,
   VantageServer,
   ZONE,
-  zoneText,
 } from './fleet-harness.js';
+import { runCliToEnd } from './helpers/cli.js';
 
 const FRA = '127.0.8.50';
 const AMS = '127.0.8.60';
+const LIS = '127.0.8.70';
 const BOTH = [FRA, AMS].sort();
 const SOURCES = ['127.0.1.7', '127.0.1.8', '127.0.1.9'];
 const THREADS = 2;
@@ -42,9 +45,30 @@ async function perThread(i: Instance): Promise<number[]> {
   return Array.from({ length: THREADS }, (_, t) => s[`thread=${t}`] ?? NaN);
 }
 
-/** The sorted addresses `www` answers with, asked from a new socket (a new source port). */
-async function www(i: Instance): Promise<string[]> {
-  const r = await queryUdp(i.port, `www.${ZONE}`, 'A');
+/**
+ * fra and ams probed from each instance's source address; lis drained in the zone file, which no
+ * override can undo (docs/health.md#overrides). `www` fails over within [fra, ams], `old` from lis
+ * to ams.
+ */
+const zoneText = () => {
+  const probe = (s: VantageServer) =>
+    `{ type: http, port: ${s.port}, path: /health, interval: 400ms, timeout: 300ms, rise: 1, fall: 1 }`;
+  return `zone: ${ZONE}
+nameservers:
+  ns1.${ZONE}: [192.0.2.53]
+sites:
+  fra: { addresses: [${FRA}], probe: ${probe(fra)} }
+  ams: { addresses: [${AMS}], probe: ${probe(ams)} }
+  lis: { addresses: [${LIS}], state: drain }
+records:
+  www: { steer: failover, groups: [[fra, ams]] }
+  old: { steer: failover, groups: [[lis], [ams]] }
+`;
+};
+
+/** The sorted addresses `name` answers with, asked from a new socket (a new source port). */
+async function www(i: Instance, name = 'www'): Promise<string[]> {
+  const r = await queryUdp(i.port, `${name}.${ZONE}`, 'A');
   return (r.answers ?? []).map((a) => (a as { data: string }).data).sort();
 }
 
@@ -52,26 +76,56 @@ async function www(i: Instance): Promise<string[]> {
  * One round of `n` queries to `i`, 20 at a time: true when every answer is `want` and every
  * answer thread answered some of them (so each thread was seen answering `want`).
  */
-async function everyThreadAnswers(i: Instance, want: string[], n = 40): Promise<boolean> {
+async function everyThreadAnswers(
+  i: Instance,
+  want: string[],
+  n = 40,
+  name = 'www',
+): Promise<boolean> {
   const before = await perThread(i);
   const got: string[][] = [];
   for (let k = 0; k < n; k += 20)
-    got.push(...(await Promise.all(Array.from({ length: Math.min(20, n - k) }, () => www(i)))));
+    got.push(
+      ...(await Promise.all(Array.from({ length: Math.min(20, n - k) }, () => www(i, name)))),
+    );
   const after = await perThread(i);
   const allWant = got.every((g) => JSON.stringify(g) === JSON.stringify(want));
   return allWant && after.every((a, t) => a - before[t]! > 0);
 }
 
 /** Every thread of every instance in `of` answers `want`; polled until `ms`. */
-const fleetAnswers = (want: string[], ms: number, of: Instance[] = fleet) =>
+const fleetAnswers = (want: string[], ms: number, of: Instance[] = fleet, name = 'www') =>
   until(
-    `every thread of ${of.map((i) => i.name).join(',')} answers ${want.join(',')}`,
+    `every thread of ${of.map((i) => i.name).join(',')} answers ${name} ${want.join(',')}`,
     async () =>
-      (await Promise.all(of.map((i) => everyThreadAnswers(i, want)))).every(Boolean)
+      (await Promise.all(of.map((i) => everyThreadAnswers(i, want, 40, name)))).every(Boolean)
         ? true
         : undefined,
     ms,
   );
+
+/** A change through instance `i`'s admin API. */
+async function post(i: Instance, path: string, reason: string): Promise<void> {
+  const res = await fetch(`${i.admin}${path}?zone=${ZONE}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ reason }),
+  });
+  expect(res.status, await res.text()).toBe(200);
+}
+
+/** `geosteer fleet ...` against etcd with instance a's config: no running instance involved. */
+async function fleetCli(...args: string[]): Promise<void> {
+  const r = await runCliToEnd(
+    'fleet',
+    ...args,
+    '--zone',
+    ZONE,
+    '-c',
+    `${fleet[0]!.dir}/geosteer.yaml`,
+  );
+  expect(r.code, r.stderr).toBe(0);
+}
 
 /** The fleet's view of fra on instance `i`: each vantage point's vote and the rule's result. */
 const fraOn = async (i: Instance) => (await status(i)).addresses.find((x) => x.site === 'fra')!;
@@ -81,7 +135,7 @@ beforeAll(async () => {
   etcd = await EtcdCluster.create(1);
   fra = await new VantageServer(FRA).start();
   ams = await new VantageServer(AMS).start();
-  const zone = zoneText(fra, ams);
+  const zone = zoneText();
   fleet = await Promise.all(
     ['a', 'b', 'c'].map((n, k) =>
       makeInstance(root, n, SOURCES[k]!, etcd.endpoints, zone, 2, `threads: ${THREADS}\n`),
@@ -114,24 +168,14 @@ describe('fleet with answer threads', () => {
 
   it('a drain made on another instance leaves every thread of every instance within 1 s', async () => {
     const t0 = Date.now();
-    const res = await fetch(`${fleet[1]!.admin}/sites/fra/drain?zone=${ZONE}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ reason: 'threads test' }),
-    });
-    expect(res.status, await res.text()).toBe(200);
+    await post(fleet[1]!, '/sites/fra/drain', 'threads test');
     await fleetAnswers([AMS], 1000);
     expect(Date.now() - t0).toBeLessThan(1000);
     // It stays: no thread answers with the drained site afterwards.
     for (const i of fleet) expect(await everyThreadAnswers(i, [AMS], 60)).toBe(true);
     // The clear, through yet another instance, reaches every thread the same way.
     const t1 = Date.now();
-    const clear = await fetch(`${fleet[2]!.admin}/sites/fra/clear?zone=${ZONE}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ reason: 'threads test done' }),
-    });
-    expect(clear.status, await clear.text()).toBe(200);
+    await post(fleet[2]!, '/sites/fra/clear', 'threads test done');
     await fleetAnswers(BOTH, 1000);
     expect(Date.now() - t1).toBeLessThan(1000);
   }, 30_000);
@@ -168,5 +212,33 @@ describe('fleet with answer threads', () => {
 
     fra.failFor.clear();
     await fleetAnswers(BOTH, 10_000);
+  }, 60_000);
+
+  it('forced states through the CLI and an admin API reach every thread; state: drain in the zone file still wins', async () => {
+    await fleetAnswers([AMS], 5000, fleet, 'old');
+    // Forcing lis's address up does not undo the zone file's drain (docs/health.md#overrides).
+    await fleetCli('force-up', 'lis', '--address', LIS, '--reason', 'try to undo the file');
+    // Then fra's address forced down through c's admin API. etcd's watch delivers changes in
+    // revision order, so an instance that applied this one has applied the force-up before it.
+    await post(fleet[2]!, `/sites/fra/addresses/${FRA}/force-down`, 'threads test');
+    await fleetAnswers([AMS], 2000);
+    for (const i of fleet) expect(await everyThreadAnswers(i, [AMS], 40, 'old')).toBe(true);
+    const st = await runCliToEnd(
+      'fleet',
+      'status',
+      '--json',
+      '-c',
+      `${fleet[0]!.dir}/geosteer.yaml`,
+    );
+    expect(JSON.parse(st.stdout)).toMatchObject({
+      overrides: expect.arrayContaining([
+        expect.objectContaining({ site: 'lis', address: LIS, state: 'up' }),
+        expect.objectContaining({ site: 'fra', address: FRA, state: 'down', by: 'c' }),
+      ]),
+    });
+    await fleetCli('clear', 'fra', '--address', FRA);
+    await fleetCli('clear', 'lis', '--address', LIS);
+    await fleetAnswers(BOTH, 2000);
+    for (const i of fleet) expect(await everyThreadAnswers(i, [AMS], 40, 'old')).toBe(true);
   }, 60_000);
 });
