@@ -2,6 +2,8 @@
 // cluster (Debian's etcd on loopback ports, temporary data directories). Each instance probes
 // from its own loopback source address (127.0.1.1-3), and the health servers answer per source
 // address, so vantage points really disagree. Every process is stopped by its PID.
+// Over 300 lines: the tests share one fleet and run in order (each leaves it as it found it);
+// splitting them would start a second 3-member cluster and three more instances in CI.
 import { execFile } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -255,6 +257,39 @@ describe('fleet through etcd', () => {
       await etcd.startAll();
     }
   }, 60_000);
+
+  it('etcd losing quorum (2 of 3 members stopped): every instance is cut off, answers continue', async () => {
+    await allAnswer([FRA, AMS].sort());
+    const from = fleet.map((i) => i.cli!.lines.length);
+    await Promise.all([etcd.stop(etcd.members[1]!), etcd.stop(etcd.members[2]!)]);
+    try {
+      for (const i of fleet)
+        await until(
+          `${i.name} cut off`,
+          async () => ((await status(i)).connected ? undefined : true),
+          15_000,
+        );
+      for (const i of fleet) {
+        const m = await (await fetch(`${i.admin}/metrics`)).text();
+        expect(m).toMatch(/^geosteer_fleet_connected 0$/m);
+      }
+      // Never a SERVFAIL because of the fleet: every instance answers on its own verdicts.
+      expect(await Promise.all(fleet.map(answer))).toEqual(Array(3).fill([FRA, AMS].sort()));
+    } finally {
+      await etcd.startAll();
+    }
+    for (const i of fleet)
+      await until(`${i.name} reconnected`, async () =>
+        (await status(i)).connected ? true : undefined,
+      );
+    // One log line for the outage on each instance, however many retries it took.
+    for (const [k, i] of fleet.entries()) {
+      const said = (msg: string) =>
+        i.cli!.lines.slice(from[k]).filter((l) => String(l.msg).startsWith(msg)).length;
+      expect(said('fleet: etcd unreachable')).toBe(1);
+      expect(said('fleet: etcd reachable again')).toBe(1);
+    }
+  }, 90_000);
 
   it('etcd stopped: answers continue with the last known state, then resync when it returns', async () => {
     await post(fleet[0]!, '/sites/fra/drain', 'before the outage');
