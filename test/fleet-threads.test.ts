@@ -6,8 +6,10 @@
 // port each, so SO_REUSEPORT spreads them) and reads `geosteer_thread_queries_total{thread}`
 // before and after, so every thread is seen answering the round. Drains, forced states and fleet
 // verdicts are checked this way; so is `state: drain` in a zone file winning over the fleet's
-// overrides. Every process is stopped by its PID.
-import { rm } from 'node:fs/promises';
+// overrides, and zone drift (the digest the main thread publishes is that of the zones its
+// threads serve). Every process is stopped by its PID.
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseMetrics, series } from './helpers/admin.js';
 import { queryUdp } from './helpers/dns-client.js';
@@ -67,9 +69,14 @@ records:
 };
 
 /** The sorted addresses `name` answers with, asked from a new socket (a new source port). */
-async function www(i: Instance, name = 'www'): Promise<string[]> {
-  const r = await queryUdp(i.port, `${name}.${ZONE}`, 'A');
-  return (r.answers ?? []).map((a) => (a as { data: string }).data).sort();
+async function www(i: Instance, name = 'www', type = 'A'): Promise<string[]> {
+  const r = await queryUdp(i.port, `${name}.${ZONE}`, type);
+  return (r.answers ?? [])
+    .map((a) => {
+      const d = (a as { data: unknown }).data;
+      return Array.isArray(d) ? d.map(String).join('') : String(d);
+    })
+    .sort();
 }
 
 /**
@@ -81,12 +88,13 @@ async function everyThreadAnswers(
   want: string[],
   n = 40,
   name = 'www',
+  type = 'A',
 ): Promise<boolean> {
   const before = await perThread(i);
   const got: string[][] = [];
   for (let k = 0; k < n; k += 20)
     got.push(
-      ...(await Promise.all(Array.from({ length: Math.min(20, n - k) }, () => www(i, name)))),
+      ...(await Promise.all(Array.from({ length: Math.min(20, n - k) }, () => www(i, name, type)))),
     );
   const after = await perThread(i);
   const allWant = got.every((g) => JSON.stringify(g) === JSON.stringify(want));
@@ -241,4 +249,21 @@ describe('fleet with answer threads', () => {
     await fleetAnswers(BOTH, 2000);
     for (const i of fleet) expect(await everyThreadAnswers(i, [AMS], 40, 'old')).toBe(true);
   }, 60_000);
+  it('zone drift: an instance whose threads serve an edited zone is listed by the others', async () => {
+    const c = fleet[2]!;
+    await writeFile(
+      join(c.dir, 'zones', `${ZONE}.yaml`),
+      zoneText() + '  txt: { TXT: [edited] }\n',
+    );
+    // c's threads answer from the edited zone, and the digest c publishes is that zone's.
+    await until('every thread of c serves the edit', async () =>
+      (await everyThreadAnswers(c, ['edited'], 40, 'txt', 'TXT')) ? true : undefined,
+    );
+    await until('a reports c drifting', async () => {
+      const s = await status(fleet[0]!);
+      return JSON.stringify(s.drift) === '["c"]' ? true : undefined;
+    });
+    const m = await (await fetch(`${fleet[0]!.admin}/metrics`)).text();
+    expect(m).toMatch(/^geosteer_fleet_zone_drift 1$/m);
+  }, 30_000);
 });
