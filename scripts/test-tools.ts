@@ -56,8 +56,8 @@ export const TOOLS: Tool[] = [
   { tool: 'curl', pkg: 'curl', tests: ['admin-docs'] },
   { tool: 'jq', pkg: 'jq', tests: ['admin-docs'] },
   { tool: 'dnsperf', pkg: 'dnsperf', bench: true, tests: [] },
-  { tool: 'etcd', pkg: 'etcd-server', paths: ['/usr/bin/etcd'], env: 'ETCD', tests: ['fleet-etcd', 'fleet-sharing'] },
-  { tool: 'etcdctl', pkg: 'etcd-client', paths: ['/usr/bin/etcdctl'], env: 'ETCDCTL', tests: ['fleet-etcd', 'fleet-sharing'] },
+  { tool: 'etcd', pkg: 'etcd-server', paths: ['/usr/bin/etcd'], env: 'ETCD', tests: ['fleet-etcd', 'fleet-sharing', 'fleet-threads', 'fleet-tls-auth'] },
+  { tool: 'etcdctl', pkg: 'etcd-client', paths: ['/usr/bin/etcdctl'], env: 'ETCDCTL', tests: ['fleet-etcd', 'fleet-sharing', 'fleet-threads', 'fleet-tls-auth'] },
 ];
 
 /** Test files that need root: the resolver chain creates a network namespace (ip netns add). */
