@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { snapshot } from './health.js';
 import { Proc } from './proc.js';
+import { bigZone } from './big-zone.js';
 import { geosteer, startServer } from './servers.js';
 
 /** Records in the big zone, and the paced load's rate, length and sockets. */
@@ -18,15 +19,6 @@ const SOCKETS = 16;
 /** The reload starts this long into the load, so the figures before it are the baseline. */
 const RELOAD_AT_MS = 3000;
 const PACED = fileURLToPath(new URL('./paced-load.ts', import.meta.url));
-
-/** A zone of `n` A records, with record 0's address `first` (changed to make an edit). */
-export function bigZone(n: number, first: string): string {
-  const lines = ['zone: big.test', 'nameservers:', '  ns1.big.test: [192.0.2.53]', 'records:'];
-  lines.push(`  h0: { A: [${first}] }`);
-  for (let i = 1; i < n; i++)
-    lines.push(`  h${i}: { A: [10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}] }`);
-  return lines.join('\n') + '\n';
-}
 
 interface LoadResult {
   sent: number;

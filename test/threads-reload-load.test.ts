@@ -15,7 +15,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bigZone } from '../bench/reload.js';
+import { bigZone } from '../bench/big-zone.js';
 import { parseMetrics, request, series } from './helpers/admin.js';
 import { type Cli, freePort, runCli } from './helpers/cli.js';
 
