@@ -57,6 +57,7 @@ export const TOOLS: Tool[] = [
   { tool: 'chromium', pkg: 'chromium', paths: ['/usr/bin/chromium'], tests: ['admin-browser', 'status-page'] },
   { tool: 'curl', pkg: 'curl', tests: ['admin-docs'] },
   { tool: 'jq', pkg: 'jq', tests: ['admin-docs'] },
+  { tool: 'dnsviz', pkg: 'dnsviz', paths: ['/usr/bin/dnsviz'], env: 'DNSVIZ', tests: ['dnssec-dnsviz'] },
   { tool: 'dnsperf', pkg: 'dnsperf', bench: true, tests: [] },
   { tool: 'etcd', pkg: 'etcd-server', paths: ['/usr/bin/etcd'], env: 'ETCD', tests: ['fleet-etcd', 'fleet-sharing'] },
   { tool: 'etcdctl', pkg: 'etcd-client', paths: ['/usr/bin/etcdctl'], env: 'ETCDCTL', tests: ['fleet-etcd', 'fleet-sharing'] },
