@@ -39,7 +39,7 @@ export const TOOLS: Tool[] = [
   { tool: 'knotd', pkg: 'knot', paths: ['/usr/sbin/knotd'], env: 'KNOTD', bench: true, tests: ['knot-differential', 'knot-rrl-cookies', 'dnssec-knot-delv', 'dnssec-chain', 'dnssec-rollover-unbound', 'resolver-chain'] },
   { tool: 'knotc', pkg: 'knot', tests: ['dnssec-rollover-unbound'] },
   { tool: 'keymgr', pkg: 'knot', tests: ['dnssec-keys'] },
-  { tool: 'dig', pkg: 'bind9-dnsutils', tests: ['readme-examples', 'dnssec-chain', 'dnssec-rollover', 'dnssec-rollover-unbound'] },
+  { tool: 'dig', pkg: 'bind9-dnsutils', tests: ['readme-examples', 'dnssec-chain', 'dnssec-rollover', 'dnssec-rollover-unbound', 'dnssec-server-config'] },
   { tool: 'dig', pkg: 'bind9-dnsutils', paths: ['/usr/bin/dig'], env: 'DIG', tests: ['resolver-chain'] },
   { tool: 'delv', pkg: 'bind9-dnsutils', tests: ['dnssec-knot-delv', 'dnssec-compact-delv', 'dnssec-serve-delv', 'dnssec-rollover'] },
   { tool: 'dnssec-keygen', pkg: 'bind9-utils', tests: ['dnssec-keys', 'dnssec-verify-zone'] },

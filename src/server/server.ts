@@ -3,6 +3,7 @@ import type { Endpoint } from '../base/endpoint.js';
 import type { Logger } from '../base/log.js';
 import { typeName, rcodeName } from '../wire/constants.js';
 import { ProblemsError } from '../base/errors.js';
+import type { DnssecDefaults } from '../dnssec/config.js';
 import { CompileCache, type LoadResult, loadZoneDir, type ZoneSource } from '../zone/load.js';
 import { siteZones } from '../zone/site-zones.js';
 import { ZoneSet } from '../zone/zone-set.js';
@@ -63,6 +64,8 @@ export interface ServerOptions {
   rrl?: RrlConfig | null;
   /** DNS cookies (docs/rrl.md); none or disabled: COOKIE options are ignored. */
   cookies?: CookiesConfig | null;
+  /** The server config's `dnssec:`: defaults for every zone file's `dnssec:` (docs/dnssec.md). */
+  dnssec?: DnssecDefaults | null;
   /** The clock RRL, cookies and DNSSEC signing read (tests move it); Date.now by default. */
   now?: () => number;
   /**
@@ -80,8 +83,9 @@ export async function loadServedZones(
   dir: string,
   site: string | null,
   cache?: CompileCache,
+  dnssec: DnssecDefaults | null = null,
 ): Promise<LoadResult> {
-  const r = await loadZoneDir(dir, undefined, cache);
+  const r = await loadZoneDir(dir, undefined, cache, dnssec);
   if (r.problems.length || site === null) return r;
   const children = siteZones(r.zones, site, dir);
   if (children.problems.length) return { zones: [], problems: children.problems };
@@ -149,8 +153,9 @@ export class GeosteerServer {
     const site = opts.site ?? null;
     // Unchanged files keep their compiled zones across reloads (explain's loads compile afresh).
     const cache = new CompileCache();
-    const load = (dir: string) => loadServedZones(dir, site);
-    const reload = (dir: string) => loadServedZones(dir, site, cache);
+    const dnssec = opts.dnssec ?? null;
+    const load = (dir: string) => loadServedZones(dir, site, undefined, dnssec);
+    const reload = (dir: string) => loadServedZones(dir, site, cache, dnssec);
     const { zones, problems, sources } = await reload(opts.zonesDir);
     if (problems.length) throw new ProblemsError(problems);
     const set = new ZoneSet(zones, 1);

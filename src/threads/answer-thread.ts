@@ -31,7 +31,7 @@ const cache = new CompileCache();
 
 /** The zones of a generation, built as the main thread built them (it checked them first). */
 function build(g: Generation): ZoneSet {
-  const r = buildZones(g.sources, cache);
+  const r = buildZones(g.sources, cache, undefined, init.dnssec);
   let zones = r.zones;
   if (!r.problems.length && init.site !== null) {
     const children = siteZones(zones, init.site, init.zonesDir);

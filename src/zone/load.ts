@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMap, type YAMLMap } from 'yaml';
 import { compileZone } from './compile.js';
+import type { DnssecDefaults } from '../dnssec/config.js';
 import { keysFingerprint, loadZoneKeys, type ZoneDnssec } from '../dnssec/zone-keys.js';
 import { type Problem, ProblemCode as C, sortProblems } from '../base/errors.js';
 import { checkCounts, readZoneFile, ZONE_LIMITS, type ZoneLimits } from './limits.js';
@@ -35,9 +36,16 @@ export class CompileCache {
   private byFile = new Map<string, { text: string; result: CompileResult }>();
   private next = new Map<string, { text: string; result: CompileResult }>();
 
-  compile(file: string, text: string, limits: ZoneLimits): CompileResult {
+  /** `defaults`: the server config's dnssec: (fixed for the process, so not part of the key). */
+  compile(
+    file: string,
+    text: string,
+    limits: ZoneLimits,
+    defaults: DnssecDefaults | null = null,
+  ): CompileResult {
     const hit = this.byFile.get(file);
-    const result = hit && hit.text === text ? hit.result : compileText(file, text, limits);
+    const result =
+      hit && hit.text === text ? hit.result : compileText(file, text, limits, defaults);
     this.next.set(file, { text, result });
     return result;
   }
@@ -70,9 +78,10 @@ export function compileText(
   file: string,
   text: string,
   limits: ZoneLimits = ZONE_LIMITS,
+  dnssecDefaults: DnssecDefaults | null = null,
 ): CompileResult {
   const src = new Source(file, text);
-  const zone = checkCounts(src, limits) ? compileZone(src) : null;
+  const zone = checkCounts(src, limits) ? compileZone(src, dnssecDefaults) : null;
   const zoneValue = isMap(src.root)
     ? ((src.root as YAMLMap).get('zone', true) as Node | undefined)
     : undefined;
@@ -87,6 +96,7 @@ export async function loadZoneDir(
   dir: string,
   limits: ZoneLimits = ZONE_LIMITS,
   cache?: CompileCache,
+  dnssecDefaults: DnssecDefaults | null = null,
 ): Promise<LoadResult> {
   let files: string[];
   try {
@@ -99,7 +109,7 @@ export async function loadZoneDir(
       ],
     };
   }
-  return loadZoneFiles(files, limits, cache);
+  return loadZoneFiles(files, limits, cache, dnssecDefaults);
 }
 
 /**
@@ -109,6 +119,7 @@ export async function loadZoneDir(
  */
 export async function loadZonePaths(
   paths: readonly string[],
+  dnssecDefaults: DnssecDefaults | null = null,
 ): Promise<LoadResult & { files: number }> {
   const files: string[] = [];
   const problems: Problem[] = [];
@@ -138,7 +149,7 @@ export async function loadZonePaths(
       files.push(...inDir);
     }
   }
-  const r = await loadZoneFiles(files);
+  const r = await loadZoneFiles(files, ZONE_LIMITS, undefined, dnssecDefaults);
   return { zones: r.zones, problems: [...problems, ...r.problems], files: files.length };
 }
 
@@ -147,8 +158,9 @@ export async function loadZoneFiles(
   files: readonly string[],
   limits: ZoneLimits = ZONE_LIMITS,
   cache?: CompileCache,
+  dnssecDefaults: DnssecDefaults | null = null,
 ): Promise<LoadResult> {
-  const set = new ZoneSetBuilder(limits, cache);
+  const set = new ZoneSetBuilder(limits, cache, dnssecDefaults);
   for (const file of files) {
     const read = await readZoneFile(file, limits.fileOctets);
     if ('problem' in read) {
@@ -179,8 +191,9 @@ export function buildZones(
   sources: readonly ZoneSource[],
   cache: CompileCache,
   limits: ZoneLimits = ZONE_LIMITS,
+  dnssecDefaults: DnssecDefaults | null = null,
 ): LoadResult {
-  const set = new ZoneSetBuilder(limits, cache);
+  const set = new ZoneSetBuilder(limits, cache, dnssecDefaults);
   for (const s of sources) {
     const r = set.compile(s.file, s.text);
     if (r.zone) set.accept(s, r);
@@ -197,11 +210,12 @@ class ZoneSetBuilder {
   constructor(
     private readonly limits: ZoneLimits,
     private readonly cache: CompileCache | undefined,
+    private readonly dnssecDefaults: DnssecDefaults | null,
   ) {}
 
   compile(file: string, text: string): CompileResult {
-    const { limits, cache } = this;
-    const r = cache ? cache.compile(file, text, limits) : compileText(file, text, limits);
+    const { limits, cache, dnssecDefaults: d } = this;
+    const r = cache ? cache.compile(file, text, limits, d) : compileText(file, text, limits, d);
     this.problems.push(...r.problems);
     return r;
   }
