@@ -1,32 +1,19 @@
 import {
-  Composer,
-  type CST,
-  type Document,
   isAlias,
   isMap,
   isScalar,
   isSeq,
-  Lexer,
   LineCounter,
   type Node,
-  Parser,
-  YAMLParseError,
   type Pair,
   type Scalar,
   type YAMLMap,
   type YAMLSeq,
 } from 'yaml';
 import { type Problem, type ProblemCode, ProblemCode as C } from './errors.js';
+import { parseYaml } from './yaml-parse.js';
 
-/**
- * How deeply mappings and lists may nest (docs/zone-format.md#limits). The deepest a zone file
- * needs is about 8 (records, a name, a steer: stanza, its rules, a rule's lists); 64 leaves room
- * and keeps every recursive step after parsing (composing, validating, compiling) far from the
- * stack's end, so a hostile file cannot overflow it, whatever the stack size of the thread.
- */
-export const MAX_NESTING = 64;
-
-const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
+export { MAX_NESTING } from './yaml-parse.js';
 
 /**
  * A parsed YAML file that remembers where every value came from, so each problem is reported as
@@ -43,92 +30,9 @@ export class Source {
     readonly file: string,
     text: string,
   ) {
-    const doc = this.parse(text);
-    if (!doc) {
-      this.root = null;
-      return;
-    }
-    if (doc.errors.length) this.hintReserved(text);
-    for (const e of doc.errors) {
-      const [line, col] = this.pos(e.pos[0]);
-      this.problems.push({
-        file,
-        line,
-        col,
-        path: '',
-        code: C.yamlSyntax,
-        message: yamlMessage(e.code, e.message),
-      });
-    }
-    this.root = doc.errors.length ? null : ((doc.contents as Node | null) ?? null);
+    const doc = parseYaml(file, text, this.lines, this.problems);
+    this.root = (doc?.contents as Node | null | undefined) ?? null;
     if (this.root) this.walk(this.root, '');
-  }
-
-  /**
-   * Parse as yaml's parseDocument does (lexer, CST parser, composer), but watch the parser's
-   * stack of open collections lexeme by lexeme and stop at the first one nested deeper than
-   * MAX_NESTING, before anything recurses over the tree: the composer and every walk after it
-   * recurse once per level, and a stack overflow inside them would be reported wherever the
-   * stack happened to run out, which differs between `check`, the server and a reload. The
-   * lexer and the CST parser are iterative, so this costs one counter test per lexeme.
-   */
-  private parse(text: string): Document.Parsed | null {
-    const parser = new Parser(this.lines.addNewLine);
-    const tokens: CST.Token[] = [];
-    this.lines.addNewLine(0);
-    for (const lexeme of new Lexer().lex(text)) {
-      for (const t of parser.next(lexeme)) tokens.push(t);
-      if (parser.stack.length <= MAX_NESTING) continue;
-      const open = parser.stack.filter((t) => COLLECTIONS.has(t.type));
-      if (open.length <= MAX_NESTING) continue;
-      const [line, col] = this.pos(open[MAX_NESTING]!.offset);
-      this.problems.push({
-        file: this.file,
-        line,
-        col,
-        path: '',
-        code: C.nestingTooDeep,
-        message: `nesting deeper than ${MAX_NESTING} (mappings and lists inside one another)`,
-      });
-      return null;
-    }
-    for (const t of parser.end()) tokens.push(t);
-    // uniqueKeys is off so a duplicate key does not hide the rest of the file: duplicates are
-    // found by walk() below and reported with their YAML path, beside every other problem.
-    const composer = new Composer({ uniqueKeys: false });
-    let doc: Document.Parsed | null = null;
-    for (const d of composer.compose(tokens, true, text.length)) {
-      if (!doc) doc = d;
-      else {
-        // As parseDocument: a second document is an error of the first.
-        doc.errors.push(
-          new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'a second document'),
-        );
-        break;
-      }
-    }
-    return doc;
-  }
-
-  /**
-   * Zone files name the apex '@' and wildcards '*.x', but YAML reserves a plain @ and reads a plain *
-   * as an alias, and the parser's own error for that ("all mapping items must start at the same
-   * column") points elsewhere. When parsing failed, name the unquoted key as well.
-   */
-  private hintReserved(text: string): void {
-    text.split('\n').forEach((l, i) => {
-      const m = /^(\s*)([@*][^\s:#'"]*)\s*:(?:\s|$)/.exec(l);
-      if (!m) return;
-      const how = m[2]!.startsWith('*') ? 'reads a plain * as an alias' : 'reserves a plain @';
-      this.problems.push({
-        file: this.file,
-        line: i + 1,
-        col: m[1]!.length + 1,
-        path: '',
-        code: C.yamlSyntax,
-        message: `quote the name: '${m[2]}': (YAML ${how})`,
-      });
-    });
   }
 
   private pos(offset: number): [number, number] {
@@ -177,13 +81,6 @@ export class Source {
   isDuplicateKey(keyNode: Node): boolean {
     return this.duplicateKeys.has(keyNode);
   }
-}
-
-function yamlMessage(code: string, message: string): string {
-  if (code === 'MULTIPLE_DOCS')
-    return 'a file holds one YAML document, but a second one starts here ("---")';
-  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-  return first.charAt(0).toLowerCase() + first.slice(1);
 }
 
 export interface Entry {

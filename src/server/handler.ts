@@ -1,4 +1,3 @@
-import { Rcode } from '../wire/constants.js';
 import { udpLimit } from '../wire/encode.js';
 import { foldCase, readName } from '../wire/name.js';
 import { type Edns, parseQuery, type Query } from '../wire/query.js';
@@ -10,13 +9,14 @@ import { HealthTable, type HealthView } from '../health/table.js';
 import { SteerState } from '../policy/state.js';
 import type { ClientHint } from '../policy/types.js';
 import { ClientHints, type EcsInQuery, type Remote } from './client-hint.js';
-import { COOKIE_REPLY_LEN, type Cookies, CookieVerdict } from './cookies.js';
+import { COOKIE_REPLY_LEN, type Cookies } from './cookies.js';
 import { type Encoded, type MemoQuestion, ReplyMemo } from './memo.js';
 import { answerQuery, compactOk, encode } from './answer.js';
 import { ReplyFinisher, TCP_LIMIT } from './reply-finish.js';
+import { formerrReply, unparsedReply } from './error-reply.js';
 import { type RateLimiter } from './rrl.js';
 import { clampScope, NO_GEO, type SteerQuery, Steerer, StepLog } from './steering.js';
-import { type AnswerTally, count, NO_SITES, Tallies, type Transport } from './tallies.js';
+import { type AnswerTally, count, Tallies, type Transport } from './tallies.js';
 import type { AnswerSigner } from '../dnssec/answer-signer.js';
 
 export type { AnswerTally, Transport } from './tallies.js';
@@ -158,36 +158,7 @@ export class QueryHandler implements MemoQuestion {
     const parsed = parseQuery(msg);
     if (!parsed.ok) {
       if (parsed.action === 'drop') return null;
-      let rcode: number = parsed.action === 'formerr' ? Rcode.FORMERR : Rcode.NOTIMP;
-      const q = parsed.question;
-      const edns = parsed.edns;
-      r.cookieAt = -1;
-      if (edns && edns.version === 0 && this.cookies && !r.cookieOption(msg, edns)) {
-        rcode = Rcode.FORMERR;
-        r.cookieAt = -1;
-      }
-      // RFC 7873 5.4: a QUERY with no question but a COOKIE asks for a server cookie: NOERROR,
-      // or BADCOOKIE when the server cookie it holds is not valid.
-      else if (parsed.noQuestion && r.cookieAt >= 0)
-        rcode = r.verdict === CookieVerdict.Invalid ? Rcode.BADCOOKIE : Rcode.NOERROR;
-      // The type is the question's last four octets but two, when a question could be read.
-      count(
-        this.tallies.of(
-          null,
-          q ? (msg[q.end - 4]! << 8) | msg[q.end - 3]! : -1,
-          rcode,
-          null,
-          NO_SITES,
-        ),
-        transport,
-      );
-      return r.errorReply(
-        msg,
-        { id: parsed.id, queryFlags: parsed.flags },
-        q ? { message: msg, start: q.start, end: q.end, qname: '' } : null,
-        rcode,
-        edns?.dnssecOk ?? null,
-      );
+      return unparsedReply(this.reply, this.tallies, msg, parsed, transport);
     }
     const q = parsed.query;
     const limit = transport === 'tcp' ? TCP_LIMIT : udpLimit(q.edns ? q.edns.udpSize : null);
@@ -283,14 +254,7 @@ export class QueryHandler implements MemoQuestion {
   }
 
   private formerr(msg: Buffer, q: Query, transport: Transport): Buffer | null {
-    count(this.tallies.of(null, q.qtype, Rcode.FORMERR, null, NO_SITES), transport);
-    return this.reply.errorReply(
-      msg,
-      { id: q.id, queryFlags: q.flags },
-      { message: msg, start: q.questionStart, end: q.questionEnd, qname: q.qname },
-      Rcode.FORMERR,
-      q.edns?.dnssecOk ?? null,
-    );
+    return formerrReply(this.reply, this.tallies, msg, q, transport);
   }
 
   /** A memoised reply finished for this query, counted and logged when it went out whole. */

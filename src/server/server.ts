@@ -1,79 +1,26 @@
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Endpoint } from '../base/endpoint.js';
-import type { Logger } from '../base/log.js';
 import { typeName, rcodeName } from '../wire/constants.js';
 import { ProblemsError } from '../base/errors.js';
 import type { DnssecDefaults } from '../dnssec/config.js';
 import { CompileCache, type LoadResult, loadZoneDir, type ZoneSource } from '../zone/load.js';
 import { siteZones } from '../zone/site-zones.js';
 import { ZoneSet } from '../zone/zone-set.js';
-import type { GeoLocator } from '../geoip/types.js';
 import { logTransitions } from '../health/log.js';
 import { ThreadedProber } from '../health/probe-thread.js';
-import { type HealthProber, Prober, type ProberOptions } from '../health/prober.js';
+import { type HealthProber, Prober } from '../health/prober.js';
 import { HealthTable } from '../health/table.js';
 import type { ServerAttachment } from './attachment.js';
-import {
-  type AnswerCounts,
-  type AnswerPool,
-  type Listener,
-  localCounts,
-  type StartPool,
-} from './answer-pool.js';
+import { type AnswerCounts, type AnswerPool, type Listener, localCounts } from './answer-pool.js';
 import { QueryHandler } from './handler.js';
 import { Cookies } from './cookies.js';
-import type { CookiesConfig, RrlConfig } from './rrl-config.js';
 import { RateLimiter } from './rrl.js';
 import { Reloader } from './reloader.js';
-import { listenTcp, monotonicClock, type TcpListener, type TcpOptions, tcpLimits } from './tcp.js';
+import { listenTcp, monotonicClock, type TcpListener, tcpLimits } from './tcp.js';
+import { DEFAULT_COLD_START_MS, type ServerOptions } from './options.js';
 import { ConnectionTable, type TcpStats } from './tcp-table.js';
 import { listenUdp } from './udp.js';
 import { AnswerSigner } from '../dnssec/answer-signer.js';
-
-export interface ServerOptions {
-  listen: Endpoint[];
-  udp: boolean;
-  tcp: boolean;
-  zonesDir: string;
-  tcpOptions: TcpOptions;
-  /** Reload when a file in the zones directory changes. */
-  watch: boolean;
-  /** One log line per query (debug aid; off by default, it costs throughput). */
-  queryLog: boolean;
-  log: Logger;
-  /** Where clients are (steering policies); default: nowhere known. */
-  geo?: GeoLocator;
-  /** Site and address availability; default: a new table. The server's probes write into it. */
-  health?: HealthTable;
-  /** Keep manual overrides here across restarts (docs/health.md); none: they end with the process. */
-  stateFile?: string | null;
-  /** Probing: concurrency, the cold-start wait, and (tests) injected rng, clock and runner. */
-  probes?: ProbeOptions;
-  /**
-   * Makes what joins the server's start and stop (the admin API: src/serve.ts wires it in);
-   * called once the zones have loaded, so a bad zone is reported before, say, a missing token
-   * file. None: nothing attached.
-   */
-  attach?: (() => Promise<ServerAttachment>) | null;
-  /**
-   * Serve as this site's nameserver too (docs/delegation.md): the child zone of every
-   * `steer: delegate` name that lists the site, authoritatively. None: the parent role only.
-   */
-  site?: string | null;
-  /** Response rate limiting of UDP replies (docs/rrl.md); none or disabled: off. */
-  rrl?: RrlConfig | null;
-  /** DNS cookies (docs/rrl.md); none or disabled: COOKIE options are ignored. */
-  cookies?: CookiesConfig | null;
-  /** The server config's `dnssec:`: defaults for every zone file's `dnssec:` (docs/dnssec.md). */
-  dnssec?: DnssecDefaults | null;
-  /** The clock RRL, cookies and DNSSEC signing read (tests move it); Date.now by default. */
-  now?: () => number;
-  /**
-   * Answer elsewhere (answer threads, src/threads/, wired in by serve.ts): the pool opens the
-   * listeners and this thread keeps everything else. None: this thread answers.
-   */
-  pool?: StartPool | null;
-}
 
 /**
  * Load the zones directory as the server serves it: with a site, plus the child zones that site's
@@ -92,17 +39,13 @@ export async function loadServedZones(
   return { ...r, zones: [...r.zones, ...children.zones] };
 }
 
-export interface ProbeOptions extends ProberOptions {
-  /** Longest wait for the first probe round before the listeners open (docs/health.md#cold-start). */
-  coldStartMs?: number;
-}
-
-/** Ten seconds: past that, serving with some addresses still unknown beats not serving. */
-export const DEFAULT_COLD_START_MS = 10_000;
-
 export type { Listener };
-
-export const DEFAULT_TCP: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1024 };
+export {
+  DEFAULT_COLD_START_MS,
+  DEFAULT_TCP,
+  type ProbeOptions,
+  type ServerOptions,
+} from './options.js';
 
 /** The running DNS service: zones, handler, listeners, reloads. */
 export class GeosteerServer {

@@ -1,7 +1,7 @@
 // How large a zone file may be (docs/zone-format.md#limits): limits no sane zone reaches, so
 // that a bad file (a generator gone wrong, a hostile edit) costs bounded memory and time to
 // reject instead of exhausting the process that serves every other zone. Nesting depth is
-// checked while parsing (MAX_NESTING in yaml-source.ts); size before parsing; counts after
+// checked while parsing (MAX_NESTING in base/yaml-parse.ts); size before parsing; counts after
 // parsing and before compiling, which is where the memory per record is spent.
 import { open } from 'node:fs/promises';
 import { type Problem, ProblemCode as C } from '../base/errors.js';
