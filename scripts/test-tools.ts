@@ -59,8 +59,8 @@ export const TOOLS: Tool[] = [
   { tool: 'jq', pkg: 'jq', tests: ['admin-docs'] },
   { tool: 'dnsviz', pkg: 'dnsviz', paths: ['/usr/bin/dnsviz'], env: 'DNSVIZ', tests: ['dnssec-dnsviz'] },
   { tool: 'dnsperf', pkg: 'dnsperf', bench: true, tests: [] },
-  { tool: 'etcd', pkg: 'etcd-server', paths: ['/usr/bin/etcd'], env: 'ETCD', tests: ['fleet-etcd', 'fleet-sharing'] },
-  { tool: 'etcdctl', pkg: 'etcd-client', paths: ['/usr/bin/etcdctl'], env: 'ETCDCTL', tests: ['fleet-etcd', 'fleet-sharing'] },
+  { tool: 'etcd', pkg: 'etcd-server', paths: ['/usr/bin/etcd'], env: 'ETCD', tests: ['fleet-etcd', 'fleet-sharing', 'fleet-threads', 'fleet-tls-auth'] },
+  { tool: 'etcdctl', pkg: 'etcd-client', paths: ['/usr/bin/etcdctl'], env: 'ETCDCTL', tests: ['fleet-etcd', 'fleet-sharing', 'fleet-threads', 'fleet-tls-auth'] },
 ];
 
 /** Test files that need root: the resolver chain creates a network namespace (ip netns add). */

@@ -2,6 +2,8 @@
 // cluster (Debian's etcd on loopback ports, temporary data directories). Each instance probes
 // from its own loopback source address (127.0.1.1-3), and the health servers answer per source
 // address, so vantage points really disagree. Every process is stopped by its PID.
+// Over 300 lines: the tests share one fleet and run in order (each leaves it as it found it);
+// splitting them would start a second 3-member cluster and three more instances in CI.
 import { execFile } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -42,6 +44,25 @@ const post = async (i: Instance, path: string, reason: string) => {
   });
   expect(res.status, await res.text()).toBeLessThan(300);
 };
+
+/** One key as etcdctl reads it: its value and the revision that last wrote it. */
+const etcdGet = (key: string) =>
+  new Promise<{ value: string; revision: number }>((resolve, reject) =>
+    execFile(
+      ETCDCTL,
+      ['--endpoints', etcd.endpoints.join(','), 'get', '-w', 'json', key],
+      { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 10_000 },
+      (err, stdout) => {
+        if (err) return reject(err);
+        const kv = (JSON.parse(stdout) as { kvs: { value: string; mod_revision: number }[] })
+          .kvs[0]!;
+        resolve({
+          value: Buffer.from(kv.value, 'base64').toString('utf8'),
+          revision: kv.mod_revision,
+        });
+      },
+    ),
+  );
 
 /** Every instance answers `want` (sorted addresses). */
 const allAnswer = (want: string[], ms = 10_000) =>
@@ -90,27 +111,24 @@ describe('fleet through etcd', () => {
     await post(fleet[0]!, '/sites/fra/drain', 'maintenance');
     await allAnswer([AMS], 1000);
     expect(Date.now() - t0).toBeLessThan(1000);
-    // Who, when and why are in etcd, as etcd's own client reads them.
-    const got = await new Promise<string>((resolve, reject) =>
-      execFile(
-        ETCDCTL,
-        [
-          '--endpoints',
-          etcd.endpoints.join(','),
-          'get',
-          '--print-value-only',
-          `/fleet-test/overrides/${ZONE}/fra`,
-        ],
-        { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 10_000 },
-        (err, stdout) => (err ? reject(err) : resolve(stdout)),
-      ),
-    );
-    expect(JSON.parse(got)).toMatchObject({
+    // Who, when and why are in etcd, as etcd's own client reads them, with last-change written
+    // in the same transaction (one etcd revision for both keys).
+    const override = await etcdGet(`/fleet-test/overrides/${ZONE}/fra`);
+    expect(JSON.parse(override.value)).toMatchObject({
       state: 'drain',
       by: 'a',
       reason: expect.stringContaining('maintenance'),
     });
-    expect(Date.parse((JSON.parse(got) as { at: string }).at)).toBeGreaterThanOrEqual(t0 - 1000);
+    expect(Date.parse((JSON.parse(override.value) as { at: string }).at)).toBeGreaterThanOrEqual(
+      t0 - 1000,
+    );
+    const last = await etcdGet('/fleet-test/last-change');
+    expect(JSON.parse(last.value)).toMatchObject({
+      key: `/fleet-test/overrides/${ZONE}/fra`,
+      state: 'drain',
+      by: 'a',
+    });
+    expect(last.revision).toBe(override.revision);
     for (const i of fleet) await stopInstance(i);
     await Promise.all(fleet.map(startInstance));
     // From the first answer after the restart.
@@ -193,12 +211,15 @@ describe('fleet through etcd', () => {
     const st = await runCliToEnd('fleet', 'status', '--json', '-c', cfg);
     expect(st.code, st.stderr).toBe(0);
     const j = JSON.parse(st.stdout) as {
-      instances: { name: string; ttlLeft: number; drift: string[] }[];
+      instances: { name: string; ttlLeft: number; zonesHash: string; drift: string[] }[];
       overrides: { site: string; state: string; by: string; reason: string }[];
       disagreements: { address: string; votes: Record<string, string> }[];
     };
     expect(j.instances.map((i) => i.name)).toEqual(['a', 'b', 'c']);
     for (const i of j.instances) expect(i.ttlLeft).toBeGreaterThan(0);
+    // One zone hash (SHA-256) for all three: they serve the same zones.
+    expect(new Set(j.instances.map((i) => i.zonesHash)).size).toBe(1);
+    expect(j.instances[0]!.zonesHash).toMatch(/^[0-9a-f]{64}$/);
     expect(j.overrides).toMatchObject([
       { site: 'ams', state: 'drain', by: `cli@${hostname()}`, reason: 'cli test' },
     ]);
@@ -255,6 +276,39 @@ describe('fleet through etcd', () => {
       await etcd.startAll();
     }
   }, 60_000);
+
+  it('etcd losing quorum (2 of 3 members stopped): every instance is cut off, answers continue', async () => {
+    await allAnswer([FRA, AMS].sort());
+    const from = fleet.map((i) => i.cli!.lines.length);
+    await Promise.all([etcd.stop(etcd.members[1]!), etcd.stop(etcd.members[2]!)]);
+    try {
+      for (const i of fleet)
+        await until(
+          `${i.name} cut off`,
+          async () => ((await status(i)).connected ? undefined : true),
+          15_000,
+        );
+      for (const i of fleet) {
+        const m = await (await fetch(`${i.admin}/metrics`)).text();
+        expect(m).toMatch(/^geosteer_fleet_connected 0$/m);
+      }
+      // Never a SERVFAIL because of the fleet: every instance answers on its own verdicts.
+      expect(await Promise.all(fleet.map(answer))).toEqual(Array(3).fill([FRA, AMS].sort()));
+    } finally {
+      await etcd.startAll();
+    }
+    for (const i of fleet)
+      await until(`${i.name} reconnected`, async () =>
+        (await status(i)).connected ? true : undefined,
+      );
+    // One log line for the outage on each instance, however many retries it took.
+    for (const [k, i] of fleet.entries()) {
+      const said = (msg: string) =>
+        i.cli!.lines.slice(from[k]).filter((l) => String(l.msg).startsWith(msg)).length;
+      expect(said('fleet: etcd unreachable')).toBe(1);
+      expect(said('fleet: etcd reachable again')).toBe(1);
+    }
+  }, 90_000);
 
   it('etcd stopped: answers continue with the last known state, then resync when it returns', async () => {
     await post(fleet[0]!, '/sites/fra/drain', 'before the outage');

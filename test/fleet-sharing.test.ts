@@ -1,7 +1,8 @@
 // Probe sharing (src/fleet/sharing.ts), end to end: three instances with probes_per_target: 2 on
 // a real etcd, each probing from its own source address. Each backend sees exactly two probers;
-// when one of them stops, its addresses move to the instance that was not probing them. Also the
-// rendezvous choice itself: K of N, the same on every instance, and minimal movement.
+// when one of them stops, its addresses move to the instance that was not probing them, and move
+// back when it returns. Also the rendezvous choice itself: K of N, the same on every instance,
+// and minimal movement.
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProbeAssignment } from '../src/fleet/sharing.js';
@@ -95,7 +96,7 @@ async function probersOf(s: VantageServer): Promise<string[]> {
 }
 
 describe('probes_per_target: 2', () => {
-  it('each backend sees 2 probers per interval; re-balanced when one stops', async () => {
+  it('each backend sees 2 probers per interval; re-balanced when one stops and when it returns', async () => {
     const probers = (await status(fleet[0]!)).addresses.find((a) => a.site === 'fra')!.probers!;
     expect(probers).toHaveLength(2);
     const sourceOf = (name: string) => SOURCES[['d', 'e', 'f'].indexOf(name)]!;
@@ -128,6 +129,15 @@ describe('probes_per_target: 2', () => {
       'the other two probe fra',
       async () =>
         JSON.stringify(await probersOf(fra)) === JSON.stringify(rest) ? true : undefined,
+      15_000,
+    );
+    // It comes back: the same three live instances, so the same two probers as at first
+    // (rendezvous hashing depends only on the live set), and the one that took over stops.
+    await startInstance(leaving);
+    await until(
+      'the first two probe fra again',
+      async () =>
+        JSON.stringify(await probersOf(fra)) === JSON.stringify(want) ? true : undefined,
       15_000,
     );
   }, 90_000);

@@ -119,7 +119,7 @@ export class Fleet {
     this.syncWaiter = null;
     if (!this.synced)
       this.o.log.warn(
-        { endpoints: this.o.config.endpoints },
+        { endpoints: this.o.config.endpoints, reason: this.session.lastError },
         'fleet: etcd not reached at start; serving the last known overrides (state file) and this instance’s own verdicts',
       );
   }
@@ -267,7 +267,7 @@ export class Fleet {
     if (!up && !this.outage) {
       this.outage = true;
       this.o.log.warn(
-        { endpoints: this.o.config.endpoints },
+        { endpoints: this.o.config.endpoints, reason: this.session.lastError },
         'fleet: etcd unreachable; serving the last known overrides and this instance’s own verdicts',
       );
     } else if (up && this.outage) {

@@ -48,6 +48,12 @@ export class EtcdSession {
   private up = false;
   private loop: Promise<void> | null = null;
   private grace: NodeJS.Timeout | null = null;
+  /**
+   * Why the last session failed (etcd's or the TLS layer's message), for the log lines that say
+   * the instance is cut off: "unreachable" and "refused" (a wrong password, no client
+   * certificate) need different fixes.
+   */
+  lastError: string | null = null;
 
   constructor(
     private readonly client: Etcd3,
@@ -92,6 +98,7 @@ export class EtcdSession {
       return;
     }
     this.up = up;
+    if (up) this.lastError = null;
     this.sink.connection(up);
   }
 
@@ -100,6 +107,7 @@ export class EtcdSession {
       try {
         await this.session();
       } catch (err) {
+        this.lastError = err instanceof Error ? err.message : String(err);
         this.log.debug({ err }, 'fleet: etcd session failed');
       }
       this.set(false, true);
