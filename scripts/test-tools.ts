@@ -36,9 +36,10 @@ export interface Tool {
 
 // prettier-ignore
 export const TOOLS: Tool[] = [
-  { tool: 'knotd', pkg: 'knot', paths: ['/usr/sbin/knotd'], env: 'KNOTD', bench: true, tests: ['knot-differential', 'knot-rrl-cookies', 'dnssec-knot-delv', 'dnssec-chain', 'resolver-chain'] },
+  { tool: 'knotd', pkg: 'knot', paths: ['/usr/sbin/knotd'], env: 'KNOTD', bench: true, tests: ['knot-differential', 'knot-rrl-cookies', 'dnssec-knot-delv', 'dnssec-chain', 'dnssec-rollover-unbound', 'resolver-chain'] },
+  { tool: 'knotc', pkg: 'knot', tests: ['dnssec-rollover-unbound'] },
   { tool: 'keymgr', pkg: 'knot', tests: ['dnssec-keys'] },
-  { tool: 'dig', pkg: 'bind9-dnsutils', tests: ['readme-examples', 'dnssec-chain', 'dnssec-rollover'] },
+  { tool: 'dig', pkg: 'bind9-dnsutils', tests: ['readme-examples', 'dnssec-chain', 'dnssec-rollover', 'dnssec-rollover-unbound', 'dnssec-server-config'] },
   { tool: 'dig', pkg: 'bind9-dnsutils', paths: ['/usr/bin/dig'], env: 'DIG', tests: ['resolver-chain'] },
   { tool: 'delv', pkg: 'bind9-dnsutils', tests: ['dnssec-knot-delv', 'dnssec-compact-delv', 'dnssec-serve-delv', 'dnssec-rollover'] },
   { tool: 'dnssec-keygen', pkg: 'bind9-utils', tests: ['dnssec-keys', 'dnssec-verify-zone'] },
@@ -47,7 +48,8 @@ export const TOOLS: Tool[] = [
   { tool: 'dnssec-verify', pkg: 'bind9-utils', tests: ['dnssec-verify-zone'] },
   { tool: 'ldns-verify-zone', pkg: 'ldnsutils', tests: ['dnssec-verify-zone'] },
   { tool: 'gdnsd', pkg: 'gdnsd', paths: ['/usr/sbin/gdnsd'], env: 'GDNSD', tests: ['gdnsd-differential', 'gdnsd-weighted'] },
-  { tool: 'unbound', pkg: 'unbound', paths: ['/usr/sbin/unbound'], env: 'UNBOUND', tests: ['resolver-chain', 'dnssec-chain'] },
+  { tool: 'unbound', pkg: 'unbound', paths: ['/usr/sbin/unbound'], env: 'UNBOUND', tests: ['resolver-chain', 'dnssec-chain', 'dnssec-rollover-unbound'] },
+  { tool: 'faketime', pkg: 'faketime', tests: ['dnssec-rollover-unbound'] },
   { tool: 'unbound-checkconf', pkg: 'unbound', tests: ['compose'] },
   { tool: 'ip', pkg: 'iproute2', paths: ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'], env: 'IP', tests: ['resolver-chain'] },
   { tool: 'mmdblookup', pkg: 'mmdb-bin', tests: ['geoip-mmdb-writer'] },
@@ -55,6 +57,7 @@ export const TOOLS: Tool[] = [
   { tool: 'chromium', pkg: 'chromium', paths: ['/usr/bin/chromium'], tests: ['admin-browser', 'status-page'] },
   { tool: 'curl', pkg: 'curl', tests: ['admin-docs'] },
   { tool: 'jq', pkg: 'jq', tests: ['admin-docs'] },
+  { tool: 'dnsviz', pkg: 'dnsviz', paths: ['/usr/bin/dnsviz'], env: 'DNSVIZ', tests: ['dnssec-dnsviz'] },
   { tool: 'dnsperf', pkg: 'dnsperf', bench: true, tests: [] },
   { tool: 'etcd', pkg: 'etcd-server', paths: ['/usr/bin/etcd'], env: 'ETCD', tests: ['fleet-etcd', 'fleet-sharing', 'fleet-threads', 'fleet-tls-auth'] },
   { tool: 'etcdctl', pkg: 'etcd-client', paths: ['/usr/bin/etcdctl'], env: 'ETCDCTL', tests: ['fleet-etcd', 'fleet-sharing', 'fleet-threads', 'fleet-tls-auth'] },

@@ -20,6 +20,7 @@ import { addDnssecCommand } from './dnssec/command.js';
 import { addFleetCommand } from './fleet-command.js';
 import { startServing } from './serve.js';
 import { version } from './base/version.js';
+import type { DnssecDefaults } from './dnssec/config.js';
 import { formatProblem, ProblemsError } from './base/errors.js';
 import { exportZone } from './zone/export.js';
 import { loadZoneDir, loadZonePaths } from './zone/load.js';
@@ -104,6 +105,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       site: cfg.site,
       rrl: cfg.rrl,
       cookies: cfg.cookies,
+      dnssec: cfg.dnssec,
       fleet: cfg.fleet,
       threads: threadCount(cfg.threads),
       logLevel: cfg.logLevel,
@@ -130,10 +132,31 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
 }
 
+/** The config file's zones directory and dnssec: defaults, for commands that load zones. */
+async function zonesConfig(opts: {
+  zones?: string;
+  config?: string;
+}): Promise<{ zones: string; dnssec: DnssecDefaults | null } | null> {
+  if (!opts.config) return { zones: opts.zones ?? DEFAULT_CONFIG.zones, dnssec: null };
+  try {
+    const cfg = await loadConfig(opts.config);
+    return { zones: opts.zones ?? cfg.zones, dnssec: cfg.dnssec };
+  } catch (e) {
+    if (!(e instanceof ProblemsError)) throw e;
+    for (const p of e.problems) process.stderr.write(formatProblem(p) + '\n');
+    process.stderr.write(`${e.problems.length} problem(s) in ${opts.config}\n`);
+    return null;
+  }
+}
+
 /** `geosteer check`: every problem in every file, compiler style; exit 1 on any. */
-async function check(opts: { zones: string }, paths: string[]): Promise<number> {
+async function check(flags: { zones?: string; config?: string }, paths: string[]): Promise<number> {
+  const opts = await zonesConfig(flags);
+  if (!opts) return 1;
   // Paths named together are checked as one set, so duplicate zones between them are caught too.
-  const r = paths.length ? await loadZonePaths(paths) : await loadZoneDir(opts.zones);
+  const r = paths.length
+    ? await loadZonePaths(paths, opts.dnssec)
+    : await loadZoneDir(opts.zones, undefined, undefined, opts.dnssec);
   for (const p of r.problems) process.stderr.write(formatProblem(p) + '\n');
   if (r.problems.length) {
     process.stderr.write(`${r.problems.length} problem(s)\n`);
@@ -143,8 +166,13 @@ async function check(opts: { zones: string }, paths: string[]): Promise<number> 
   return 0;
 }
 
-async function exportCmd(zone: string, opts: { zones: string }): Promise<number> {
-  const { zones, problems } = await loadZoneDir(opts.zones);
+async function exportCmd(
+  zone: string,
+  flags: { zones?: string; config?: string },
+): Promise<number> {
+  const opts = await zonesConfig(flags);
+  if (!opts) return 1;
+  const { zones, problems } = await loadZoneDir(opts.zones, undefined, undefined, opts.dnssec);
   for (const p of problems) process.stderr.write(formatProblem(p) + '\n');
   if (problems.length) return 1;
   const z = zones.find((x) => x.key === foldCase(zone.replace(/\.$/, '')));
@@ -203,8 +231,15 @@ program
     '[path...]',
     'zone files or zones directories, checked as one set (default: the zones directory)',
   )
-  .option('-z, --zones <dir>', 'zones directory', DEFAULT_CONFIG.zones)
-  .action(async (paths: string[], opts: { zones: string }) => {
+  .option(
+    '-z, --zones <dir>',
+    `zones directory (default from --config, else "${DEFAULT_CONFIG.zones}")`,
+  )
+  .option(
+    '-c, --config <file>',
+    'YAML configuration file: its zones directory and dnssec defaults are used',
+  )
+  .action(async (paths: string[], opts: { zones?: string; config?: string }) => {
     process.exitCode = await check(opts, paths);
   });
 
@@ -212,8 +247,15 @@ program
   .command('export')
   .description('print a zone as an RFC 1035 master file')
   .argument('<zone>', 'zone name, e.g. gslb.example.com')
-  .option('-z, --zones <dir>', 'zones directory', DEFAULT_CONFIG.zones)
-  .action(async (zone: string, opts: { zones: string }) => {
+  .option(
+    '-z, --zones <dir>',
+    `zones directory (default from --config, else "${DEFAULT_CONFIG.zones}")`,
+  )
+  .option(
+    '-c, --config <file>',
+    'YAML configuration file: its zones directory and dnssec defaults are used',
+  )
+  .action(async (zone: string, opts: { zones?: string; config?: string }) => {
     process.exitCode = await exportCmd(zone, opts);
   });
 

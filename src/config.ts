@@ -17,6 +17,7 @@ import {
   parseRrlConfig,
   type RrlConfig,
 } from './server/rrl-config.js';
+import { type DnssecDefaults, parseDnssecDefaults } from './dnssec/config.js';
 import { type FleetConfig, parseFleetConfig } from './fleet/config.js';
 import { ProblemCode as C, ProblemsError, sortProblems } from './base/errors.js';
 import {
@@ -73,6 +74,8 @@ export interface Config {
   cookies: CookiesConfig;
   /** Overrides and verdicts shared through etcd (docs/fleet.md); null: this instance alone. */
   fleet: FleetConfig | null;
+  /** Defaults for every zone file's `dnssec:` (docs/dnssec.md#configuration); null: none. */
+  dnssec: DnssecDefaults | null;
 }
 
 /** Where overrides are kept by default: beside the config file, or in the working directory. */
@@ -101,6 +104,7 @@ export const DEFAULT_CONFIG: Config = {
   rrl: defaultRrlConfig(),
   cookies: defaultCookiesConfig(),
   fleet: null,
+  dnssec: null,
 };
 
 const KEYS = [
@@ -126,6 +130,7 @@ const KEYS = [
   'rrl',
   'cookies',
   'fleet',
+  'dnssec',
 ] as const;
 
 /** Read the YAML config; relative paths in it are relative to the file. Unknown keys are errors. */
@@ -219,6 +224,9 @@ export async function loadConfig(file: string): Promise<Config> {
           break;
         case 'fleet':
           cfg.fleet = parseFleetConfig(src, e.value, e.path, dirname(file));
+          break;
+        case 'dnssec':
+          cfg.dnssec = parseDnssecDefaults(src, e.value, e.path, dirname(file));
           break;
         case 'site': {
           // Whether a zone declares it is checked when the zones load (GeosteerServer.start).

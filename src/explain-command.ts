@@ -60,7 +60,7 @@ export async function explainCommand(
     return fail((e as Error).message);
   }
   const zonesDir = flags.zones ?? cfg.zones;
-  const { zones, problems } = await loadZoneDir(zonesDir);
+  const { zones, problems } = await loadZoneDir(zonesDir, undefined, undefined, cfg.dnssec);
   if (problems.length) {
     for (const p of problems) io.err(formatProblem(p) + '\n');
     return fail(`${problems.length} problem(s) in ${zonesDir}; nothing explained`);

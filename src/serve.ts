@@ -73,6 +73,7 @@ export async function startServing(opts: ServeOptions): Promise<Serving> {
               cookies: rest.cookies ?? null,
               site: rest.site ?? null,
               zonesDir: rest.zonesDir,
+              dnssec: rest.dnssec ?? null,
               ...(rest.geo ? { geo: rest.geo } : {}),
               log: opts.log,
             },

@@ -160,6 +160,8 @@ describe('loadConfig', () => {
       },
       // fleet: is read by src/fleet/config.ts; test/fleet-config.test.ts covers it.
       fleet: null,
+      // dnssec: is read by src/dnssec/config.ts; test/dnssec-server-config.test.ts covers it.
+      dnssec: null,
     });
   });
 

@@ -5,17 +5,17 @@
 // A zone signed by a key the parent's DS does not name, a DS whose digest does not match, and
 // signatures that have expired (geosteer's clock injected a month back) make Unbound SERVFAIL:
 // the validation is real.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeKeyFiles } from '../src/dnssec/key-files.js';
 import { type DnssecKey, generateKey } from '../src/dnssec/keys.js';
 import type { WatchedGeoLocator } from '../src/geoip/index.js';
-import { freePort, runCliToEnd } from './helpers/cli.js';
+import { runCliToEnd } from './helpers/cli.js';
 import { type KnotServer, startKnot } from './helpers/knot.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { startValidatingUnbound, type ValidatingUnbound } from './helpers/validating-unbound.js';
 import { run } from './dnssec-fixture.js';
 import { geoLocator, NEAR, SIGNED, signedZoneYaml } from './dnssec-serve-fixture.js';
 
@@ -24,15 +24,13 @@ const PARENT = 'example.test';
 const WRONG_KEY = 'wrongkey.example.test';
 const BAD_DIGEST = 'baddigest.example.test';
 const EXPIRED = 'expired.example.test';
-const UNBOUND = process.env.UNBOUND ?? '/usr/sbin/unbound';
 
 let dir: string;
 let geo: WatchedGeoLocator;
 let good: TestServer;
 let stale: TestServer;
 let knot: KnotServer;
-let unbound: ChildProcess | null = null;
-let unboundPort = 0;
+let unbound: ValidatingUnbound;
 
 const yearAgo = Date.now() / 1000 - 365 * 86400;
 const newKey = (zone: string): DnssecKey =>
@@ -51,71 +49,6 @@ async function dsLines(zone: string): Promise<string[]> {
 
 function delegation(zone: string, ds: string[]): string[] {
   return [`${zone}. 3600 IN NS ns1.${zone}.`, `ns1.${zone}. 3600 IN A 127.0.0.1`, ...ds];
-}
-
-async function startUnbound(anchor: string, stubs: Record<string, number>): Promise<void> {
-  unboundPort = await freePort();
-  const conf = [
-    'server:',
-    '    interface: 127.0.0.1',
-    `    port: ${unboundPort}`,
-    '    do-ip6: no',
-    '    num-threads: 1',
-    '    so-reuseport: no',
-    '    username: ""',
-    '    chroot: ""',
-    `    directory: "${dir}"`,
-    `    pidfile: "${join(dir, 'unbound.pid')}"`,
-    `    logfile: "${join(dir, 'unbound.log')}"`,
-    '    use-syslog: no',
-    '    verbosity: 1',
-    '    val-log-level: 2',
-    '    log-servfail: yes',
-    '    access-control: 127.0.0.0/8 allow',
-    '    do-not-query-localhost: no',
-    '    local-zone: "test." nodefault',
-    // The validator, and ECS towards geosteer (RFC 7871) so each site's answer can be asked for.
-    '    module-config: "subnetcache validator iterator"',
-    '    send-client-subnet: 127.0.0.1',
-    '    client-subnet-always-forward: yes',
-    `    trust-anchor-file: "${anchor}"`,
-    '    qname-minimisation: no',
-    '    prefetch: no',
-    '',
-    ...Object.entries(stubs).flatMap(([zone, port]) => [
-      'stub-zone:',
-      `    name: "${zone}"`,
-      `    stub-addr: 127.0.0.1@${port}`,
-      '',
-    ]),
-  ].join('\n');
-  await writeFile(join(dir, 'unbound.conf'), conf);
-  const child = spawn(UNBOUND, ['-d', '-c', join(dir, 'unbound.conf')], { stdio: 'ignore' });
-  unbound = child;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`unbound exited: ${await unboundLog()}`);
-    const r = await dig(`${PARENT}`, 'SOA');
-    if (r.includes('status: NOERROR')) return;
-    if (Date.now() > deadline) throw new Error(`unbound did not answer: ${await unboundLog()}`);
-  }
-}
-
-const unboundLog = () => readFile(join(dir, 'unbound.log'), 'utf8').catch(() => '');
-
-async function dig(name: string, type: string, ...opts: string[]): Promise<string> {
-  const r = await run('dig', [
-    '@127.0.0.1',
-    '-p',
-    String(unboundPort),
-    '+tries=1',
-    '+time=3',
-    '+dnssec',
-    ...opts,
-    name,
-    type,
-  ]);
-  return r.out;
 }
 
 beforeAll(async () => {
@@ -180,21 +113,23 @@ beforeAll(async () => {
   const ksk = keyOut.out.split('\n').find((l) => l.startsWith('257 '));
   if (!ksk) throw new Error(`no DNSKEY from Knot: ${keyOut.out}\n${knot.log()}`);
   await writeFile(join(dir, 'anchor'), `${PARENT}. IN DNSKEY ${ksk}\n`);
-  await startUnbound(join(dir, 'anchor'), {
-    [PARENT]: knot.port,
-    [SIGNED]: good.port,
-    [WRONG_KEY]: good.port,
-    [BAD_DIGEST]: good.port,
-    [EXPIRED]: stale.port,
+  unbound = await startValidatingUnbound({
+    dir,
+    anchorFile: join(dir, 'anchor'),
+    ecs: true,
+    readyZone: PARENT,
+    stubs: {
+      [PARENT]: knot.port,
+      [SIGNED]: good.port,
+      [WRONG_KEY]: good.port,
+      [BAD_DIGEST]: good.port,
+      [EXPIRED]: stale.port,
+    },
   });
 }, 60_000);
 
 afterAll(async () => {
-  if (unbound?.pid !== undefined && unbound.exitCode === null) {
-    const done = new Promise((r) => unbound!.once('exit', r));
-    process.kill(unbound.pid, 'SIGTERM');
-    await done;
-  }
+  await unbound?.stop();
   await knot?.stop();
   await good?.stop();
   await stale?.stop();
@@ -202,6 +137,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+const dig = (name: string, type: string, ...opts: string[]) => unbound.dig(name, type, ...opts);
 const flags = (out: string) => /;; flags: ([a-z ]+);/.exec(out)?.[1]?.split(' ') ?? [];
 const status = (out: string) => /status: ([A-Z]+)/.exec(out)?.[1];
 

@@ -55,7 +55,7 @@ describe('dnssec: in a zone file', () => {
     [
       'no key directory',
       '  signature_validity: 7d\n',
-      `${FILE}:5:3: dnssec: missing required key "keys" (the directory of the zone's key files, made by "geosteer dnssec keygen") [missing-key]`,
+      `${FILE}:5:3: dnssec: missing required key "keys" (the directory of the zone's key files, made by "geosteer dnssec keygen"; or set dnssec.keys in the server config) [missing-key]`,
     ],
     [
       'a duration without a known unit',

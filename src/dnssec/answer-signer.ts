@@ -64,6 +64,7 @@ export class AnswerSigner {
     qtype: number,
     zone: SignedZone | null | undefined,
     dnssecOk: boolean,
+    compactOk = false,
   ): Answer {
     const d = zone?.dnssec;
     if (!d || d.keys.length === 0) return answer;
@@ -78,7 +79,7 @@ export class AnswerSigner {
       return { ...answer, answer: [set], authority: [], additional: [] };
     }
     if (!schedule.keys.signers.length) return answer;
-    const r = signAnswer(answer, qname, qtype, zone, schedule.keys, this.cache, nowMs);
+    const r = signAnswer(answer, qname, qtype, zone, schedule.keys, this.cache, nowMs, compactOk);
     this.dropAt = Math.min(this.dropAt, r.refreshAt * 1000, schedule.until * 1000);
     return r.answer;
   }

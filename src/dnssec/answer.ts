@@ -80,7 +80,8 @@ function opaque(sig: RrsigRData): RData {
  *   NSEC proving the name itself does not exist (RFC 4035 3.1.3.3);
  * - DNSKEY at the apex is answered with the published keys, signed by the SEP keys;
  * - NXDOMAIN and NODATA become compact answers (RFC 9824): NOERROR, the SOA and one NSEC at the
- *   denied name, each signed;
+ *   denied name, each signed; a nonexistent name keeps NXDOMAIN when `compactOk` (the query
+ *   set CO, RFC 9824 5);
  * - a referral carries an NSEC at the cut proving there is no DS (RFC 4035 3.1.4.1): geosteer's
  *   delegations are insecure (docs/dnssec.md#delegations).
  * Additional-section data (glue, MX and SRV targets' addresses) is left unsigned: validators do
@@ -94,6 +95,7 @@ export function signAnswer(
   keys: KeysNow,
   cache: Signatures,
   nowMs: number,
+  compactOk = false,
 ): SignedAnswer {
   const cfg = zone.dnssec!.config;
   const params: SignatureParams = {
@@ -187,8 +189,10 @@ export function signAnswer(
       if (answer.rcode === Rcode.NXDOMAIN) {
         denial = { kind: 'nxdomain' };
         // RFC 9824 3: the name is said to exist with no data; NXNAME in the bitmap says it does
-        // not, to resolvers that understand it. Without the CO flag the rcode is NOERROR.
-        rcode = Rcode.NOERROR;
+        // not, to resolvers that understand it. Without the CO flag the rcode is NOERROR; with
+        // it (RFC 9824 5) the resolver has said it takes NXDOMAIN with this proof, so the rcode
+        // says what the NSEC says.
+        if (!compactOk) rcode = Rcode.NOERROR;
       } else denial = { kind: 'nodata', types: typesAt(zone, foldCase(denied), deniedType) };
       authority.push(...nsec(compactDenialNsec(denied, denial, nsecTtl)));
     } else if (set.type === Type.NS) {

@@ -1,12 +1,15 @@
 // The `dnssec:` stanza of a zone file (docs/dnssec.md#configuration): where the keys are, how
-// long signatures live and when they are refreshed, how absence is proven. Parsed with source
-// positions like every other key, so a typo is `file:line:col: dnssec.validty: unknown key`.
+// long signatures live and when they are refreshed, how absence is proven. The server config's
+// `dnssec:` holds the same keys as defaults (docs/dnssec.md#in-the-server-config), which a zone
+// file's stanza overrides key by key. Parsed with source positions like every other key, so a
+// typo is `file:line:col: dnssec.validty: unknown key`, in whichever file it is.
 import { dirname, resolve } from 'node:path';
 import { ProblemCode as C } from '../base/errors.js';
 import { duration as parseDuration } from './duration.js';
 import {
   checkKeys,
   describe,
+  type Entry,
   isScalar,
   mapEntries,
   type Node,
@@ -40,8 +43,16 @@ export interface DnssecConfig {
   readonly denial: DenialMode;
   /** TTL of the DNSKEY RRset; null: the SOA's TTL. */
   readonly dnskeyTtl: number | null;
-  /** Where `keys:` is written: key-file problems are reported there. */
-  readonly keysAt: { readonly line: number; readonly col: number; readonly path: string };
+  /**
+   * Where `keys:` is written: key-file problems are reported there (in `file` when it is the
+   * server config's, else in the zone file).
+   */
+  readonly keysAt: {
+    readonly line: number;
+    readonly col: number;
+    readonly path: string;
+    readonly file?: string;
+  };
 }
 
 const DAY = 86400;
@@ -82,64 +93,41 @@ export function duration(
 }
 
 /**
- * Parse `dnssec:` (its value node, at `path`). Every problem is reported on `src`; the result is
- * null when there was any.
+ * The server config's `dnssec:` (docs/configuration.md#dnssec): defaults for the `dnssec:` of
+ * every zone file, each key optional. A zone file's own keys override them one by one.
  */
-export function parseDnssecConfig(
-  src: Source,
-  node: Node | null,
-  path: string,
-): DnssecConfig | null {
-  const entries = mapEntries(src, node, path);
-  if (!entries) return null;
-  const before = src.problems.length;
+export type DnssecDefaults = Partial<DnssecConfig>;
+
+/** One stanza's keys as written, each validated on its own; `keysDir` made absolute from `base`. */
+function readStanza(src: Source, entries: Entry[], base: string): DnssecDefaults {
   checkKeys(src, entries, DNSSEC_KEYS, 'dnssec');
   const get = (k: string) => entries.find((e) => e.key === k);
-
+  const out: { -readonly [K in keyof DnssecConfig]?: DnssecConfig[K] } = {};
   const keysE = get('keys');
-  let keysDir: string | null = null;
-  if (!keysE)
-    src.report(
-      node,
-      path,
-      C.missingKey,
-      'missing required key "keys" (the directory of the zone\'s key files, made by "geosteer dnssec keygen")',
-    );
-  else {
+  if (keysE) {
     const text = scalarString(src, keysE.value, keysE.path);
     if (text !== null && text.trim() === '')
       src.report(keysE.value, keysE.path, C.badValue, 'must name a directory');
-    else if (text !== null) keysDir = resolve(dirname(src.file), text.trim());
+    else if (text !== null) {
+      out.keysDir = resolve(base, text.trim());
+      out.keysAt = { ...src.at(keysE.value), path: keysE.path, file: src.file };
+    }
   }
   const validityE = get('signature_validity');
-  const validity = validityE
-    ? duration(src, validityE.value, validityE.path, 3600, MAX_VALIDITY)
-    : DEFAULT_VALIDITY;
+  if (validityE)
+    out.validity = duration(src, validityE.value, validityE.path, 3600, MAX_VALIDITY) ?? undefined;
   const refreshE = get('signature_refresh');
-  let refresh = refreshE
-    ? duration(src, refreshE.value, refreshE.path, 60, MAX_VALIDITY)
-    : Math.round((validity ?? DEFAULT_VALIDITY) * DEFAULT_REFRESH_FRACTION);
-  // What is left at refresh must outlast the memo and any TTL; refreshing at or past the whole
-  // validity would re-sign on every query.
-  if (refresh !== null && validity !== null && refresh >= validity) {
-    src.report(
-      refreshE!.value,
-      refreshE!.path,
-      C.badValue,
-      `must be less than signature_validity (${validity}s), got ${refresh}s`,
-    );
-    refresh = null;
-  }
+  if (refreshE)
+    out.refresh = duration(src, refreshE.value, refreshE.path, 60, MAX_VALIDITY) ?? undefined;
   const backdateE = get('inception_backdate');
-  const backdate = backdateE
-    ? duration(src, backdateE.value, backdateE.path, 0, 7 * DAY)
-    : DEFAULT_BACKDATE;
+  if (backdateE)
+    out.inceptionBackdate = duration(src, backdateE.value, backdateE.path, 0, 7 * DAY) ?? undefined;
   const denialE = get('denial');
-  let denial: DenialMode | null = 'compact';
   if (denialE) {
     const text = scalarString(src, denialE.value, denialE.path);
-    denial = DENIAL_MODES.find((m) => m === text) ?? null;
-    if (text !== null && denial === null)
+    const denial = DENIAL_MODES.find((m) => m === text);
+    if (denial) out.denial = denial;
+    else if (text !== null)
       src.report(
         denialE.value,
         denialE.path,
@@ -148,16 +136,86 @@ export function parseDnssecConfig(
       );
   }
   const ttlE = get('dnskey_ttl');
-  const dnskeyTtl = ttlE ? scalarInt(src, ttlE.value, ttlE.path, 0, MAX_TTL, C.badTtl) : null;
+  if (ttlE) out.dnskeyTtl = scalarInt(src, ttlE.value, ttlE.path, 0, MAX_TTL, C.badTtl);
+  // What is left at refresh must outlast the memo and any TTL; refreshing at or past the whole
+  // validity would re-sign on every query.
+  if (out.refresh !== undefined && out.validity !== undefined && out.refresh >= out.validity) {
+    src.report(
+      refreshE!.value,
+      refreshE!.path,
+      C.badValue,
+      `must be less than signature_validity (${out.validity}s), got ${out.refresh}s`,
+    );
+    delete out.refresh;
+  }
+  return out;
+}
+
+/** Parse the server config's `dnssec:`; paths in it are relative to `base` (the config's). */
+export function parseDnssecDefaults(
+  src: Source,
+  node: Node | null,
+  path: string,
+  base: string,
+): DnssecDefaults | null {
+  const entries = mapEntries(src, node, path);
+  if (!entries) return null;
+  const before = src.problems.length;
+  const d = readStanza(src, entries, base);
+  return src.problems.length > before ? null : d;
+}
+
+/**
+ * Parse a zone file's `dnssec:` (its value node, at `path`), over the server's `defaults`: a key
+ * the zone file writes wins, one it leaves out comes from the server config, then from the
+ * built-in default. `dnssec: true` takes every value from the server config. Every problem is
+ * reported on `src`; the result is null when there was any.
+ */
+export function parseDnssecConfig(
+  src: Source,
+  node: Node | null,
+  path: string,
+  defaults: DnssecDefaults | null = null,
+): DnssecConfig | null {
+  const before = src.problems.length;
+  const entries = isScalar(node) && node.value === true ? [] : mapEntries(src, node, path);
+  if (!entries) return null;
+  const own = readStanza(src, entries, dirname(src.file));
   if (src.problems.length > before) return null;
-  if (keysDir === null || validity === null || refresh === null || backdate === null) return null;
+  const d = defaults ?? {};
+  const keysDir = own.keysDir ?? d.keysDir;
+  const keysAt = own.keysAt ?? d.keysAt;
+  if (keysDir === undefined || keysAt === undefined) {
+    src.report(
+      node,
+      path,
+      C.missingKey,
+      'missing required key "keys" (the directory of the zone\'s key files, made by "geosteer dnssec keygen"; or set dnssec.keys in the server config)',
+    );
+    return null;
+  }
+  const validity = own.validity ?? d.validity ?? DEFAULT_VALIDITY;
+  const refresh =
+    own.refresh ??
+    (own.validity === undefined ? d.refresh : undefined) ??
+    Math.round(validity * DEFAULT_REFRESH_FRACTION);
+  if (refresh >= validity) {
+    // Only a refresh from the server config can get here (readStanza checks a zone's own pair).
+    src.report(
+      entries.find((e) => e.key === 'signature_validity')?.value ?? node,
+      `${path}.signature_validity`,
+      C.badValue,
+      `must be more than signature_refresh (${refresh}s, from the server config), got ${validity}s`,
+    );
+    return null;
+  }
   return {
     keysDir,
     validity,
     refresh,
-    inceptionBackdate: backdate,
-    denial: denial!,
-    dnskeyTtl,
-    keysAt: { ...src.at(keysE!.value), path: keysE!.path },
+    inceptionBackdate: own.inceptionBackdate ?? d.inceptionBackdate ?? DEFAULT_BACKDATE,
+    denial: own.denial ?? d.denial ?? 'compact',
+    dnskeyTtl: own.dnskeyTtl !== undefined ? own.dnskeyTtl : (d.dnskeyTtl ?? null),
+    keysAt,
   };
 }

@@ -27,7 +27,7 @@ export async function loadZoneKeys(
 ): Promise<{ dnssec: ZoneDnssec | null; problems: Problem[] }> {
   const problems: Problem[] = [];
   const report = (message: string, code: Problem['code'] = C.dnssecKey) =>
-    problems.push({ file, ...config.keysAt, code, message });
+    problems.push({ file, ...config.keysAt, code, message }); // keysAt.file: the server config's
   let keys: DnssecKey[];
   try {
     const r = await readZoneKeys(config.keysDir, zone);

@@ -21,6 +21,11 @@ import type { AnswerTally } from './tallies.js';
 /** EDNS option 15, Extended DNS Error (RFC 8914 2), info-code 20, no EXTRA-TEXT. */
 const NOT_AUTHORITATIVE: EdnsOptionData = { code: 15, data: Uint8Array.of(0, 20) };
 
+/** Whether the query has DO and CO set (RFC 9824 5.1). */
+export function compactOk(q: Query): boolean {
+  return (q.edns?.dnssecOk ?? false) && (q.edns?.compactOk ?? false);
+}
+
 /** The answer as data: the error rcodes decided here, everything else by resolve. */
 export function answerQuery(
   zones: ZoneSet,
@@ -36,7 +41,9 @@ export function answerQuery(
       zone: null,
     };
   }
-  const ednsReply = q.edns ? opt(dnssecOk, 0) : null;
+  // RFC 9824 5: a query with DO and CO (Compact Answers OK) gets CO back, and NXDOMAIN as the
+  // rcode of a compact denial (dnssec/answer.ts); CO without DO means nothing (no signed answer).
+  const ednsReply = q.edns ? opt(dnssecOk, 0, compactOk(q)) : null;
   // Class ANY is answered as IN (RFC 1035 3.2.5; Knot does the same); other classes are not ours.
   if (q.qclass !== Class.IN && q.qclass !== Class.ANY)
     return { answer: { ...EMPTY, rcode: Rcode.REFUSED }, ednsReply, zone: null };

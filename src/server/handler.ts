@@ -11,7 +11,7 @@ import type { ClientHint } from '../policy/types.js';
 import { ClientHints, type EcsInQuery, type Remote } from './client-hint.js';
 import { COOKIE_REPLY_LEN, type Cookies } from './cookies.js';
 import { type Encoded, type MemoQuestion, ReplyMemo } from './memo.js';
-import { answerQuery, encode } from './answer.js';
+import { answerQuery, compactOk, encode } from './answer.js';
 import { ReplyFinisher, TCP_LIMIT } from './reply-finish.js';
 import { formerrReply, unparsedReply } from './error-reply.js';
 import { type RateLimiter } from './rrl.js';
@@ -200,6 +200,7 @@ export class QueryHandler implements MemoQuestion {
           q.qtype,
           this.zones.find(foldCase(q.qname)),
           q.edns?.dnssecOk ?? false,
+          compactOk(q),
         )
       : resolved.answer;
     const sites = log.sites();
@@ -286,5 +287,6 @@ export class QueryHandler implements MemoQuestion {
 
 function ednsShape(edns: Edns | null): EdnsShape {
   if (!edns) return EdnsShape.None;
-  return edns.dnssecOk ? EdnsShape.DnssecOk : EdnsShape.Edns;
+  if (!edns.dnssecOk) return EdnsShape.Edns;
+  return edns.compactOk ? EdnsShape.CompactOk : EdnsShape.DnssecOk;
 }

@@ -1,5 +1,6 @@
 // What starting a GeosteerServer takes (src/server/server.ts), and the defaults the config file
 // (src/config.ts) fills in.
+import type { DnssecDefaults } from '../dnssec/config.js';
 import type { Endpoint } from '../base/endpoint.js';
 import type { Logger } from '../base/log.js';
 import type { GeoLocator } from '../geoip/types.js';
@@ -44,6 +45,8 @@ export interface ServerOptions {
   rrl?: RrlConfig | null;
   /** DNS cookies (docs/rrl.md); none or disabled: COOKIE options are ignored. */
   cookies?: CookiesConfig | null;
+  /** The server config's `dnssec:`: defaults for every zone file's `dnssec:` (docs/dnssec.md). */
+  dnssec?: DnssecDefaults | null;
   /** The clock RRL, cookies and DNSSEC signing read (tests move it); Date.now by default. */
   now?: () => number;
   /**

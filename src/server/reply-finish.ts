@@ -24,8 +24,8 @@ export const EMPTY: Answer = {
 /** Errors outside any zone are keyed on the root, as classify keys them (reply-shape.ts). */
 const ROOT_NAME = nameHash('');
 
-export function opt(dnssecOk: boolean, extendedRcode: number): EdnsReply {
-  return { udpSize: EDNS_UDP_PAYLOAD, extendedRcode, dnssecOk, options: [] };
+export function opt(dnssecOk: boolean, extendedRcode: number, compactOk = false): EdnsReply {
+  return { udpSize: EDNS_UDP_PAYLOAD, extendedRcode, dnssecOk, compactOk, options: [] };
 }
 
 /** Finishes the replies of one handler, one query at a time (`begin` starts each). */

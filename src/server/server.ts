@@ -2,6 +2,7 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import type { Endpoint } from '../base/endpoint.js';
 import { typeName, rcodeName } from '../wire/constants.js';
 import { ProblemsError } from '../base/errors.js';
+import type { DnssecDefaults } from '../dnssec/config.js';
 import { CompileCache, type LoadResult, loadZoneDir, type ZoneSource } from '../zone/load.js';
 import { siteZones } from '../zone/site-zones.js';
 import { ZoneSet } from '../zone/zone-set.js';
@@ -29,8 +30,9 @@ export async function loadServedZones(
   dir: string,
   site: string | null,
   cache?: CompileCache,
+  dnssec: DnssecDefaults | null = null,
 ): Promise<LoadResult> {
-  const r = await loadZoneDir(dir, undefined, cache);
+  const r = await loadZoneDir(dir, undefined, cache, dnssec);
   if (r.problems.length || site === null) return r;
   const children = siteZones(r.zones, site, dir);
   if (children.problems.length) return { zones: [], problems: children.problems };
@@ -93,9 +95,11 @@ export class GeosteerServer {
     }
     const site = opts.site ?? null;
     // Unchanged files keep their compiled zones across reloads (explain's loads compile afresh).
+    // Big files compile in a process of their own, into images every thread reads (zone/share.ts).
     const cache = new CompileCache(true);
-    const load = (dir: string) => loadServedZones(dir, site);
-    const reload = (dir: string) => loadServedZones(dir, site, cache);
+    const dnssec = opts.dnssec ?? null;
+    const load = (dir: string) => loadServedZones(dir, site, undefined, dnssec);
+    const reload = (dir: string) => loadServedZones(dir, site, cache, dnssec);
     const { zones, problems, sources } = await reload(opts.zonesDir);
     if (problems.length) throw new ProblemsError(problems);
     const set = new ZoneSet(zones, 1);

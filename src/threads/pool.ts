@@ -6,6 +6,7 @@ import { createSocket } from 'node:dgram';
 import { Worker } from 'node:worker_threads';
 import type { Endpoint } from '../base/endpoint.js';
 import type { Logger, LogLevel } from '../base/log.js';
+import type { DnssecDefaults } from '../dnssec/config.js';
 import { GeoIpLocator } from '../geoip/geo-locator.js';
 import type { GeoLocator } from '../geoip/types.js';
 import type { AnswerPool, Listener, PoolContext } from '../server/answer-pool.js';
@@ -29,6 +30,8 @@ export interface ThreadsOptions {
   cookies: CookiesConfig | null;
   site: string | null;
   zonesDir: string;
+  /** The server config's `dnssec:` defaults (threads get compiled zones; a zone's keys come with it). */
+  dnssec: DnssecDefaults | null;
   geo?: GeoLocator;
   log: Logger;
 }
@@ -131,6 +134,7 @@ export async function startAnswerThreads(o: ThreadsOptions, ctx: PoolContext): P
     cookies,
     site: o.site,
     zonesDir: o.zonesDir,
+    dnssec: o.dnssec,
   };
   const threads: AnswerThread[] = [];
   const spawn = async (index: number, listen: readonly Endpoint[]): Promise<Listener[]> => {

@@ -1,5 +1,6 @@
 // The messages between the main thread and its answer threads (structured clone over the
 // worker's port; SharedArrayBuffers in them are shared, not copied).
+import type { DnssecDefaults } from '../dnssec/config.js';
 import type { Endpoint } from '../base/endpoint.js';
 import type { LogLevel } from '../base/log.js';
 import type { GeoShare } from '../geoip/geo-locator.js';
@@ -36,6 +37,8 @@ export interface ThreadInit {
   readonly cookies: CookiesConfig | null;
   readonly site: string | null;
   readonly zonesDir: string;
+  /** The server config's `dnssec:` (plain data). */
+  readonly dnssec: DnssecDefaults | null;
   readonly zones: Generation;
   readonly geo: GeoShare | null;
 }

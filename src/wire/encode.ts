@@ -9,6 +9,8 @@ export interface EdnsReply {
   /** Upper 8 bits of the 12-bit extended rcode. */
   extendedRcode: number;
   dnssecOk: boolean;
+  /** CO (RFC 9824 5.1): set in replies to queries with DO and CO. */
+  compactOk: boolean;
   options: EdnsOptionData[];
 }
 
@@ -162,7 +164,8 @@ export function writeOpt(
   out.writeUInt16BE(opt.udpSize, at + 3);
   out[at + 5] = extendedRcode;
   out[at + 6] = 0; // version 0
-  out.writeUInt16BE(opt.dnssecOk ? 0x8000 : 0, at + 7); // RFC 3225 3: DO is copied from the query
+  // RFC 3225 3: DO is copied from the query; RFC 9824 5.1: so is CO, when we act on it.
+  out.writeUInt16BE((opt.dnssecOk ? 0x8000 : 0) | (opt.compactOk ? 0x4000 : 0), at + 7);
   out.writeUInt16BE(optLength(opt, extra) - 11, at + 9);
   let p = at + 11;
   for (const o of opt.options) {

@@ -3,8 +3,11 @@ import { MAX_LABEL_OCTETS, MAX_NAME_OCTETS } from './name.js';
 
 const HEADER = 12;
 
-/** How the requestor's EDNS shapes a reply: no OPT, OPT, or OPT with DO (RFC 3225 3). */
-export const EdnsShape = { None: 0, Edns: 1, DnssecOk: 2 } as const;
+/**
+ * How the requestor's EDNS shapes a reply: no OPT, OPT, OPT with DO (RFC 3225 3), or OPT with DO
+ * and CO (RFC 9824 5.1: compact denials then say NXDOMAIN; CO without DO changes nothing).
+ */
+export const EdnsShape = { None: 0, Edns: 1, DnssecOk: 2, CompactOk: 3 } as const;
 export type EdnsShape = (typeof EdnsShape)[keyof typeof EdnsShape];
 
 /** What scanPlainQuery learns about a query; reused across queries, so the scan allocates nothing. */
@@ -83,7 +86,12 @@ export function scanPlainQuery(msg: Uint8Array, out: PlainQuery): boolean {
     o += 4 + optLen;
     if (o > rdEnd) return false;
   }
-  out.edns = msg[pos + 7]! & 0x80 ? EdnsShape.DnssecOk : EdnsShape.Edns;
+  const flags = msg[pos + 7]!;
+  out.edns = !(flags & 0x80)
+    ? EdnsShape.Edns
+    : flags & 0x40
+      ? EdnsShape.CompactOk
+      : EdnsShape.DnssecOk;
   out.udpSize = (msg[pos + 3]! << 8) | msg[pos + 4]!;
   return true;
 }

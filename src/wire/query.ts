@@ -11,6 +11,8 @@ export interface Edns {
   udpSize: number;
   version: number;
   dnssecOk: boolean;
+  /** CO, Compact Answers OK (RFC 9824 5.1): the second most significant EDNS flag bit. */
+  compactOk: boolean;
   options: EdnsOptionData[];
 }
 
@@ -130,6 +132,7 @@ export function parseQuery(msg: Uint8Array): ParseResult {
         udpSize: Math.max(klass, 512),
         version: (ttl >>> 16) & 0xff,
         dnssecOk: (ttl & 0x8000) !== 0,
+        compactOk: (ttl & 0x4000) !== 0,
         options,
       };
     }

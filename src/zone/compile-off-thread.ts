@@ -5,6 +5,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Problem } from '../base/errors.js';
+import type { DnssecDefaults } from '../dnssec/config.js';
 import type { CompileResult } from './compile-text.js';
 import type { ZoneLimits } from './limits.js';
 import { type ZoneShare, zoneFromShare } from './share.js';
@@ -21,6 +22,7 @@ export function compileOffThread(
   file: string,
   text: string,
   limits: ZoneLimits,
+  dnssecDefaults: DnssecDefaults | null = null,
 ): Promise<CompileResult> {
   // From source (vitest, tsx) the entry is TypeScript: the child loads tsx first.
   const self = import.meta.url;
@@ -55,6 +57,6 @@ export function compileOffThread(
     child.once('exit', (code, signal) => {
       if (!done) reject(new Error(`the compile process for ${file} exited (${signal ?? code})`));
     });
-    child.send({ file, text, limits });
+    child.send({ file, text, limits, dnssecDefaults });
   });
 }

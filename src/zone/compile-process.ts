@@ -6,16 +6,24 @@
 import { setPriority } from 'node:os';
 import { compileText } from './compile-text.js';
 import { encodeImage } from './image.js';
+import type { DnssecDefaults } from '../dnssec/config.js';
 import type { ZoneLimits } from './limits.js';
 import { shareOf } from './share.js';
+
+interface Job {
+  file: string;
+  text: string;
+  limits: ZoneLimits;
+  dnssecDefaults: DnssecDefaults | null;
+}
 
 try {
   setPriority(10);
 } catch {
   // Not allowed here (a seccomp profile): compile at the usual priority.
 }
-process.once('message', (m: { file: string; text: string; limits: ZoneLimits }) => {
-  const r = compileText(m.file, m.text, m.limits);
+process.once('message', (m: Job) => {
+  const r = compileText(m.file, m.text, m.limits, m.dnssecDefaults);
   // The image travels as plain octets (a SharedArrayBuffer cannot cross processes); the server
   // copies them once into shared memory for its threads.
   const share = r.zone ? shareOf(r.zone, encodeImage(r.zone.nodes), r.steered) : null;

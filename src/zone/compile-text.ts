@@ -3,6 +3,7 @@
 import { isMap, type YAMLMap } from 'yaml';
 import { type Problem, sortProblems } from '../base/errors.js';
 import { type Node, Source } from '../base/yaml-source.js';
+import type { DnssecDefaults } from '../dnssec/config.js';
 import { compileZone } from './compile.js';
 import { checkCounts, ZONE_LIMITS, type ZoneLimits } from './limits.js';
 import { steeredText } from './steered-text.js';
@@ -22,9 +23,10 @@ export function compileText(
   file: string,
   text: string,
   limits: ZoneLimits = ZONE_LIMITS,
+  dnssecDefaults: DnssecDefaults | null = null,
 ): CompileResult {
   const src = new Source(file, text);
-  const zone = checkCounts(src, limits) ? compileZone(src) : null;
+  const zone = checkCounts(src, limits) ? compileZone(src, dnssecDefaults) : null;
   const zoneValue = isMap(src.root)
     ? ((src.root as YAMLMap).get('zone', true) as Node | undefined)
     : undefined;

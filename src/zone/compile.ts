@@ -5,7 +5,7 @@
 // (serial.ts) and the frozen nodes. Every step reports its problems with positions and checking
 // goes on after a problem, so one run reports every problem in the file.
 import { ProblemCode as C } from '../base/errors.js';
-import { parseDnssecConfig } from '../dnssec/config.js';
+import { type DnssecDefaults, parseDnssecConfig } from '../dnssec/config.js';
 import {
   checkKeys,
   type Entry,
@@ -46,7 +46,10 @@ export { derivedSerial } from './serial.js';
  * is null when there were any, so a broken file never yields a half-built zone. Checking goes on
  * after a problem wherever it can, so one run reports every problem in the file.
  */
-export function compileZone(src: Source): Zone | null {
+export function compileZone(
+  src: Source,
+  dnssecDefaults: DnssecDefaults | null = null,
+): Zone | null {
   if (src.root === null) {
     if (src.problems.length === 0)
       src.report(
@@ -84,7 +87,7 @@ export function compileZone(src: Source): Zone | null {
   // dnssec: is parsed by its own layer (src/dnssec/config.ts); load.ts then reads the keys.
   const dnssecEntry = get('dnssec');
   const dnssecConfig = dnssecEntry
-    ? parseDnssecConfig(src, dnssecEntry.value, dnssecEntry.path)
+    ? parseDnssecConfig(src, dnssecEntry.value, dnssecEntry.path, dnssecDefaults)
     : null;
 
   const ttlEntry = get('ttl');

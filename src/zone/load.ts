@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DnssecDefaults } from '../dnssec/config.js';
 import { keysFingerprint, loadZoneKeys, type ZoneDnssec } from '../dnssec/zone-keys.js';
 import { type Problem, ProblemCode as C } from '../base/errors.js';
 import { readZoneFile, ZONE_LIMITS, type ZoneLimits } from './limits.js';
@@ -48,14 +49,20 @@ export class CompileCache {
 
   constructor(private readonly offThread = false) {}
 
-  async compile(file: string, text: string, limits: ZoneLimits): Promise<CompileResult> {
+  /** `defaults`: the server config's dnssec: (fixed for the process, so not part of the key). */
+  async compile(
+    file: string,
+    text: string,
+    limits: ZoneLimits,
+    defaults: DnssecDefaults | null = null,
+  ): Promise<CompileResult> {
     const hit = this.byFile.get(file);
     const result =
       hit && hit.text === text
         ? hit.result
         : this.offThread && text.length >= OFF_THREAD_OCTETS
-          ? await compileOffThread(file, text, limits)
-          : compileText(file, text, limits);
+          ? await compileOffThread(file, text, limits, defaults)
+          : compileText(file, text, limits, defaults);
     this.next.set(file, { text, result });
     return result;
   }
@@ -84,6 +91,7 @@ export async function loadZoneDir(
   dir: string,
   limits: ZoneLimits = ZONE_LIMITS,
   cache?: CompileCache,
+  dnssecDefaults: DnssecDefaults | null = null,
 ): Promise<LoadResult> {
   let files: string[];
   try {
@@ -96,7 +104,7 @@ export async function loadZoneDir(
       ],
     };
   }
-  return loadZoneFiles(files, limits, cache);
+  return loadZoneFiles(files, limits, cache, dnssecDefaults);
 }
 
 /**
@@ -106,6 +114,7 @@ export async function loadZoneDir(
  */
 export async function loadZonePaths(
   paths: readonly string[],
+  dnssecDefaults: DnssecDefaults | null = null,
 ): Promise<LoadResult & { files: number }> {
   const files: string[] = [];
   const problems: Problem[] = [];
@@ -135,7 +144,7 @@ export async function loadZonePaths(
       files.push(...inDir);
     }
   }
-  const r = await loadZoneFiles(files);
+  const r = await loadZoneFiles(files, ZONE_LIMITS, undefined, dnssecDefaults);
   return { zones: r.zones, problems: [...problems, ...r.problems], files: files.length };
 }
 
@@ -144,8 +153,9 @@ export async function loadZoneFiles(
   files: readonly string[],
   limits: ZoneLimits = ZONE_LIMITS,
   cache?: CompileCache,
+  dnssecDefaults: DnssecDefaults | null = null,
 ): Promise<LoadResult> {
-  const set = new ZoneSetBuilder(limits, cache);
+  const set = new ZoneSetBuilder(limits, cache, dnssecDefaults);
   for (const file of files) {
     const read = await readZoneFile(file, limits.fileOctets);
     if ('problem' in read) {
@@ -176,11 +186,14 @@ class ZoneSetBuilder {
   constructor(
     private readonly limits: ZoneLimits,
     private readonly cache: CompileCache | undefined,
+    private readonly dnssecDefaults: DnssecDefaults | null,
   ) {}
 
   async compile(file: string, text: string): Promise<CompileResult> {
-    const { limits, cache } = this;
-    const r = cache ? await cache.compile(file, text, limits) : compileText(file, text, limits);
+    const { limits, cache, dnssecDefaults: d } = this;
+    const r = cache
+      ? await cache.compile(file, text, limits, d)
+      : compileText(file, text, limits, d);
     this.problems.push(...r.problems);
     return r;
   }

@@ -1,5 +1,5 @@
-// The steered part of a zone file, as a small zone file of its own: everything but `records:`,
-// and of `records:` only the names with a `steer:` stanza. Answer threads compile this, never the
+// The steered part of a zone file, as a small zone file of its own: everything but `records:`
+// and `dnssec:`, and of `records:` only the names with a `steer:` stanza. Answer threads compile this, never the
 // whole file (docs/architecture.md#zone-images): a steered record's policy is code (closures over
 // its compiled data), which cannot cross threads as bytes, and steered names are few.
 import { isMap, isScalar, type Node, type YAMLMap } from 'yaml';
@@ -13,6 +13,8 @@ export function steeredText(root: Node | null): string | null {
     const key = isScalar(pair.key) ? String(pair.key.value) : null;
     if (key === null) return null;
     const value = pair.value as Node | null;
+    // dnssec: comes with the compiled zone (its keys read by the main thread), not from here.
+    if (key === 'dnssec') continue;
     if (key !== 'records') {
       out[key] = value?.toJSON() ?? null;
       continue;

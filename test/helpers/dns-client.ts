@@ -9,6 +9,8 @@ export interface QueryOptions {
   edns?: number;
   ednsVersion?: number;
   dnssecOk?: boolean;
+  /** More EDNS header flag bits, e.g. 0x4000 for CO (RFC 9824 5.1). */
+  ednsFlags?: number;
   ednsOptions?: { code: number; data: Buffer }[];
   recursionDesired?: boolean;
   id?: number;
@@ -24,7 +26,7 @@ export function buildQuery(name: string, type: string, opts: QueryOptions = {}):
       udpPayloadSize: opts.edns,
       extendedRcode: 0,
       ednsVersion: opts.ednsVersion ?? 0,
-      flags: opts.dnssecOk ? dnsPacket.DNSSEC_OK : 0,
+      flags: (opts.dnssecOk ? dnsPacket.DNSSEC_OK : 0) | (opts.ednsFlags ?? 0),
       options: opts.ednsOptions ?? [],
     } as unknown as dnsPacket.Answer);
   }
