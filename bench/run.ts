@@ -44,17 +44,14 @@ import {
 import type { Proc } from './proc.js';
 import { lineMessage } from './messages.js';
 import { prepareSignedZone } from './dnssec.js';
+import { formatTable, loadLabel, type Probing, type Row } from './report.js';
 import {
   dynamicVerdict,
-  formatTable,
-  loadLabel,
   probesVerdict,
-  type Probing,
   protectionVerdict,
-  type Row,
   threadsVerdict,
   verdict,
-} from './report.js';
+} from './verdicts.js';
 import {
   DYNAMIC_TARGET_RATIO,
   LOADS,
