@@ -1,5 +1,6 @@
-// One measured dnsperf run of one server (bench/scenario-rows.ts): dnsperf's result, the server's
-// CPU time per query answered, other processes' share of both cores, and what probing did meanwhile.
+// One measured dnsperf run of one server (bench/scenario-rows.ts): dnsperf's result, the
+// server's CPU time per query answered, other processes' share of both cores, and what probing
+// did meanwhile.
 import type { Cleanup } from './cleanup.js';
 import { otherShare, sample, sampleChildren } from './cpu.js';
 import { runDnsperf } from './dnsperf.js';

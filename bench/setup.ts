@@ -91,7 +91,10 @@ export async function prepareZone(work: string): Promise<{ zonesDir: string; zon
   return { zonesDir, zoneFile };
 }
 
-/** Knot and geosteer on one core, and the answer-thread and protection servers the scenarios need. */
+/**
+ * Knot and geosteer on one core, and the answer-thread and protection servers the scenarios
+ * need.
+ */
 export async function serverSpecs(
   cfg: Settings,
   work: string,
