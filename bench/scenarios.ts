@@ -45,16 +45,17 @@ export interface Scenario {
   probes?: number;
   against?: string;
   /**
-   * Run on three geosteer servers (bench/run.ts): with RRL and cookies off, with the defaults
-   * (RRL on, loopback exempt), and with RRL counting every loopback query (a rate above the
-   * load, so it measures the bookkeeping) and a cookie secret; judged against
+   * Run on three geosteer servers (bench/setup.ts serverSpecs): with RRL and cookies off, with
+   * the defaults (RRL on, loopback exempt), and with RRL counting every loopback query (a rate
+   * above the load, so it measures the bookkeeping) and a cookie secret; judged against
    * PROTECTION_TARGET_RATIO (the qps of each / the qps with both off, same run).
    */
   protection?: true;
   /**
-   * Run on the answer-thread servers too (bench/run.ts: `geosteer -t2` and `-tN`, N = cores - 1,
-   * on CPUs 0..N-1, dnsperf on the last core), with `clients` sockets: the kernel spreads
-   * datagrams over the threads' sockets by source port, so one socket would reach one thread.
+   * Run on the answer-thread servers too (bench/setup.ts: `geosteer -t2` and `-tN`,
+   * N = cores - 1, on CPUs 0..N-1, dnsperf on the last core), with `clients` sockets: the
+   * kernel spreads datagrams over the threads' sockets by source port, so one socket would reach
+   * one thread.
    */
   threads?: { clients: number };
 }
