@@ -12,7 +12,7 @@
 //
 //   node --import tsx scripts/fleet-measure.ts          (needs etcd, dnsperf, taskset; ~3 min)
 import { spawnSync } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runDnsperf } from '../bench/dnsperf.js';
 import {
@@ -103,23 +103,26 @@ async function main(): Promise<void> {
         `fleet verdict convergence (backend fails for all -> all three withdraw; interval 400 ms, fall 1): ${summary(converge)}`,
       );
 
-    // A fourth instance without fleet:, the same zones, as the baseline.
+    // A fourth instance as the baseline: instance a's own config (admin API, so its metrics count
+    // on the answer path too; the same zones and probes) with the fleet: block taken out, so the
+    // two differ only by fleet:. (A baseline with --no-admin measured the metrics, not the fleet.)
     const dir = join(root, 'alone');
     await mkdir(join(dir, 'zones'), { recursive: true });
     await writeFile(join(dir, 'zones', `${ZONE}.yaml`), zone);
     const port = await freePort();
+    const adminPort = await freePort();
+    const own = await readFile(join(fleet[0]!.dir, 'geosteer.yaml'), 'utf8');
+    const config = own
+      .slice(0, own.indexOf('fleet:'))
+      .replace(/listen: \[127\.0\.0\.1:\d+\]/, `listen: [127.0.0.1:${port}]`)
+      .replace(
+        /admin: \{ listen: 127\.0\.0\.1:\d+ \}/,
+        `admin: { listen: 127.0.0.1:${adminPort} }`,
+      );
+    await writeFile(join(dir, 'geosteer.yaml'), config);
     const cli = runCli([
-      'serve',
-      '--no-watch',
-      '-z',
-      join(dir, 'zones'),
-      '-l',
-      `127.0.0.1:${port}`,
-      '--no-admin',
-      '--state-file',
-      join(dir, 'state.json'),
-      '--log-level',
-      'warn',
+      ...['serve', '--config', join(dir, 'geosteer.yaml')],
+      ...['--state-file', join(dir, 'state.json')],
     ]);
     alone = { cli, port };
     await until(
