@@ -5,7 +5,7 @@
 // Over 300 lines: the tests share one fleet and run in order (each leaves it as it found it);
 // splitting them would start a second 3-member cluster and three more instances in CI.
 import { execFile } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import {
   startInstance,
   status,
   stopInstance,
+  tearDown,
   tempRoot,
   until,
   VantageServer,
@@ -90,13 +91,7 @@ beforeAll(async () => {
   );
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all(fleet.map((i) => stopInstance(i)));
-  await etcd?.stopAll();
-  await fra?.stop();
-  await ams?.stop();
-  await rm(root, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => tearDown(fleet, etcd, [fra, ams], root), 60_000);
 
 describe('fleet through etcd', () => {
   // Each test starts with every vantage point seeing both sites up (a failed test cannot leak).

@@ -4,7 +4,7 @@
 // made to disagree. Every process is stopped by its PID.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
@@ -236,6 +236,19 @@ ${more}`,
 export async function startInstance(i: Instance): Promise<void> {
   i.cli = runCli(['serve', '--config', join(i.dir, 'geosteer.yaml')]);
   await i.cli.waitFor((l) => String(l.msg).startsWith('geosteer listening'), 30_000);
+}
+
+/** Stops what a fleet test started: its instances, etcd and the health servers, then removes its files. */
+export async function tearDown(
+  fleet: Instance[],
+  etcd: EtcdCluster | undefined,
+  servers: (VantageServer | undefined)[],
+  root: string,
+): Promise<void> {
+  await Promise.all(fleet.map((i) => stopInstance(i)));
+  await etcd?.stopAll();
+  for (const s of servers) await s?.stop();
+  await rm(root, { recursive: true, force: true });
 }
 
 export async function stopInstance(i: Instance, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') {

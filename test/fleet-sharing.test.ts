@@ -3,7 +3,6 @@
 // when one of them stops, its addresses move to the instance that was not probing them, and move
 // back when it returns. Also the rendezvous choice itself: K of N, the same on every instance,
 // and minimal movement.
-import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProbeAssignment } from '../src/fleet/sharing.js';
 import {
@@ -14,6 +13,7 @@ import {
   startInstance,
   status,
   stopInstance,
+  tearDown,
   tempRoot,
   until,
   VantageServer,
@@ -75,13 +75,7 @@ beforeAll(async () => {
   );
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all(fleet.map((i) => stopInstance(i)));
-  await etcd?.stopAll();
-  await fra?.stop();
-  await ams?.stop();
-  await rm(root, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => tearDown(fleet, etcd, [fra, ams], root), 60_000);
 
 /**
  * The sources that probed `s` in a window of at least 3 probe intervals (interval 400 ms):

@@ -8,7 +8,7 @@
 // verdicts are checked this way; so is `state: drain` in a zone file winning over the fleet's
 // overrides, and zone drift (the digest the main thread publishes is that of the zones its
 // threads serve). Every process is stopped by its PID.
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseMetrics, series } from './helpers/admin.js';
@@ -19,7 +19,7 @@ import {
   makeInstance,
   startInstance,
   status,
-  stopInstance,
+  tearDown,
   tempRoot,
   until,
   VantageServer,
@@ -159,13 +159,7 @@ beforeAll(async () => {
   );
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all(fleet.map((i) => stopInstance(i)));
-  await etcd?.stopAll();
-  await fra?.stop();
-  await ams?.stop();
-  await rm(root, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => tearDown(fleet, etcd, [fra, ams], root), 60_000);
 
 describe('fleet with answer threads', () => {
   beforeEach(async () => {
