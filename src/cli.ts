@@ -224,40 +224,38 @@ program
   )
   .action((flags: ServeFlags) => serve(flags));
 
-program
-  .command('check')
-  .description('validate zone files; prints file:line:col: path: message for every problem')
-  .argument(
-    '[path...]',
-    'zone files or zones directories, checked as one set (default: the zones directory)',
-  )
-  .option(
-    '-z, --zones <dir>',
-    `zones directory (default from --config, else "${DEFAULT_CONFIG.zones}")`,
-  )
-  .option(
-    '-c, --config <file>',
-    'YAML configuration file: its zones directory and dnssec defaults are used',
-  )
-  .action(async (paths: string[], opts: { zones?: string; config?: string }) => {
-    process.exitCode = await check(opts, paths);
-  });
+/** check and export read the zones as serve would: its zones directory and dnssec defaults. */
+const zoneFileOptions = (cmd: Command): Command =>
+  cmd
+    .option(
+      '-z, --zones <dir>',
+      `zones directory (default from --config, else "${DEFAULT_CONFIG.zones}")`,
+    )
+    .option(
+      '-c, --config <file>',
+      'YAML configuration file: its zones directory and dnssec defaults are used',
+    );
 
-program
-  .command('export')
-  .description('print a zone as an RFC 1035 master file')
-  .argument('<zone>', 'zone name, e.g. gslb.example.com')
-  .option(
-    '-z, --zones <dir>',
-    `zones directory (default from --config, else "${DEFAULT_CONFIG.zones}")`,
-  )
-  .option(
-    '-c, --config <file>',
-    'YAML configuration file: its zones directory and dnssec defaults are used',
-  )
-  .action(async (zone: string, opts: { zones?: string; config?: string }) => {
-    process.exitCode = await exportCmd(zone, opts);
-  });
+zoneFileOptions(
+  program
+    .command('check')
+    .description('validate zone files; prints file:line:col: path: message for every problem')
+    .argument(
+      '[path...]',
+      'zone files or zones directories, checked as one set (default: the zones directory)',
+    ),
+).action(async (paths: string[], opts: { zones?: string; config?: string }) => {
+  process.exitCode = await check(opts, paths);
+});
+
+zoneFileOptions(
+  program
+    .command('export')
+    .description('print a zone as an RFC 1035 master file')
+    .argument('<zone>', 'zone name, e.g. gslb.example.com'),
+).action(async (zone: string, opts: { zones?: string; config?: string }) => {
+  process.exitCode = await exportCmd(zone, opts);
+});
 
 program
   .command('explain')
