@@ -1,7 +1,8 @@
 // A paced UDP load that times every reply: `node --import tsx bench/paced-load.ts PORT RATE
 // SECONDS SOCKETS`, run by bench/reload.ts on the load generator's core. dnsperf reports mean
 // latency only; a reload's stall shows in the maximum and the tail, so this measures each query.
-// Bounded: RATE x SECONDS queries at most, then a second's wait for stragglers, then exit.
+// Bounded: RATE x SECONDS queries at most, then a second's wait for stragglers, then exit. SIGTERM
+// ends the sending early (a test stops the load once the event it covers is over), then the same.
 // Prints one JSON line: sent, answered, lost, and the latency max, p99.9 and p99 in ms.
 import { createSocket, type Socket } from 'node:dgram';
 
@@ -52,6 +53,8 @@ for (let i = 0; i < sockets; i++) {
 await Promise.all(socks.map((s) => new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()))));
 
 let sent = 0;
+let stopped = false;
+process.once('SIGTERM', () => (stopped = true));
 const start = performance.now();
 await new Promise<void>((resolve) => {
   const tick = setInterval(() => {
@@ -63,7 +66,7 @@ await new Promise<void>((resolve) => {
       pending.set(i * 65536 + id, sent);
       socks[i]!.send(query(id), port, '127.0.0.1');
     }
-    if (sent >= total) {
+    if (sent >= total || stopped) {
       clearInterval(tick);
       resolve();
     }
