@@ -5,7 +5,7 @@
 // A zone signed by a key the parent's DS does not name, a DS whose digest does not match, and
 // signatures that have expired (geosteer's clock injected a month back) make Unbound SERVFAIL:
 // the validation is real.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,8 +15,11 @@ import type { WatchedGeoLocator } from '../src/geoip/index.js';
 import { runCliToEnd } from './helpers/cli.js';
 import { type KnotServer, startKnot } from './helpers/knot.js';
 import { startServer, type TestServer } from './helpers/server.js';
-import { startValidatingUnbound, type ValidatingUnbound } from './helpers/validating-unbound.js';
-import { run } from './dnssec-fixture.js';
+import {
+  startValidatingUnbound,
+  type ValidatingUnbound,
+  writeParentAnchor,
+} from './helpers/validating-unbound.js';
 import { geoLocator, NEAR, SIGNED, signedZoneYaml } from './dnssec-serve-fixture.js';
 
 const PARENT = 'example.test';
@@ -102,17 +105,7 @@ beforeAll(async () => {
     template: ['    dnssec-signing: on', '    dnssec-policy: parent'],
   });
   // The parent's own key, as Knot made it: Unbound's only trust anchor.
-  const keyOut = await run('dig', [
-    '@127.0.0.1',
-    '-p',
-    String(knot.port),
-    '+short',
-    PARENT,
-    'DNSKEY',
-  ]);
-  const ksk = keyOut.out.split('\n').find((l) => l.startsWith('257 '));
-  if (!ksk) throw new Error(`no DNSKEY from Knot: ${keyOut.out}\n${knot.log()}`);
-  await writeFile(join(dir, 'anchor'), `${PARENT}. IN DNSKEY ${ksk}\n`);
+  await writeParentAnchor(knot.port, PARENT, join(dir, 'anchor'), knot.log);
   unbound = await startValidatingUnbound({
     dir,
     anchorFile: join(dir, 'anchor'),

@@ -21,7 +21,11 @@ import { dnssecRdataText } from '../src/dnssec/present.js';
 import { type KnotServer, startKnot } from './helpers/knot.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { fakeClockEnv, setClockOffset } from './helpers/faketime.js';
-import { startValidatingUnbound, type ValidatingUnbound } from './helpers/validating-unbound.js';
+import {
+  startValidatingUnbound,
+  type ValidatingUnbound,
+  writeParentAnchor,
+} from './helpers/validating-unbound.js';
 import { run } from './dnssec-fixture.js';
 
 const PARENT = 'example.test';
@@ -141,17 +145,7 @@ beforeAll(async () => {
     global: [],
     template: ['    dnssec-signing: on', '    dnssec-policy: parent'],
   });
-  const keyOut = await run('dig', [
-    '@127.0.0.1',
-    '-p',
-    String(knot.port),
-    '+short',
-    PARENT,
-    'DNSKEY',
-  ]);
-  const parentKsk = keyOut.out.split('\n').find((l) => l.startsWith('257 '));
-  if (!parentKsk) throw new Error(`no DNSKEY from Knot: ${keyOut.out}\n${knot.log()}`);
-  await writeFile(join(dir, 'anchor'), `${PARENT}. IN DNSKEY ${parentKsk}\n`);
+  await writeParentAnchor(knot.port, PARENT, join(dir, 'anchor'), knot.log);
   await setClockOffset(clockFile(), 0);
   unbound = await startValidatingUnbound({
     dir,

@@ -11,6 +11,22 @@ import { join } from 'node:path';
 import { freePort } from './cli.js';
 import { run } from '../dnssec-fixture.js';
 
+/**
+ * The parent's key-signing key as the server at `port` serves it (Knot signing the parent), written
+ * to `file` as Unbound's only trust anchor.
+ */
+export async function writeParentAnchor(
+  port: number,
+  parent: string,
+  file: string,
+  log: () => string = () => '',
+): Promise<void> {
+  const out = await run('dig', ['@127.0.0.1', '-p', String(port), '+short', parent, 'DNSKEY']);
+  const ksk = out.out.split('\n').find((l) => l.startsWith('257 '));
+  if (!ksk) throw new Error(`no DNSKEY from the parent's server: ${out.out}\n${log()}`);
+  await writeFile(file, `${parent}. IN DNSKEY ${ksk}\n`);
+}
+
 export const UNBOUND = process.env.UNBOUND ?? '/usr/sbin/unbound';
 
 export interface ValidatingUnboundOptions {
