@@ -2,7 +2,7 @@
 // is bounded before anything recurses, and its errors turned into problems with file:line:col.
 import {
   Composer,
-  type CST,
+  CST,
   type Document,
   Lexer,
   type LineCounter,
@@ -22,6 +22,12 @@ export const MAX_NESTING = 64;
 const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
 
 /**
+ * What a text read in pieces (yaml-pieces.ts) may not use: anchors, aliases and tags can reach
+ * across pieces, directives and document markers change how the whole stream reads.
+ */
+const NOT_PLAIN = new Set(['anchor', 'alias', 'tag', 'directive-line', 'doc-start', 'doc-end']);
+
+/**
  * Parse `text`, counting its lines into `lines`. The document when it parsed without errors,
  * else null; every problem found (nesting too deep, YAML syntax) goes into `problems`.
  */
@@ -35,7 +41,7 @@ export function parseYaml(
     const p = lines.linePos(offset);
     return [p.line, p.col];
   };
-  const doc = compose(file, text, lines, pos, problems);
+  const doc = compose(file, text, lines, pos, problems, MAX_NESTING, false);
   if (!doc) return null;
   if (doc.errors.length) hintReserved(file, text, problems);
   for (const e of doc.errors) {
@@ -53,6 +59,22 @@ export function parseYaml(
 }
 
 /**
+ * Parse plain YAML (no anchors, aliases, tags, directives or document markers) nested at most
+ * `maxNesting` deep, counting its lines into `lines`: the document, or null for anything else,
+ * syntax errors included. For the reader in pieces, which then reads the whole text as one
+ * (parseYaml) so that every problem is reported as it always was.
+ */
+export function parsePlain(
+  text: string,
+  lines: LineCounter,
+  maxNesting: number,
+): Document.Parsed | null {
+  const problems: Problem[] = [];
+  const doc = compose('', text, lines, () => [1, 1], problems, maxNesting, true);
+  return doc && doc.errors.length === 0 && problems.length === 0 ? doc : null;
+}
+
+/**
  * Parse as yaml's parseDocument does (lexer, CST parser, composer), but watch the parser's
  * stack of open collections lexeme by lexeme and stop at the first one nested deeper than
  * MAX_NESTING, before anything recurses over the tree: the composer and every walk after it
@@ -66,16 +88,26 @@ function compose(
   lines: LineCounter,
   pos: (offset: number) => [number, number],
   problems: Problem[],
+  maxNesting: number,
+  plainOnly: boolean,
 ): Document.Parsed | null {
   const parser = new Parser(lines.addNewLine);
   const tokens: CST.Token[] = [];
   lines.addNewLine(0);
+  let scalarNext = false;
   for (const lexeme of new Lexer().lex(text)) {
     for (const t of parser.next(lexeme)) tokens.push(t);
-    if (parser.stack.length <= MAX_NESTING) continue;
+    // The lexer sends a plain or block scalar as a SCALAR mark, then its text (which may start
+    // with any character), as the parser reads it.
+    if (plainOnly) {
+      if (scalarNext) scalarNext = false;
+      else if (lexeme === CST.SCALAR) scalarNext = true;
+      else if (NOT_PLAIN.has(CST.tokenType(lexeme) ?? '')) return null;
+    }
+    if (parser.stack.length <= maxNesting) continue;
     const open = parser.stack.filter((t) => COLLECTIONS.has(t.type));
-    if (open.length <= MAX_NESTING) continue;
-    const [line, col] = pos(open[MAX_NESTING]!.offset);
+    if (open.length <= maxNesting) continue;
+    const [line, col] = pos(open[maxNesting]!.offset);
     problems.push({
       file,
       line,

@@ -11,7 +11,8 @@ import {
   type YAMLSeq,
 } from 'yaml';
 import { type Problem, type ProblemCode, ProblemCode as C } from './errors.js';
-import { parseYaml } from './yaml-parse.js';
+import { MAX_NESTING, parsePlain, parseYaml } from './yaml-parse.js';
+import { shiftFrom } from './yaml-pieces.js';
 
 export { MAX_NESTING } from './yaml-parse.js';
 
@@ -24,15 +25,53 @@ export class Source {
   private readonly lines = new LineCounter();
   /** Second and later occurrences of a key in one mapping: reported once here, skipped by mapEntries. */
   private readonly duplicateKeys = new WeakSet<Node>();
+  /** Problems found while reading (duplicate keys), as against those of the steps after it. */
+  private readonly reading = new WeakSet<Problem>();
+  /** The keys of the mapping read in pieces (readPiece), by the offset of their first occurrence. */
+  private readonly pieceKeys = new Map<string, number>();
   readonly root: Node | null;
+  /**
+   * False when read with a cut and the rest is not plain YAML that parses (see
+   * parsePlain): the root is then null, no problem is reported, and the caller reads it otherwise.
+   */
+  readonly plain: boolean = true;
 
+  /**
+   * `cut`: read the text without that part (a block read in pieces: base/yaml-pieces.ts), as
+   * plain YAML only (see `plain`), with every position still the whole text's.
+   */
   constructor(
     readonly file: string,
     text: string,
+    cut: { readonly from: number; readonly to: number } | null = null,
   ) {
-    const doc = parseYaml(file, text, this.lines, this.problems);
+    let doc;
+    if (cut) {
+      this.lines.addNewLine(0);
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', nl + 1))
+        this.lines.addNewLine(nl + 1);
+      const head = text.slice(0, cut.from) + text.slice(cut.to);
+      doc = parsePlain(head, new LineCounter(), MAX_NESTING);
+      if (doc) shiftFrom(doc.contents, cut.from, cut.to - cut.from);
+      else this.plain = false;
+    } else doc = parseYaml(file, text, this.lines, this.problems);
     this.root = (doc?.contents as Node | null | undefined) ?? null;
     if (this.root) this.walk(this.root, '');
+  }
+
+  /**
+   * Take a piece of the mapping at `path` read apart from this text (base/yaml-pieces.ts, its
+   * ranges already the text's): its duplicate keys, also against earlier pieces, are reported as
+   * if it had been read with the rest.
+   */
+  readPiece(piece: YAMLMap, path: string): void {
+    this.walk(piece, path, this.pieceKeys);
+  }
+
+  /** Drop every problem but those found while reading and those `keep` names. */
+  keepReadingProblems(keep: readonly Problem[]): void {
+    const kept = this.problems.filter((p) => this.reading.has(p) || keep.includes(p));
+    this.problems.splice(0, this.problems.length, ...kept);
   }
 
   private pos(offset: number): [number, number] {
@@ -41,36 +80,38 @@ export class Source {
   }
 
   /** Line and column (1-based) where a node starts; 1:1 when there is no node. */
-  at(node: Node | null | undefined): { line: number; col: number } {
-    const [line, col] = node?.range ? this.pos(node.range[0]) : [1, 1];
+  at(node: Where): { line: number; col: number } {
+    const offset = typeof node === 'number' ? node : node?.range?.[0];
+    const [line, col] = offset === undefined ? [1, 1] : this.pos(offset);
     return { line, col };
   }
 
-  report(node: Node | null | undefined, path: string, code: ProblemCode, message: string): void {
+  report(node: Where, path: string, code: ProblemCode, message: string): void {
     const { line, col } = this.at(node);
     this.problems.push({ file: this.file, line, col, path, code, message });
   }
 
-  private walk(node: Node, path: string): void {
+  /** Report duplicate keys; `first` holds the first occurrences already seen in `node`'s mapping. */
+  private walk(node: Node, path: string, first = new Map<string, number>()): void {
     if (isMap(node)) {
-      const first = new Map<string, Node>();
       for (const pair of (node as YAMLMap).items as Pair<Node, Node | null>[]) {
         const key = scalarText(pair.key);
         if (key === null) continue;
         const p = joinPath(path, key);
         const prev = first.get(key);
-        if (prev) {
-          const at = this.at(prev);
+        if (prev !== undefined) {
+          const [line, col] = prev < 0 ? [1, 1] : this.pos(prev);
           this.report(
             pair.key,
             p,
             C.duplicateKey,
-            `duplicate key "${key}": the first is at line ${at.line}, column ${at.col}, and YAML keeps only one`,
+            `duplicate key "${key}": the first is at line ${line}, column ${col}, and YAML keeps only one`,
           );
+          this.reading.add(this.problems[this.problems.length - 1]!);
           this.duplicateKeys.add(pair.key);
           continue;
         }
-        first.set(key, pair.key);
+        first.set(key, pair.key.range?.[0] ?? -1);
         if (pair.value) this.walk(pair.value, p);
       }
     } else if (isSeq(node)) {
@@ -81,6 +122,17 @@ export class Source {
   isDuplicateKey(keyNode: Node): boolean {
     return this.duplicateKeys.has(keyNode);
   }
+}
+
+/**
+ * Where a problem is: a node, or the offset in the text where one started (what a compiled draft
+ * keeps, so that the YAML tree can go: compile-pieces.ts), or nowhere (reported at 1:1).
+ */
+export type Where = Node | number | null | undefined;
+
+/** The offset where a node starts, kept in its place; null: no node, or one without a range. */
+export function offsetOf(node: Where): number | null {
+  return typeof node === 'number' ? node : (node?.range?.[0] ?? null);
 }
 
 export interface Entry {

@@ -5,6 +5,7 @@ import { type Problem, sortProblems } from '../base/errors.js';
 import { type Node, Source } from '../base/yaml-source.js';
 import type { DnssecDefaults } from '../dnssec/config.js';
 import { compileZone } from './compile.js';
+import { compileInPieces, RECORDS_PER_PIECE } from './compile-pieces.js';
 import { checkCounts, ZONE_LIMITS, type ZoneLimits } from './limits.js';
 import { steeredText } from './steered-text.js';
 import type { Zone } from './zone.js';
@@ -18,15 +19,24 @@ export interface CompileResult {
   steered: string | null;
 }
 
-/** Compile one zone file's text; problems come in reading order. */
+/**
+ * Compile one zone file's text; problems come in reading order. `records:` is read in pieces of
+ * `perPiece` names where it plainly can be (compile-pieces.ts), else with the rest (0: always).
+ */
 export function compileText(
   file: string,
   text: string,
   limits: ZoneLimits = ZONE_LIMITS,
   dnssecDefaults: DnssecDefaults | null = null,
+  perPiece: number = RECORDS_PER_PIECE,
 ): CompileResult {
-  const src = new Source(file, text);
-  const zone = checkCounts(src, limits) ? compileZone(src, dnssecDefaults) : null;
+  const pieced = compileInPieces(file, text, limits, dnssecDefaults, perPiece);
+  const src = pieced?.src ?? new Source(file, text);
+  const zone = pieced
+    ? pieced.zone
+    : checkCounts(src, limits)
+      ? compileZone(src, dnssecDefaults)
+      : null;
   const zoneValue = isMap(src.root)
     ? ((src.root as YAMLMap).get('zone', true) as Node | undefined)
     : undefined;

@@ -1,25 +1,30 @@
 // The zone being compiled, name by name, before it is frozen into a Zone: drafts of each owner's
 // RRsets with where they were written, and the rules that every step adds names by.
 import { ProblemCode as C } from '../base/errors.js';
-import type { Node, Source } from '../base/yaml-source.js';
+import { type Node, offsetOf, type Source, type Where } from '../base/yaml-source.js';
 import type { Delegation } from '../policy/delegate.js';
 import type { DynamicRecord } from '../policy/dynamic.js';
-import { typeName } from '../wire/constants.js';
+import { Type, typeName } from '../wire/constants.js';
 import { foldCase } from '../wire/name.js';
 import type { RData, RRset } from '../wire/rr.js';
 
+/**
+ * Where a value was written. Static records keep offsets, not YAML nodes, so that a piece of
+ * `records:` can be freed once compiled (compile-pieces.ts); a node is kept by the few that hold
+ * one anyway (a steered name's compiled policy).
+ */
 export interface Ref {
-  node: Node | null;
+  node: Where;
   path: string;
 }
 
 export interface Draft {
   name: string;
-  rrsets: Map<number, { set: RRset; node: Node | null; path: string; values: Ref[] }>;
+  rrsets: Map<number, { set: RRset; node: Where; path: string; values: Ref[] }>;
   /** A value of this name had a problem: checks that need its records (glue) stay quiet. */
   tainted: boolean;
   /** A steered name: its A/AAAA answers come from a policy. */
-  dynamic?: { record: DynamicRecord; node: Node | null; path: string; text: string };
+  dynamic?: { record: DynamicRecord; node: Where; path: string; text: string };
   /**
    * A `steer: delegate` name: a cut whose NS come from its sites' nameservers. `record` is null
    * when the stanza had problems; the name is still a cut, so what lies below it is checked.
@@ -99,6 +104,12 @@ export class ZoneDrafts {
       );
       return;
     }
-    d.rrsets.set(type, { set: { name: d.name, type, ttl, rdata }, node, path, values });
+    // Memory, for large zones (compile-pieces.ts): arrays built by push() keep room for 17
+    // elements, so the RRset gets one of its own size; and of the values' places only NS's are
+    // kept, the only ones named after compiling (the glue check).
+    const set = { name: d.name, type, ttl, rdata: rdata.slice() };
+    const refs =
+      type === Type.NS ? values.map((v) => ({ node: offsetOf(v.node), path: v.path })) : [];
+    d.rrsets.set(type, { set, node: offsetOf(node), path, values: refs });
   };
 }

@@ -122,65 +122,106 @@ function values(src: Source, node: Node | null, path: string): Value[] {
 }
 
 /**
- * Count what the zone would compile to, and report the first value past each limit before the
- * compiler spends memory on it. Counted as records: every value of a static RRset, each steered
- * name, each nameserver and its glue, each site address. Returns false when a limit was passed:
- * the zone is then not compiled, and these are its only problems.
+ * Counts what the zone would compile to, section by section in the file's order, and reports the
+ * first value past each limit before the compiler spends memory on it. Counted as records: every
+ * value of a static RRset, each steered name, each nameserver and its glue, each site address.
+ * A zone read in pieces (compile-pieces.ts) counts `records:` one piece at a time.
  */
-export function checkCounts(src: Source, limits: ZoneLimits = ZONE_LIMITS): boolean {
-  let records = 0;
-  const take = (rrset: Value[]): boolean => {
+export class ZoneCounter {
+  private records = 0;
+  private names = 0;
+  /** The problem that stopped the count, once one did. */
+  passed: Problem | null = null;
+
+  constructor(
+    private readonly src: Source,
+    private readonly limits: ZoneLimits = ZONE_LIMITS,
+  ) {}
+
+  /** A top-level entry other than `records:` (only nameservers and sites hold records). */
+  section(top: Entry): boolean {
+    const src = this.src;
+    if (top.key === 'nameservers') {
+      // `ttl:` beside the names is the RRset's TTL, not a nameserver.
+      const ns = pairs(src, top.value, top.path).filter((e) => e.key !== 'ttl');
+      if (!this.take(ns.map((e) => ({ node: e.keyNode, path: e.path })))) return false;
+      for (const e of ns) if (!this.take(values(src, e.value, e.path))) return false;
+    } else if (top.key === 'sites') {
+      for (const site of pairs(src, top.value, top.path)) {
+        const a = pairs(src, site.value, site.path).find((e) => e.key === 'addresses');
+        if (a && !this.take(values(src, a.value, a.path))) return false;
+      }
+    }
+    return true;
+  }
+
+  /** The names of `records:` (`node`), or of one piece of it. */
+  recordNames(node: Node | null, path: string): boolean {
+    const { src, limits } = this;
+    for (const name of pairs(src, node, path)) {
+      if (++this.names > limits.names) {
+        return this.pass(
+          name.keyNode,
+          name.path,
+          C.tooManyNames,
+          `more than ${limits.names} names in one zone`,
+        );
+      }
+      for (const e of pairs(src, name.value, name.path)) {
+        const rrset = (STATIC_TYPES as readonly string[]).includes(e.key)
+          ? values(src, e.value, e.path)
+          : e.key === 'steer'
+            ? [{ node: e.keyNode, path: e.path }]
+            : [];
+        if (!this.take(rrset)) return false;
+      }
+    }
+    return true;
+  }
+
+  private take(rrset: Value[]): boolean {
+    const limits = this.limits;
     if (rrset.length > limits.rrset) {
       const v = rrset[limits.rrset]!;
-      src.report(v.node, v.path, C.rrsetTooLarge, `more than ${limits.rrset} values in one RRset`);
-      return false;
+      return this.pass(
+        v.node,
+        v.path,
+        C.rrsetTooLarge,
+        `more than ${limits.rrset} values in one RRset`,
+      );
     }
     for (const v of rrset)
-      if (++records > limits.records) {
-        src.report(
+      if (++this.records > limits.records)
+        return this.pass(
           v.node,
           v.path,
           C.tooManyRecords,
           `more than ${limits.records} records in one zone`,
         );
-        return false;
-      }
     return true;
-  };
-  for (const top of pairs(src, src.root, '')) {
-    if (top.key === 'nameservers') {
-      // `ttl:` beside the names is the RRset's TTL, not a nameserver.
-      const ns = pairs(src, top.value, top.path).filter((e) => e.key !== 'ttl');
-      if (!take(ns.map((e) => ({ node: e.keyNode, path: e.path })))) return false;
-      for (const e of ns) if (!take(values(src, e.value, e.path))) return false;
-    } else if (top.key === 'sites') {
-      for (const site of pairs(src, top.value, top.path)) {
-        const a = pairs(src, site.value, site.path).find((e) => e.key === 'addresses');
-        if (a && !take(values(src, a.value, a.path))) return false;
-      }
-    } else if (top.key === 'records') {
-      let names = 0;
-      for (const name of pairs(src, top.value, top.path)) {
-        if (++names > limits.names) {
-          src.report(
-            name.keyNode,
-            name.path,
-            C.tooManyNames,
-            `more than ${limits.names} names in one zone`,
-          );
-          return false;
-        }
-        for (const e of pairs(src, name.value, name.path)) {
-          const rrset = (STATIC_TYPES as readonly string[]).includes(e.key)
-            ? values(src, e.value, e.path)
-            : e.key === 'steer'
-              ? [{ node: e.keyNode, path: e.path }]
-              : [];
-          if (!take(rrset)) return false;
-        }
-      }
-    }
   }
+
+  private pass(node: Node | null, path: string, code: C, message: string): false {
+    this.src.report(node, path, code, message);
+    this.passed = this.src.problems[this.src.problems.length - 1]!;
+    return false;
+  }
+}
+
+/** The top-level entries of a zone file, duplicates skipped. */
+export function topEntries(src: Source): Entry[] {
+  return pairs(src, src.root, '');
+}
+
+/**
+ * Count a zone read whole (ZoneCounter). Returns false when a limit was passed: the zone is then
+ * not compiled, and this is its only problem beside those found while reading.
+ */
+export function checkCounts(src: Source, limits: ZoneLimits = ZONE_LIMITS): boolean {
+  const count = new ZoneCounter(src, limits);
+  for (const top of topEntries(src))
+    if (!(top.key === 'records' ? count.recordNames(top.value, top.path) : count.section(top)))
+      return false;
   return true;
 }
 

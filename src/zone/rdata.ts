@@ -36,13 +36,13 @@ export function parseRData(type: number, value: unknown, origin: string): RDataR
   };
   switch (type) {
     case Type.A: {
-      const bytes = ipv4Bytes(text);
+      const bytes = packed(ipv4Bytes(text));
       return bytes
         ? { ok: true, rdata: { kind: 'a', address: text, bytes } }
         : { ok: false, message: `not an IPv4 address: "${text}"` };
     }
     case Type.AAAA: {
-      const bytes = ipv6Bytes(text);
+      const bytes = packed(ipv6Bytes(text));
       return bytes
         ? { ok: true, rdata: { kind: 'aaaa', address: ipv6Text(bytes), bytes } }
         : { ok: false, message: `not an IPv6 address: "${text}"` };
@@ -97,4 +97,22 @@ export function parseRData(type: number, value: unknown, origin: string): RDataR
     }
   }
   return { ok: false, message: 'unsupported record type' };
+}
+
+/**
+ * Address octets as a view into a shared slab: a Uint8Array of its own carries an ArrayBuffer of
+ * its own, about 190 octets of heap for 4 octets of address, 19 MB in a 100,000-record zone.
+ */
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+function packed(bytes: Uint8Array | null): Uint8Array | null {
+  if (!bytes) return null;
+  if (slabUsed + bytes.length > slab.length) {
+    slab = new Uint8Array(16384);
+    slabUsed = 0;
+  }
+  const view = slab.subarray(slabUsed, slabUsed + bytes.length);
+  view.set(bytes);
+  slabUsed += bytes.length;
+  return view;
 }
