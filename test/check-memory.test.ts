@@ -51,7 +51,7 @@ describe('geosteer check on a 100,000-record zone', () => {
     async () => {
       const file = join(dir, 'broken.test.yaml');
       const text = bigZone(100_000, '10.9.9.9').replace(
-        /\n  h99999: .*\n$/,
+        /\n {2}h99999: .*\n$/,
         '\n  h99999: { A: [10.1.300.1] }\n',
       );
       writeFileSync(file, text);
