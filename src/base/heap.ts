@@ -28,9 +28,23 @@ export class HeapBound {
 
   constructor(private readonly step: number) {}
 
+  private collected = false;
+
   check(): void {
-    if (getHeapStatistics().used_heap_size - this.last < this.step) return;
+    if (getHeapStatistics().used_heap_size - this.last >= this.step) this.collect();
+  }
+
+  /**
+   * At the end of a phase: collect once more if this was a large one (it collected before), so
+   * the next phase starts from what is held, not from up to a step of garbage.
+   */
+  settle(): void {
+    if (this.collected) this.collect();
+  }
+
+  private collect(): void {
     collector()();
+    this.collected = true;
     this.last = getHeapStatistics().used_heap_size;
   }
 }

@@ -99,6 +99,9 @@ function* readPieces(
       if (isMap(p.value) && p.value.has('steer') && isScalar(p.key)) steered.push(p);
     yield map;
   }
+  // The compile's last steps (structure checks, serial, freezing) allocate while all the drafts
+  // are held: start them without the last pieces' garbage.
+  heap.settle();
 }
 
 function drain(pieces: Iterator<unknown>): void {
