@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { HealthTable } from '../src/health/table.js';
 import { TestHealthTable } from './helpers/health.js';
-import { decideReferral, type Delegation } from '../src/policy/delegate.js';
+import { decideReferral, type Delegation } from '../src/policy/referral.js';
 import { SteerState } from '../src/policy/state.js';
 
 /** The rotations and remembered referrals, as a server keeps them per zone generation. */

@@ -3,7 +3,7 @@
 // the parent zone so every site's instance serves the same data. Building zones is the zone
 // layer's job; the delegate policy contributes the apex record (siteRecord).
 import { type Problem, ProblemCode as C } from '../base/errors.js';
-import { type Delegation, siteRecord } from '../policy/delegate.js';
+import { type Delegation, siteRecord } from '../policy/referral.js';
 import type { Site } from '../policy/site.js';
 import { Type } from '../wire/constants.js';
 import { foldCase, isSubdomain, parentName } from '../wire/name.js';
