@@ -71,8 +71,6 @@ export async function startServing(opts: ServeOptions): Promise<Serving> {
               logLevel,
               rrl: rest.rrl ?? null,
               cookies: rest.cookies ?? null,
-              site: rest.site ?? null,
-              zonesDir: rest.zonesDir,
               dnssec: rest.dnssec ?? null,
               ...(rest.geo ? { geo: rest.geo } : {}),
               log: opts.log,

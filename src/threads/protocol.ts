@@ -35,8 +35,6 @@ export interface ThreadInit {
   readonly rrl: RrlConfig | null;
   /** With the secret every thread shares (a cookie made by one thread is valid at the others). */
   readonly cookies: CookiesConfig | null;
-  readonly site: string | null;
-  readonly zonesDir: string;
   /** The server config's `dnssec:` (plain data). */
   readonly dnssec: DnssecDefaults | null;
   readonly zones: Generation;

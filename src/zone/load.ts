@@ -26,8 +26,6 @@ export interface ZoneSource {
   readonly text: string;
   /** A signed zone's keys, read by the main thread when it loaded the file. */
   readonly dnssec?: ZoneDnssec;
-  /** Its steered records as a small zone file (steered-text.ts), for answer threads; null: none. */
-  readonly steered?: string | null;
 }
 
 /**
@@ -172,7 +170,7 @@ export async function loadZoneFiles(
       if (!k.dnssec) continue;
       dnssec = k.dnssec;
     }
-    set.accept({ file, text: read.text, steered: r.steered, ...(dnssec ? { dnssec } : {}) }, r);
+    set.accept({ file, text: read.text, ...(dnssec ? { dnssec } : {}) }, r);
   }
   return set.done();
 }
