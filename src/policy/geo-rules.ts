@@ -1,6 +1,6 @@
-// The compile step of `steer: geo` (src/policy/geo.ts picks): its rules checked and indexed once
-// (continent, country and subdivision maps, subnets longest first), every problem reported with
-// its position, each code or subnet claimed by one rule only.
+// The compile step of `steer: geo` (src/policy/geo-pick.ts picks): its rules checked and indexed
+// once (continent, country and subdivision maps, subnets longest first), every problem reported
+// with its position, each code or subnet claimed by one rule only.
 import { networkText, parseCidr } from '../base/address.js';
 import { ProblemCode as C } from '../base/errors.js';
 import { parseContinent, parseCountry, parseSubdivision } from '../geoip/location-syntax.js';

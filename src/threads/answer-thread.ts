@@ -1,8 +1,9 @@
 // One answer thread (worker_threads): its own UDP and TCP sockets on every listen address
 // (SO_REUSEPORT, so the kernel spreads datagrams and connections over the threads with no hand-off),
 // its own QueryHandler and memo, and nothing else. Zones arrive as images and data the main thread
-// had compiled (zone-share.ts: installing one is O(1); no YAML is read or compiled here), health as a shared verdict table (shared-verdicts.ts), GeoIP as
-// readers over the main thread's database memory (src/geoip/shared.ts). See docs/deployment.md#threads.
+// had compiled (zone-share.ts: installing one is O(1); no YAML is read or compiled here), health
+// as a shared verdict table (shared-verdicts.ts), GeoIP as readers over the main thread's database
+// memory (src/geoip/shared.ts). See docs/deployment.md#threads.
 import type { Socket as UdpSocket } from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../base/log.js';
