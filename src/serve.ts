@@ -71,7 +71,6 @@ export async function startServing(opts: ServeOptions): Promise<Serving> {
               logLevel,
               rrl: rest.rrl ?? null,
               cookies: rest.cookies ?? null,
-              dnssec: rest.dnssec ?? null,
               ...(rest.geo ? { geo: rest.geo } : {}),
               log: opts.log,
             },

@@ -6,7 +6,6 @@ import { createSocket } from 'node:dgram';
 import { Worker } from 'node:worker_threads';
 import type { Endpoint } from '../base/endpoint.js';
 import type { Logger, LogLevel } from '../base/log.js';
-import type { DnssecDefaults } from '../dnssec/config.js';
 import { GeoIpLocator } from '../geoip/geo-locator.js';
 import type { GeoLocator } from '../geoip/types.js';
 import type { AnswerPool, Listener, PoolContext } from '../server/answer-pool.js';
@@ -28,8 +27,6 @@ export interface ThreadsOptions {
   logLevel: LogLevel;
   rrl: RrlConfig | null;
   cookies: CookiesConfig | null;
-  /** The server config's `dnssec:` defaults (threads get compiled zones; a zone's keys come with it). */
-  dnssec: DnssecDefaults | null;
   geo?: GeoLocator;
   log: Logger;
 }
@@ -130,7 +127,6 @@ export async function startAnswerThreads(o: ThreadsOptions, ctx: PoolContext): P
     logLevel: o.logLevel,
     rrl: o.rrl?.enabled ? o.rrl : null,
     cookies,
-    dnssec: o.dnssec,
   };
   const threads: AnswerThread[] = [];
   const spawn = async (index: number, listen: readonly Endpoint[]): Promise<Listener[]> => {
