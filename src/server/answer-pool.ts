@@ -57,6 +57,8 @@ export interface PoolContext {
 export interface AnswerPool {
   /** The listeners the pool's threads opened (each binds every one), as the server lists them. */
   readonly listeners: readonly Listener[];
+  /** Answer threads started (`threads: auto` resolved), for the start-up line. */
+  readonly threads: number;
   readonly counts: AnswerCounts;
   /**
    * Install a new generation everywhere; resolves once every thread answers from it (all switch

@@ -201,6 +201,8 @@ export class GeosteerServer {
           (l) => `${l.transport}://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`,
         ),
         zones: zones.map((z) => z.origin),
+        // 1: the main thread answers; more: that many answer threads (`auto` resolved).
+        threads: server.pool?.threads ?? 1,
         generation: 1,
         ...(site !== null ? { site } : {}),
       },

@@ -182,6 +182,7 @@ export async function startAnswerThreads(o: ThreadsOptions, ctx: PoolContext): P
 
   return {
     listeners,
+    threads: threads.length,
     counts,
     async install(zones) {
       // A thread that died (a bug) is out of the pool; the others carry on with the reload.
