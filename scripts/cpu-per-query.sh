@@ -5,6 +5,9 @@
 #
 #   scripts/cpu-per-query.sh TREE udp|tcp QUERYFILE [RATE]     (TREE: a checkout with dist/ built)
 #
+# SERVE_ARGS adds options to `geosteer serve`: SERVE_ARGS='--threads 2' against none measures what
+# the answer threads' machinery costs per query (both on CPU 0, so the figure includes switching).
+#
 # The server runs on CPU 0 (taskset) on a random loopback port, dnsperf on CPU 1: a 3 s warm-up,
 # then 8 s measured; the server's utime+stime from /proc/PID/stat over the measured run / queries.
 set -euo pipefail
@@ -14,7 +17,7 @@ port=$((20000 + RANDOM % 20000))
 work=$(mktemp -d)
 cd "$tree"
 taskset -c 0 "$node" dist/src/cli.js serve --zones zones --listen "127.0.0.1:$port" --no-watch \
-  --log-level warn --state-file "$work/state.json" --admin "127.0.0.1:$((port + 1))" \
+  --log-level warn --state-file "$work/state.json" --admin "127.0.0.1:$((port + 1))" ${SERVE_ARGS:-} \
   >"$work/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
@@ -28,4 +31,4 @@ out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$qf" -l 8 -Q "$rate" -m "
 t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 n=$(awk '/Queries completed/ {print $3}' <<<"$out")
 # /proc ticks are 1/100 s: (ticks * 10,000 µs) / queries.
-echo "$tree $mode $(basename "$qf") queries=$n cpu_us_per_query=$(echo "scale=2; ($t1 - $t0) * 10000 / $n" | bc)"
+echo "$tree ${SERVE_ARGS:-} $mode $(basename "$qf") queries=$n cpu_us_per_query=$(echo "scale=2; ($t1 - $t0) * 10000 / $n" | bc)"

@@ -59,6 +59,7 @@ export const TOOLS: Tool[] = [
   { tool: 'jq', pkg: 'jq', tests: ['admin-docs'] },
   { tool: 'dnsviz', pkg: 'dnsviz', paths: ['/usr/bin/dnsviz'], env: 'DNSVIZ', tests: ['dnssec-dnsviz'] },
   { tool: 'dnsperf', pkg: 'dnsperf', bench: true, tests: [] },
+  { tool: 'taskset', pkg: 'util-linux', bench: true, tests: ['threads'] },
   { tool: 'etcd', pkg: 'etcd-server', paths: ['/usr/bin/etcd'], env: 'ETCD', tests: ['fleet-etcd', 'fleet-sharing', 'fleet-threads', 'fleet-tls-auth'] },
   { tool: 'etcdctl', pkg: 'etcd-client', paths: ['/usr/bin/etcdctl'], env: 'ETCDCTL', tests: ['fleet-etcd', 'fleet-sharing', 'fleet-threads', 'fleet-tls-auth'] },
 ];

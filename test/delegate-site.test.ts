@@ -332,6 +332,51 @@ describe('geosteer serve --site', () => {
     });
   });
 
+  it('with --threads 2, every thread answers the child zone, and a reload reaches each', async () => {
+    // The main thread derives the child zone once and sends it to the threads as data: a thread
+    // that lacked it would answer REFUSED (no zone) or a referral from the parent, not AA.
+    const zones = join(dir, 'zones-threads');
+    await mkdir(zones);
+    await writeFile(join(zones, 'gslb.example.com.yaml'), PARENT);
+    const { cli, port } = await serve(
+      '-z',
+      zones,
+      '--site',
+      'us-east',
+      '--threads',
+      '2',
+      '--query-log',
+    );
+    await cli.waitFor((l) => String(l.msg).startsWith('geosteer listening'), 30_000);
+    /** `n` child-apex queries, each from a new socket, so the kernel spreads them over threads. */
+    const apex = async (n: number) => {
+      const out: string[][] = [];
+      for (let i = 0; i < n; i += 20)
+        for (const r of await Promise.all(
+          Array.from({ length: Math.min(20, n - i) }, () => ask(port, EDGE, 'A')),
+        )) {
+          expect(r.aa).toBe(true);
+          out.push(r.answer);
+        }
+      return new Set(out.map((a) => a.join(' | ')));
+    };
+    const east = (ttl: number) => `${EDGE} ${ttl} A 192.0.2.10 | ${EDGE} ${ttl} A 192.0.2.11`;
+    expect(await apex(100)).toEqual(new Set([east(20)]));
+    const answered = () =>
+      new Set(cli.lines.filter((l) => l.msg === 'query' && l.qname === EDGE).map((l) => l.thread));
+    const deadline = Date.now() + 10_000;
+    while (answered().size < 2 && Date.now() < deadline)
+      await cli.waitFor((l) => l.msg === 'query', 1000, cli.lines.length).catch(() => undefined);
+    expect([...answered()].sort()).toEqual([0, 1]);
+
+    // An edit of the parent's delegation: the child zone is derived anew, in every thread.
+    await writeFile(join(zones, 'gslb.example.com.yaml'), PARENT.replace('ttl: 20', 'ttl: 25'));
+    const from = cli.lines.length;
+    process.kill(cli.child.pid!, 'SIGHUP');
+    await cli.waitFor((l) => String(l.msg).startsWith('zones reloaded'), 15_000, from);
+    expect(await apex(100)).toEqual(new Set([east(25)]));
+  });
+
   it('does not start for a site no zone declares', async () => {
     const { cli } = await serve('--site', 'mars');
     expect((await cli.exited).code).toBe(1);

@@ -1,15 +1,18 @@
 // steer: delegate as compiled data (docs/delegation.md): the cut, its NS and glue, the referral
 // decision as health changes (decideReferral), and the child zones a site's instance serves
 // (siteZones). The answers on the wire are in delegate-parent and delegate-site.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HealthTable } from '../src/health/table.js';
 import { TestHealthTable } from './helpers/health.js';
-import { decideReferral, type Delegation } from '../src/policy/delegate.js';
+import { decideReferral, type Delegation } from '../src/policy/referral.js';
 import { SteerState } from '../src/policy/state.js';
 
 /** The rotations and remembered referrals, as a server keeps them per zone generation. */
 const state = new SteerState();
 import { siteZones } from '../src/zone/site-zones.js';
+import { ZoneImages } from '../src/threads/zone-share.js';
+import { ImageNodes } from '../src/zone/image.js';
+import { zoneFromShare } from '../src/zone/share.js';
 import { Type } from '../src/wire/constants.js';
 import type { RData } from '../src/wire/rr.js';
 import { formatProblem } from '../src/base/errors.js';
@@ -207,6 +210,25 @@ describe("siteZones: the child zones a site's instance serves", () => {
     // The nameserver below the child apex is the child's to serve; nothing else is there.
     expect([...child!.nodes.keys()].sort()).toEqual([`edge.${ZONE}`, `ns-eu-west.edge.${ZONE}`]);
     expect(child!.sites.size).toBe(0);
+  });
+
+  it('from a zone image, reads only its delegations: the same child zones, no static node decoded', () => {
+    // The main thread derives a site's child zones on every reload: from an image (a big parent
+    // compiled off thread) it must not cost a decode of every node of the parent.
+    const image = zoneFromShare(new ZoneImages().share([zone])[0]!);
+    const walk = vi.spyOn(ImageNodes.prototype, 'entries');
+    try {
+      const r = siteZones([image], 'eu-west', 'zones');
+      expect(walk).not.toHaveBeenCalled();
+      expect(r.zones.map((z) => [...z.nodes.keys()])).toEqual(
+        siteZones([zone], 'eu-west', 'zones').zones.map((z) => [...z.nodes.keys()]),
+      );
+      expect(r.zones[0]!.nodes.get(`ns-eu-west.edge.${ZONE}`)!.rrsets.get(Type.A)!.rdata).toEqual([
+        expect.objectContaining({ address: '198.51.100.153' }),
+      ]);
+    } finally {
+      walk.mockRestore();
+    }
   });
 
   it('rejects a site no zone declares, naming the ones declared', () => {

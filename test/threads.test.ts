@@ -4,7 +4,7 @@
 // log's `thread` field prove several threads answered. Every child is stopped by its PID.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type Cli, freePort, type LogLine, runCli } from './helpers/cli.js';
@@ -215,5 +215,33 @@ describe('--workers is gone', () => {
     procs.push(cli);
     expect((await cli.exited).code).toBe(2);
     expect(cli.other.join('')).toMatch(/geosteer\.yaml:2:10: workers: .*use threads: N/);
+  });
+});
+
+// `auto` is one answer thread per CPU the process may use (os.availableParallelism: the CPU
+// affinity, and the cgroup CPU quota where there is one), so a server pinned with taskset or
+// limited by its container starts no more threads than it can run; the start-up line says how
+// many. One CPU: the main thread answers.
+const cpuLists = availableParallelism() >= 2 ? ['0', '0,1'] : ['0'];
+describe('--threads auto', () => {
+  it.each(cpuLists)('on CPUs %s starts one answer thread per CPU', async (cpus) => {
+    const dir = await mkdtemp(join(tmpdir(), 'geosteer-threads-'));
+    dirs.push(dir);
+    const { config } = await writeSetup(dir);
+    const port = await freePort();
+    const cli = runCli(
+      [
+        ...['serve', '--config', config, '-l', `127.0.0.1:${port}`, '--threads', 'auto'],
+        ...['--no-watch', '--no-admin', '--state-file', join(dir, 'state.json')],
+      ],
+      { wrap: ['taskset', '-c', cpus] },
+    );
+    procs.push(cli);
+    const up = await cli.waitFor((l) => String(l.msg).startsWith('geosteer listening'), 30_000);
+    const n = cpus.split(',').length;
+    expect(up.threads).toBe(n);
+    // It answers: steered names too, from whichever thread the kernel picks.
+    const ask = async () => data(await queryUdp(port, 'www.gslb.test', 'A'));
+    expect((await many(20, ask)).every((a) => a.length > 0)).toBe(true);
   });
 });

@@ -1,8 +1,8 @@
 // `records:` read in pieces (src/zone/compile-pieces.ts) must change nothing a user sees: for every
 // zone file the repository and its docs use, and for broken files made to hit every seam between
 // pieces, compiling with pieces forced tiny (1, 2, 7 names) gives exactly the problems (code,
-// file:line:col, path, message, order), the serial, the fingerprint and the steered text of
-// reading the file whole. Files that cannot plainly be cut must be read whole, and the rest must
+// file:line:col, path, message, order), the serial, the fingerprint and the names of reading the
+// file whole. Files that cannot plainly be cut must be read whole, and the rest must
 // really be cut, or the comparison would prove nothing.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,7 +23,6 @@ function outcome(file: string, text: string, limits: ZoneLimits, perPiece: numbe
     serial: r.zone ? r.zone.soa.rdata[0] : null,
     fingerprint: r.zone?.fingerprint ?? null,
     names: r.zone ? [...r.zone.nodes.keys()].sort() : null,
-    steered: r.steered,
   };
 }
 

@@ -7,7 +7,7 @@
 import { networkText } from '../base/address.js';
 import type { GeoLocator, GeoResult } from '../geoip/types.js';
 import type { HealthView } from '../health/table.js';
-import { isDelegation } from '../policy/delegate.js';
+import { isDelegation } from '../policy/referral.js';
 import { SteerState } from '../policy/state.js';
 import { resolve } from '../server/resolve.js';
 import { type SteerRecorder, Steerer } from '../server/steering.js';

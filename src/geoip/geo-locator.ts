@@ -15,7 +15,7 @@ import { DEFAULT_WIDEN_LOOKUPS_PER_SECOND, LookupBudget, WIDEN_BUDGET } from './
 import type { DefaultLocation } from './config.js';
 import { continentOf } from './countries.js';
 import type { DatabaseInfo, MmdbDatabase, Place } from './database.js';
-import { narrowPrefix, OverrideSet, type Override } from './overrides.js';
+import { narrowPrefix, OverrideSet, type Override } from './override-set.js';
 import type { GeoLocator, GeoResult, GeoSource, Location } from './types.js';
 
 export interface LocatorParts {

@@ -3,7 +3,7 @@
 // watches and reopens them; it posts each new share, and `update` swaps it in here.
 import { MmdbDatabase } from './database.js';
 import { GeoIpLocator, type GeoShare, type LocatorParts } from './geo-locator.js';
-import { OverrideSet } from './overrides.js';
+import { OverrideSet } from './override-set.js';
 import type { Logger } from '../base/log.js';
 
 function partsOf(share: GeoShare, logger?: Logger): LocatorParts {

@@ -6,6 +6,7 @@ import type { HealthView } from '../health/table.js';
 import type { RData } from '../wire/rr.js';
 import type { Decision } from './decision.js';
 import { siteFacts } from './facts.js';
+import { PICKERS } from './pickers.js';
 import {
   type DecideContext,
   type DynamicRecord,
@@ -156,7 +157,8 @@ function answer(
   mode: 'policy' | 'serve_all',
   caps: readonly number[],
 ): Decision {
-  const verdict = rec.policy.pick(ctx, candidates, state);
+  const picker = PICKERS[rec.policy.kind];
+  const verdict = picker.pick(rec.policy, rec.members, ctx, candidates, state);
   const out: RData[] = [];
   const chosen: string[] = [];
   let ttl = rec.ttl;
@@ -172,7 +174,7 @@ function answer(
     const room = rec.answers - out.length;
     if (addrs.length > room)
       addrs =
-        rec.policy.pickAddresses?.(ctx, addrs, room) ??
+        picker.pickAddresses?.(rec.policy, ctx, addrs, room) ??
         rotate(state, site, ctx.family, addrs, room);
     for (const a of addrs) {
       seen?.add(a.address);

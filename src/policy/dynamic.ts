@@ -1,6 +1,7 @@
 // A steered record as compiled (DynamicRecord) and a decision made for it (Decision): the data
 // the compile step (compile-record.ts) hands the pick step (decide.ts). Compiled records are
-// immutable; what changes per query (rotations, health surveys) lives in a SteerState (state.ts).
+// immutable plain data (structured-cloneable: they cross to the answer threads, zone/share.ts);
+// what changes per query (rotations, health surveys) lives in a SteerState (state.ts).
 import type { GeoLocator, GeoResult } from '../geoip/types.js';
 import type { HealthView } from '../health/table.js';
 import type { RData } from '../wire/rr.js';
@@ -30,6 +31,7 @@ export interface DynamicRecord {
   readonly fallback: { readonly 4: readonly RData[]; readonly 6: readonly RData[] };
   /** The record's sites, in the order it lists them. */
   readonly members: readonly Site[];
+  /** The compiled policy: data (policy-data.ts), picked from by its kind's code (pickers.ts). */
   readonly policy: Policy;
 }
 

@@ -1,10 +1,10 @@
 import { ProblemCode as C } from '../base/errors.js';
 import { describe, isSeq, listOf, scalarInt, type Node } from '../base/yaml-source.js';
-import { siteFacts } from './facts.js';
 import { MAX_ANSWERS } from './dynamic.js';
 import { unknownSite } from './members.js';
+import type { FailoverPolicy } from './policy-data.js';
 import type { Site } from './site.js';
-import type { PickContext, PolicyCompiler, Verdict } from './types.js';
+import type { PolicyCompiler } from './types.js';
 
 /**
  * `steer: failover` — ordered priority groups. The first group with at least `min_available`
@@ -13,7 +13,7 @@ import type { PickContext, PolicyCompiler, Verdict } from './types.js';
  * for the family asked about (the shared step's rule): for AAAA, a site with no up IPv6 address
  * does not count, as gdnsd's multifo counts each family on its own. If no group reaches the
  * threshold, the first group with any available site answers: a thin group beats none.
- * The answer does not depend on the client, so the ECS scope is 0.
+ * The answer does not depend on the client, so the ECS scope is 0. The pick: failover-pick.ts.
  */
 export const failover: PolicyCompiler = {
   kind: 'failover',
@@ -78,56 +78,13 @@ export const failover: PolicyCompiler = {
         `min_available ${minAvailable} is more sites than any group has (the largest has ${largest}), so no group could ever reach it`,
       );
     if (members.length === 0) return null;
-    const compiled: Failover = Object.freeze({
+    const policy: FailoverPolicy = {
+      kind: 'failover',
+      clientDependent: false,
       groups,
       minAvailable,
       names: groups.map((g) => g.map((i) => members[i]!.name).join(', ')),
-      members,
-    });
-    return {
-      members,
-      policy: {
-        kind: 'failover',
-        clientDependent: false,
-        pick: (ctx, available) => pickFailover(compiled, ctx, available),
-      },
     };
+    return { members, policy };
   },
 };
-
-/** A compiled failover record: its groups of member indexes, in order, and the threshold. */
-interface Failover {
-  readonly groups: readonly (readonly number[])[];
-  readonly minAvailable: number;
-  /** Each group's site names, for the trace. */
-  readonly names: readonly string[];
-  readonly members: readonly Site[];
-}
-
-/** The first group with min_available available sites, else the first with any. */
-function pickFailover(f: Failover, ctx: PickContext, available: readonly number[]): Verdict {
-  const { groups, minAvailable, names, members } = f;
-  const avail = new Set(available);
-  const live = groups.map((g) => g.filter((i) => avail.has(i)));
-  let gi = live.findIndex((g) => g.length >= minAvailable);
-  if (gi < 0) gi = live.findIndex((g) => g.length > 0);
-  if (ctx.trace) {
-    ctx.trace.push(`min_available ${minAvailable}`);
-    live.forEach((g, k) =>
-      ctx.trace!.push(
-        `  group ${k + 1} [${names[k]}]: ${g.length} available${k === gi ? ' (answers)' : ''}`,
-      ),
-    );
-  }
-  if (ctx.facts) {
-    groups.forEach((g, k) =>
-      g.forEach((i) => (siteFacts(ctx.facts!, members[i]!.name).group = k + 1)),
-    );
-    const thin =
-      live[gi]!.length < minAvailable
-        ? `; no group has ${minAvailable} available, so the first with any`
-        : '';
-    ctx.facts.decidedBy = `group ${gi + 1} of ${groups.length} (min_available ${minAvailable}${thin})`;
-  }
-  return { sites: live[gi]!, scope: 0 };
-}

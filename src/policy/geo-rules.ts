@@ -1,7 +1,7 @@
-// The compile step of `steer: geo` (src/policy/geo.ts picks): its rules checked and indexed once
-// (continent, country and subdivision maps, subnets longest first), every problem reported with
-// its position, each code or subnet claimed by one rule only.
-import { networkText, parseCidr, type Network } from '../base/address.js';
+// The compile step of `steer: geo` (src/policy/geo-pick.ts picks): its rules checked and indexed
+// once (continent, country and subdivision maps, subnets longest first), every problem reported
+// with its position, each code or subnet claimed by one rule only.
+import { networkText, parseCidr } from '../base/address.js';
 import { ProblemCode as C } from '../base/errors.js';
 import { parseContinent, parseCountry, parseSubdivision } from '../geoip/location-syntax.js';
 import {
@@ -17,19 +17,10 @@ import {
 } from '../base/yaml-source.js';
 import { MAX_STEERING_PREFIX } from '../wire/ecs.js';
 import { unknownSite } from './members.js';
+import type { Rule, Subnet } from './policy-data.js';
 import type { Site } from './site.js';
 
-export interface Subnet extends Network {
-  /** Canonical CIDR text (RFC 5952 for IPv6), the key for conflicts. */
-  readonly text: string;
-}
-
-export interface Rule {
-  /** Indexes into the policy's members, in the rule's order of preference. */
-  readonly sites: number[];
-  /** Where the rule is written, for conflicts and explain. */
-  readonly label: string;
-}
+export type { Rule, Subnet };
 
 /** The rules of a geo record, indexed for the pick. Immutable once compiled. */
 export interface GeoRules {

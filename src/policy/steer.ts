@@ -3,7 +3,8 @@
 // through server/steering.ts), the memo's replay and explain all come through decideStep, so
 // they cannot disagree.
 import { decide } from './decide.js';
-import { decideReferral, isDelegation } from './delegate.js';
+import { PICKERS } from './pickers.js';
+import { decideReferral, isDelegation } from './referral.js';
 import type { Decision } from './decision.js';
 import type { DecideContext, DynamicRecord } from './dynamic.js';
 import { addressesOf } from './site.js';
@@ -47,7 +48,7 @@ export function decisionKey(d: Decision): string {
 export function decidedPerNetwork(step: SteerStep): boolean {
   const rec = step.rec;
   if (isDelegation(rec) || !rec.policy.clientDependent) return false;
-  if (rec.policy.pickAddresses) return true;
+  if (PICKERS[rec.policy.kind].pickAddresses) return true;
   let total = 0;
   let most = 0;
   for (const s of rec.members) {

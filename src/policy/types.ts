@@ -2,8 +2,11 @@ import type { GeoLocator, GeoResult } from '../geoip/types.js';
 import type { HealthView } from '../health/table.js';
 import type { Entry, Node, Source } from '../base/yaml-source.js';
 import type { PolicyFacts } from './facts.js';
+import type { Policy } from './policy-data.js';
 import type { Site, SiteAddress } from './site.js';
 import type { RecordState } from './state.js';
+
+export type { Policy } from './policy-data.js';
 
 /** The client a decision is made for: the ECS address when the query has one, else the source. */
 export interface ClientHint {
@@ -52,24 +55,35 @@ export interface Verdict {
   readonly scope: number;
 }
 
-/** What a compiled policy exposes to the resolver. */
-export interface Policy {
-  readonly kind: string;
-  /** True when the verdict depends on the client address; verdicts are then cached per network. */
-  readonly clientDependent: boolean;
+/**
+ * The code of one policy kind (pickers.ts keeps one per kind): it reads the compiled data `p`
+ * (policy-data.ts) and `ctx`, and keeps what changes per query (rotations) in `state`, the
+ * record's state owned by the caller (state.ts), never in `p`.
+ */
+export interface Picker<P extends Policy = Policy> {
   /**
-   * Choose among `available`: indexes of the record's sites that may be given out now and have
-   * an up address of the asked family, in the order the record lists them. Never empty.
-   * Synchronous, no I/O. The policy reads only its compiled data and `ctx`; a rotation keeps its
-   * turns in `state.policy` (the record's state, owned by the caller: state.ts), never in itself.
+   * Choose among `available`: indexes of the record's `members` that may be given out now and
+   * have an up address of the asked family, in the order the record lists them. Never empty.
+   * Synchronous, no I/O.
    */
-  pick(ctx: PickContext, available: readonly number[], state: RecordState): Verdict;
+  pick(
+    p: P,
+    members: readonly Site[],
+    ctx: PickContext,
+    available: readonly number[],
+    state: RecordState,
+  ): Verdict;
   /**
    * Choose `room` of a chosen site's up addresses when it has more than the answer has room for.
    * Without this the shared step rotates through them by address weight (smooth weighted round
    * robin); `sticky` keeps a client on the same addresses instead.
    */
-  pickAddresses?(ctx: PickContext, candidates: readonly SiteAddress[], room: number): SiteAddress[];
+  pickAddresses?(
+    p: P,
+    ctx: PickContext,
+    candidates: readonly SiteAddress[],
+    room: number,
+  ): SiteAddress[];
 }
 
 /** Compiles one `steer:` record stanza. Problems go to `src` with positions. */

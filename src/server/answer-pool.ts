@@ -2,7 +2,6 @@
 // serve.ts plugs in. The server stays the one authority (zones, health, reloads, the admin API)
 // and only hands the pool what it decided; it never imports src/threads/.
 import type { HealthTable } from '../health/table.js';
-import type { ZoneSource } from '../zone/load.js';
 import type { ZoneSet } from '../zone/zone-set.js';
 import type { AnswerTally, QueryHandler } from './handler.js';
 import type { TcpStats } from './tcp-table.js';
@@ -49,9 +48,8 @@ export function localCounts(handler: QueryHandler, tcp: TcpStats | undefined): A
 
 /** What the server hands a pool when it starts it, once zones, health and the prober are up. */
 export interface PoolContext {
+  /** Every zone served, a site's child zones included: the threads get them as data (zone/share.ts). */
   readonly zones: ZoneSet;
-  /** The zone files the zones were built from (answer threads build the same zones from them). */
-  readonly sources: readonly ZoneSource[];
   readonly health: HealthTable;
   readonly handler: QueryHandler;
 }
@@ -59,12 +57,14 @@ export interface PoolContext {
 export interface AnswerPool {
   /** The listeners the pool's threads opened (each binds every one), as the server lists them. */
   readonly listeners: readonly Listener[];
+  /** Answer threads started (`threads: auto` resolved), for the start-up line. */
+  readonly threads: number;
   readonly counts: AnswerCounts;
   /**
    * Install a new generation everywhere; resolves once every thread answers from it (all switch
    * together), rejects (every thread keeping the old one) when any cannot build it.
    */
-  install(zones: ZoneSet, sources: readonly ZoneSource[]): Promise<void>;
+  install(zones: ZoneSet): Promise<void>;
   close(): Promise<void>;
 }
 

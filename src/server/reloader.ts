@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import type { Logger } from '../base/log.js';
 import { formatProblem, type Problem, ProblemCode } from '../base/errors.js';
-import { type LoadResult, loadZoneDir, type ZoneSource } from '../zone/load.js';
+import { type LoadResult, loadZoneDir } from '../zone/load.js';
 import { ZoneSet } from '../zone/zone-set.js';
 
 /** The longest a reload waits for the zone files to stop changing. */
@@ -32,10 +32,7 @@ export class Reloader {
      * Serve `zones` from now. May be asynchronous (answer threads build and switch together,
      * src/threads/); a rejection rejects the reload and the old set keeps serving.
      */
-    private readonly install: (
-      zones: ZoneSet,
-      sources: readonly ZoneSource[],
-    ) => void | Promise<void>,
+    private readonly install: (zones: ZoneSet) => void | Promise<void>,
     private readonly log: Logger,
     /** Quiet period after a file event: editors write a file in several steps. */
     private readonly debounceMs = 200,
@@ -123,7 +120,7 @@ export class Reloader {
   }
 
   private async load(reason: string): Promise<ReloadOutcome> {
-    const { zones, problems, sources } = await this.reloadZones(this.dir);
+    const { zones, problems } = await this.reloadZones(this.dir);
     if (problems.length) {
       for (const p of problems)
         this.log.error(
@@ -173,7 +170,7 @@ export class Reloader {
       return { ok: true, generation: this.current.generation, added, removed, changed };
     }
     const next = new ZoneSet(zones, this.current.generation + 1);
-    await this.install(next, sources ?? []);
+    await this.install(next);
     this.current = next;
     const what = [
       added.length ? `added ${added.join(', ')}` : '',

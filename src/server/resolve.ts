@@ -3,7 +3,7 @@ import { foldCase, isSubdomain, parentName } from '../wire/name.js';
 import type { Answer, RRset } from '../wire/rr.js';
 import { withName } from '../wire/rr.js';
 import type { Zone, ZoneNode } from '../zone/zone.js';
-import type { Delegation } from '../policy/delegate.js';
+import type { Delegation } from '../policy/referral.js';
 import type { DynamicRecord } from '../policy/dynamic.js';
 import type { ZoneSet } from '../zone/zone-set.js';
 import { appendKey, type Steering } from './steering.js';

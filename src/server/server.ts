@@ -3,7 +3,7 @@ import type { Endpoint } from '../base/endpoint.js';
 import { typeName, rcodeName } from '../wire/constants.js';
 import { ProblemsError } from '../base/errors.js';
 import type { DnssecDefaults } from '../dnssec/config.js';
-import { CompileCache, type LoadResult, loadZoneDir, type ZoneSource } from '../zone/load.js';
+import { CompileCache, type LoadResult, loadZoneDir } from '../zone/load.js';
 import { siteZones } from '../zone/site-zones.js';
 import { ZoneSet } from '../zone/zone-set.js';
 import { logTransitions } from '../health/log.js';
@@ -100,7 +100,7 @@ export class GeosteerServer {
     const dnssec = opts.dnssec ?? null;
     const load = (dir: string) => loadServedZones(dir, site, undefined, dnssec);
     const reload = (dir: string) => loadServedZones(dir, site, cache, dnssec);
-    const { zones, problems, sources } = await reload(opts.zonesDir);
+    const { zones, problems } = await reload(opts.zonesDir);
     if (problems.length) throw new ProblemsError(problems);
     const set = new ZoneSet(zones, 1);
     // Before the prober, so the cold-start round's probes are counted (the admin API reads its
@@ -147,12 +147,12 @@ export class GeosteerServer {
     });
     // A reload registers the new sites with the prober before the handler answers from them.
     let server: GeosteerServer | null = null;
-    const install = async (z: ZoneSet, src: readonly ZoneSource[]) => {
+    const install = async (z: ZoneSet) => {
       const pool = server?.pool;
       const before = handler.zoneSet;
       prober.sync(z.zones);
       if (pool)
-        await pool.install(z, src).catch((err: unknown) => {
+        await pool.install(z).catch((err: unknown) => {
           prober.sync(before.zones);
           throw err;
         });
@@ -175,7 +175,7 @@ export class GeosteerServer {
     }
     try {
       if (opts.pool) {
-        server.pool = await opts.pool({ zones: set, sources: sources ?? [], health, handler });
+        server.pool = await opts.pool({ zones: set, health, handler });
         server.listeners.push(...server.pool.listeners);
       } else for (const ep of opts.listen) await server.open(ep);
       const stateFile = opts.stateFile ?? null;
@@ -201,6 +201,8 @@ export class GeosteerServer {
           (l) => `${l.transport}://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`,
         ),
         zones: zones.map((z) => z.origin),
+        // 1: the main thread answers; more: that many answer threads (`auto` resolved).
+        threads: server.pool?.threads ?? 1,
         generation: 1,
         ...(site !== null ? { site } : {}),
       },

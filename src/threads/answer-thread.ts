@@ -1,8 +1,9 @@
 // One answer thread (worker_threads): its own UDP and TCP sockets on every listen address
 // (SO_REUSEPORT, so the kernel spreads datagrams and connections over the threads with no hand-off),
-// its own QueryHandler and memo, and nothing else. Zones arrive as images the main thread compiled
-// (zone-share.ts: installing one is O(1)), health as a shared verdict table (shared-verdicts.ts), GeoIP as
-// readers over the main thread's database memory (src/geoip/shared.ts). See docs/deployment.md#threads.
+// its own QueryHandler and memo, and nothing else. Zones arrive as images and data the main thread
+// had compiled (zone-share.ts: installing one is O(1); no YAML is read or compiled here), health
+// as a shared verdict table (shared-verdicts.ts), GeoIP as readers over the main thread's database
+// memory (src/geoip/shared.ts). See docs/deployment.md#threads.
 import type { Socket as UdpSocket } from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../base/log.js';
@@ -17,7 +18,6 @@ import { listenTcp, monotonicClock, type TcpListener, tcpLimits } from '../serve
 import { ConnectionTable } from '../server/tcp-table.js';
 import { listenUdp } from '../server/udp.js';
 import { rcodeName, typeName } from '../wire/constants.js';
-import { siteZones } from '../zone/site-zones.js';
 import { ZoneSet } from '../zone/zone-set.js';
 import type { FromThread, Generation, ThreadCounts, ThreadInit, ToThread } from './protocol.js';
 import { VerdictReader } from './shared-verdicts.js';
@@ -29,19 +29,12 @@ const post = (m: FromThread) => port.postMessage(m);
 const log = createLogger(init.logLevel).child({ thread: init.index });
 const installed = new InstalledZones();
 
-/** The zones of a generation, as the main thread compiled them (it checked them first). */
+/**
+ * The zones of a generation, as the main thread compiled and checked them, a `--site` instance's
+ * child zones included (the main thread derived them once): wrapped, never compiled here.
+ */
 function build(g: Generation): ZoneSet {
-  let zones = installed.install(g.zones);
-  if (init.site !== null) {
-    // A site's child zones are derived from their parents' delegations, as the main thread did.
-    const children = siteZones(zones, init.site, init.zonesDir);
-    if (children.problems.length)
-      throw new Error(
-        `${children.problems.length} problem(s), first: ${children.problems[0]!.message}`,
-      );
-    zones = [...zones, ...children.zones];
-  }
-  return new ZoneSet(zones, g.generation);
+  return new ZoneSet(installed.install(g.zones), g.generation);
 }
 
 const health = new VerdictReader(init.zones.verdicts);

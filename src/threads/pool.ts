@@ -6,7 +6,6 @@ import { createSocket } from 'node:dgram';
 import { Worker } from 'node:worker_threads';
 import type { Endpoint } from '../base/endpoint.js';
 import type { Logger, LogLevel } from '../base/log.js';
-import type { DnssecDefaults } from '../dnssec/config.js';
 import { GeoIpLocator } from '../geoip/geo-locator.js';
 import type { GeoLocator } from '../geoip/types.js';
 import type { AnswerPool, Listener, PoolContext } from '../server/answer-pool.js';
@@ -28,10 +27,6 @@ export interface ThreadsOptions {
   logLevel: LogLevel;
   rrl: RrlConfig | null;
   cookies: CookiesConfig | null;
-  site: string | null;
-  zonesDir: string;
-  /** The server config's `dnssec:` defaults (threads get compiled zones; a zone's keys come with it). */
-  dnssec: DnssecDefaults | null;
   geo?: GeoLocator;
   log: Logger;
 }
@@ -113,7 +108,7 @@ export async function startAnswerThreads(o: ThreadsOptions, ctx: PoolContext): P
   const images = new ZoneImages();
   let current: Generation = {
     generation: ctx.zones.generation,
-    zones: images.share(ctx.zones.zones, ctx.sources),
+    zones: images.share(ctx.zones.zones),
     verdicts: verdicts.layout(ctx.zones.zones),
   };
   const locator = o.geo instanceof GeoIpLocator ? o.geo : null;
@@ -132,9 +127,6 @@ export async function startAnswerThreads(o: ThreadsOptions, ctx: PoolContext): P
     logLevel: o.logLevel,
     rrl: o.rrl?.enabled ? o.rrl : null,
     cookies,
-    site: o.site,
-    zonesDir: o.zonesDir,
-    dnssec: o.dnssec,
   };
   const threads: AnswerThread[] = [];
   const spawn = async (index: number, listen: readonly Endpoint[]): Promise<Listener[]> => {
@@ -190,15 +182,16 @@ export async function startAnswerThreads(o: ThreadsOptions, ctx: PoolContext): P
 
   return {
     listeners,
+    threads: threads.length,
     counts,
-    async install(zones, sources) {
+    async install(zones) {
       // A thread that died (a bug) is out of the pool; the others carry on with the reload.
       const live = threads.filter((t) => !t.exited);
       if (live.length === 0) throw new Error('no answer thread is running');
-      // Compiled once, here; each thread only wraps the images (zone-share.ts).
+      // Compiled once, off the answering path; each thread only wraps the shares (zone-share.ts).
       const next: Generation = {
         generation: zones.generation,
-        zones: images.share(zones.zones, sources),
+        zones: images.share(zones.zones),
         verdicts: verdicts.layout(zones.zones),
       };
       for (const t of live) t.send({ type: 'build', zones: next });

@@ -1,6 +1,5 @@
 // The messages between the main thread and its answer threads (structured clone over the
 // worker's port; SharedArrayBuffers in them are shared, not copied).
-import type { DnssecDefaults } from '../dnssec/config.js';
 import type { Endpoint } from '../base/endpoint.js';
 import type { LogLevel } from '../base/log.js';
 import type { GeoShare } from '../geoip/geo-locator.js';
@@ -35,10 +34,6 @@ export interface ThreadInit {
   readonly rrl: RrlConfig | null;
   /** With the secret every thread shares (a cookie made by one thread is valid at the others). */
   readonly cookies: CookiesConfig | null;
-  readonly site: string | null;
-  readonly zonesDir: string;
-  /** The server config's `dnssec:` (plain data). */
-  readonly dnssec: DnssecDefaults | null;
   readonly zones: Generation;
   readonly geo: GeoShare | null;
 }

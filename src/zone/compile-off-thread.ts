@@ -1,7 +1,7 @@
 // Compile a zone file in a process of its own (compile-process.ts), for the server: no thread
 // that answers ever parses YAML or compiles, and the compile's peak memory (several times the
-// zone's compiled size) is the system's again when the process exits. The zone comes back as an
-// image (share.ts), the form the main thread and every answer thread read.
+// zone's compiled size) is the system's again when the process exits. The zone comes back as a
+// share (share.ts: an image, and its steered nodes as data), the form every thread reads.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Problem } from '../base/errors.js';
@@ -13,7 +13,6 @@ import { type ZoneShare, zoneFromShare } from './share.js';
 interface Compiled {
   problems: Problem[];
   origin: { line: number; col: number };
-  steered: string | null;
   share: Omit<ZoneShare, 'image'> | null;
   image: Uint8Array | null;
 }
@@ -45,7 +44,7 @@ export function compileOffThread(
           new Uint8Array(image).set(m.image);
           zone = zoneFromShare({ ...m.share, image });
         }
-        resolve({ zone, problems: m.problems, origin: m.origin, steered: m.steered });
+        resolve({ zone, problems: m.problems, origin: m.origin });
       } catch (err) {
         reject(err as Error);
       }

@@ -5,7 +5,7 @@
 // problems at the same places in the same order, the limits counted in the file's order and
 // reported before a piece past them is compiled, the same zone. Null whenever the file cannot
 // plainly be read so; the caller then reads it whole.
-import { isMap, isScalar, type Pair, YAMLMap } from 'yaml';
+import { isMap, isScalar, type YAMLMap } from 'yaml';
 import { HeapBound } from '../base/heap.js';
 import { MAX_NESTING } from '../base/yaml-parse.js';
 import { type BlockSplit, parsePiece, splitBlock } from '../base/yaml-pieces.js';
@@ -52,8 +52,7 @@ export function compileInPieces(
   // As checkCounts: each section counted in the file's order, before it is compiled.
   const count = new ZoneCounter(src, limits);
   const counted = { ok: top.slice(0, at).every((e) => count.section(e)) };
-  const steered: Pair[] = [];
-  const pieces = readPieces(src, text, split, count, counted, steered);
+  const pieces = readPieces(src, text, split, count, counted);
   let zone: Zone | null;
   try {
     zone = counted.ok ? compileZone(src, dnssecDefaults, pieces) : null;
@@ -70,14 +69,12 @@ export function compileInPieces(
     src.keepReadingProblems(count.passed ? [count.passed] : []);
     return { src, zone: null };
   }
-  // steered-text.ts reads the steered names under records: in the root.
-  if (zone) recordsPair(src, split).value = mapOf(steered);
   return { src, zone };
 }
 
 /**
  * The pieces, each read, checked for duplicate keys, and counted; those under the limits are
- * handed on (and their steered names kept in `steered`), the rest only read.
+ * handed on, the rest only read.
  */
 function* readPieces(
   src: Source,
@@ -85,7 +82,6 @@ function* readPieces(
   split: BlockSplit,
   count: ZoneCounter,
   counted: { ok: boolean },
-  steered: Pair[],
 ): Generator<YAMLMap> {
   const heap = new HeapBound(HEAP_STEP);
   for (const piece of split.pieces) {
@@ -95,8 +91,6 @@ function* readPieces(
     heap.check();
     src.readPiece(map, 'records');
     if (!counted.ok || !(counted.ok = count.recordNames(map, 'records'))) continue;
-    for (const p of map.items as Pair[])
-      if (isMap(p.value) && p.value.has('steer') && isScalar(p.key)) steered.push(p);
     yield map;
   }
   // The compile's last steps (structure checks, serial, freezing) allocate while all the drafts
@@ -106,16 +100,4 @@ function* readPieces(
 
 function drain(pieces: Iterator<unknown>): void {
   for (let r = pieces.next(); !r.done; r = pieces.next()) continue;
-}
-
-function recordsPair(src: Source, split: BlockSplit): Pair {
-  return (src.root as YAMLMap).items.find(
-    (p) => (p.key as { range?: number[] } | null)?.range?.[0] === split.keyAt,
-  ) as Pair;
-}
-
-function mapOf(items: Pair[]): YAMLMap {
-  const m = new YAMLMap();
-  m.items.push(...items);
-  return m;
 }

@@ -25,14 +25,15 @@ try {
 process.once('message', (m: Job) => {
   const r = compileText(m.file, m.text, m.limits, m.dnssecDefaults);
   // The image travels as plain octets (a SharedArrayBuffer cannot cross processes); the server
-  // copies them once into shared memory for its threads.
-  const share = r.zone ? shareOf(r.zone, encodeImage(r.zone.nodes), r.steered) : null;
+  // copies them once into shared memory for its threads. The rest of the share (steered nodes,
+  // sites: plain data) goes by the channel's structured clone ('advanced' serialization), which
+  // keeps a record's members the same objects as the zone's sites.
+  const share = r.zone ? shareOf(r.zone, encodeImage(r.zone.nodes)) : null;
   const image = share ? new Uint8Array(share.image).slice() : null;
   process.send!(
     {
       problems: r.problems,
       origin: r.origin,
-      steered: r.steered,
       share: share ? { ...share, image: null } : null,
       image,
     },

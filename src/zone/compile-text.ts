@@ -7,7 +7,6 @@ import type { DnssecDefaults } from '../dnssec/config.js';
 import { compileZone } from './compile.js';
 import { compileInPieces, RECORDS_PER_PIECE } from './compile-pieces.js';
 import { checkCounts, ZONE_LIMITS, type ZoneLimits } from './limits.js';
-import { steeredText } from './steered-text.js';
 import type { Zone } from './zone.js';
 
 export interface CompileResult {
@@ -15,8 +14,6 @@ export interface CompileResult {
   problems: Problem[];
   /** Where the zone's name is written (the value of `zone:`), for problems about the whole zone. */
   origin: { line: number; col: number };
-  /** The steered records as a zone file of their own (steered-text.ts); null: none, or problems. */
-  steered: string | null;
 }
 
 /**
@@ -40,6 +37,5 @@ export function compileText(
   const zoneValue = isMap(src.root)
     ? ((src.root as YAMLMap).get('zone', true) as Node | undefined)
     : undefined;
-  const steered = zone ? steeredText(src.root) : null;
-  return { zone, problems: sortProblems(src.problems), origin: src.at(zoneValue), steered };
+  return { zone, problems: sortProblems(src.problems), origin: src.at(zoneValue) };
 }

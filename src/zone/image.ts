@@ -2,8 +2,9 @@
 // SharedArrayBuffer with an open-addressing hash index, made once by the main thread and read by
 // every answer thread (docs/architecture.md#zone-images). Installing a generation in a thread is
 // then O(1): it wraps the same memory; a node is decoded back to RRset data when a query needs it,
-// and a small per-thread cache keeps the hot ones. Steered names (few) are not in the image:
-// their policies are code, not bytes, and come to each thread apart (src/threads/zone-share.ts).
+// and a small per-thread cache keeps the hot ones. Steered and delegated names (few) are not in
+// the image: they stay objects (their compiled policies are plain data, src/policy/policy-data.ts)
+// and cross to each thread beside it, by structured clone (share.ts).
 import { ImageReader, ImageWriter, readNode, writeNode } from './image-codec.js';
 import type { ZoneNode } from './zone.js';
 
@@ -19,7 +20,7 @@ function hashKey(key: string): number {
   return h >>> 0;
 }
 
-/** Is this node kept in the image? Steered names and delegations come apart (their policies). */
+/** Is this node kept in the image? Steered names and delegations come beside it, as objects. */
 export function isStatic(node: ZoneNode): boolean {
   return !node.dynamic && !node.delegation;
 }
@@ -55,6 +56,17 @@ export function encodeImage(nodes: ReadonlyMap<string, ZoneNode>): SharedArrayBu
 }
 
 /**
+ * A zone's steered and delegated nodes (those not kept in an image), by case-folded name. From an
+ * image, its own list (no node decoded); from a zone compiled in place, a walk of its map.
+ */
+export function steeredNodes(nodes: ReadonlyMap<string, ZoneNode>): ReadonlyMap<string, ZoneNode> {
+  if (nodes instanceof ImageNodes) return nodes.steeredNodes;
+  const out = new Map<string, ZoneNode>();
+  for (const [key, node] of nodes) if (!isStatic(node)) out.set(key, node);
+  return out;
+}
+
+/**
  * A zone's nodes read from its image, with the steered nodes laid over it: the ReadonlyMap the
  * resolver (server/resolve.ts) and DNSSEC denial (dnssec/answer.ts) read. Immutable, like the
  * Map it stands for; its cache is private to the thread that made it.
@@ -76,6 +88,11 @@ export class ImageNodes implements ReadonlyMap<string, ZoneNode> {
     if (this.view.getUint32(0) !== MAGIC) throw new Error('not a zone image');
     this.count = this.view.getUint32(4);
     this.capacity = this.view.getUint32(8);
+  }
+
+  /** The steered and delegated nodes: what is not in the image, listed without decoding it. */
+  get steeredNodes(): ReadonlyMap<string, ZoneNode> {
+    return this.steered;
   }
 
   get size(): number {
@@ -110,7 +127,7 @@ export class ImageNodes implements ReadonlyMap<string, ZoneNode> {
     }
   }
 
-  /** Every node, decoding the whole image: for export and site zones, never per query. */
+  /** Every node, decoding the whole image: for export, never per query. */
   *entries(): MapIterator<[string, ZoneNode]> {
     yield* this.steered;
     for (let s = 0; s < this.capacity; s++) {

@@ -1,3 +1,4 @@
+import type { BigIntStats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DnssecDefaults } from '../dnssec/config.js';
@@ -13,21 +14,6 @@ import type { Zone } from './zone.js';
 export interface LoadResult {
   zones: Zone[];
   problems: Problem[];
-  /**
-   * Each zone file read, with its text, in reading order (when a cache was given): answer threads
-   * get the zones as images (src/threads/zone-share.ts) with these files' steered records.
-   */
-  sources?: ZoneSource[];
-}
-
-/** One zone file as read. */
-export interface ZoneSource {
-  readonly file: string;
-  readonly text: string;
-  /** A signed zone's keys, read by the main thread when it loaded the file. */
-  readonly dnssec?: ZoneDnssec;
-  /** Its steered records as a small zone file (steered-text.ts), for answer threads; null: none. */
-  readonly steered?: string | null;
 }
 
 /**
@@ -38,16 +24,91 @@ export interface ZoneSource {
 export const OFF_THREAD_OCTETS = 32 * 1024;
 
 /**
- * Zones compiled before, by file: a reload recompiles only the files whose text changed (a zone
- * is immutable, so an unchanged file's zone serves the next generation as it is). Holds the last
- * load's files only. The server's cache compiles big files off thread (compile-off-thread.ts): the
- * YAML and the compile's garbage live and die in a process of their own, at a lower priority.
+ * A file read within this long of its last change may change again without its timestamps
+ * moving: the kernel stamps files from a clock that ticks every few milliseconds. Such a file is
+ * read again on the next load, as git re-reads "racily clean" files.
+ */
+export const RACY_MS = 1000;
+
+/** What says a file is the one read before: where it is, its size, and its change times in ns. */
+interface FileStamp {
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly size: bigint;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+}
+
+function stampOf(s: BigIntStats): FileStamp {
+  return { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
+}
+
+function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return (
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs
+  );
+}
+
+interface Cached {
+  readonly text: string;
+  readonly result: CompileResult;
+  /** The file's stamp taken before it was read, and when it was read (ms). */
+  readonly stamp: FileStamp | null;
+  readonly readAt: number;
+}
+
+/**
+ * Zones compiled before, by file: a reload re-reads only the files whose stamp (device, inode,
+ * size, modification and change times, as Knot and BIND look at a zone file's time before
+ * loading it) moved, and recompiles only those whose text changed (a zone is immutable, so an
+ * unchanged file's zone serves the next generation as it is). Any write, rename or `touch`
+ * moves the change time, which nothing can set back. Holds the last load's files only. The
+ * server's cache compiles big files off thread (compile-off-thread.ts): the YAML and the
+ * compile's garbage live and die in a process of their own, at a lower priority.
  */
 export class CompileCache {
-  private byFile = new Map<string, { text: string; result: CompileResult }>();
-  private next = new Map<string, { text: string; result: CompileResult }>();
+  private byFile = new Map<string, Cached>();
+  private next = new Map<string, Cached>();
+  /** Files read (not skipped by their stamp) since the cache was made. */
+  reads = 0;
 
-  constructor(private readonly offThread = false) {}
+  constructor(
+    private readonly offThread = false,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * The last load's result for `file` when its stamp has not moved since it was read (and it was
+   * read more than RACY_MS after its last change): the file is then not read again.
+   */
+  async unchanged(file: string): Promise<CompileResult | null> {
+    const hit = this.byFile.get(file);
+    if (!hit?.stamp) return null;
+    let now: FileStamp;
+    try {
+      now = stampOf(await stat(file, { bigint: true }));
+    } catch {
+      return null; // reading it says what is wrong
+    }
+    const settled = hit.stamp.ctimeNs < BigInt(Math.floor(hit.readAt - RACY_MS)) * 1_000_000n;
+    if (!settled || !sameStamp(hit.stamp, now)) return null;
+    this.next.set(file, hit);
+    return hit.result;
+  }
+
+  /** The file's stamp, taken before reading it; null when it cannot be taken. */
+  async stamp(file: string): Promise<{ stamp: FileStamp | null; at: number }> {
+    const at = this.now();
+    try {
+      return { stamp: stampOf(await stat(file, { bigint: true })), at };
+    } catch {
+      return { stamp: null, at };
+    }
+  }
 
   /** `defaults`: the server config's dnssec: (fixed for the process, so not part of the key). */
   async compile(
@@ -55,7 +116,9 @@ export class CompileCache {
     text: string,
     limits: ZoneLimits,
     defaults: DnssecDefaults | null = null,
+    read: { stamp: FileStamp | null; at: number } = { stamp: null, at: 0 },
   ): Promise<CompileResult> {
+    this.reads++;
     const hit = this.byFile.get(file);
     const result =
       hit && hit.text === text
@@ -63,7 +126,7 @@ export class CompileCache {
         : this.offThread && text.length >= OFF_THREAD_OCTETS
           ? await compileOffThread(file, text, limits, defaults)
           : compileText(file, text, limits, defaults);
-    this.next.set(file, { text, result });
+    this.next.set(file, { text, result, stamp: read.stamp, readAt: read.at });
     return result;
   }
 
@@ -157,12 +220,9 @@ export async function loadZoneFiles(
 ): Promise<LoadResult> {
   const set = new ZoneSetBuilder(limits, cache, dnssecDefaults);
   for (const file of files) {
-    const read = await readZoneFile(file, limits.fileOctets);
-    if ('problem' in read) {
-      set.problems.push(read.problem);
-      continue;
-    }
-    const r = await set.compile(file, read.text);
+    const r = (await cache?.unchanged(file)) ?? (await set.read(file));
+    if (r === null) continue;
+    set.problems.push(...r.problems);
     if (!r.zone) continue;
     let dnssec: ZoneDnssec | undefined;
     if (r.zone.dnssec) {
@@ -172,7 +232,7 @@ export async function loadZoneFiles(
       if (!k.dnssec) continue;
       dnssec = k.dnssec;
     }
-    set.accept({ file, text: read.text, steered: r.steered, ...(dnssec ? { dnssec } : {}) }, r);
+    set.accept(file, dnssec, r);
   }
   return set.done();
 }
@@ -180,7 +240,6 @@ export async function loadZoneFiles(
 class ZoneSetBuilder {
   readonly problems: Problem[] = [];
   private readonly zones: Zone[] = [];
-  private readonly sources: ZoneSource[] = [];
   private readonly byKey = new Map<string, { zone: Zone; at: string }>();
 
   constructor(
@@ -189,26 +248,29 @@ class ZoneSetBuilder {
     private readonly dnssecDefaults: DnssecDefaults | null,
   ) {}
 
-  async compile(file: string, text: string): Promise<CompileResult> {
+  /** Read and compile one file; null (and its problem kept) when it cannot be read. */
+  async read(file: string): Promise<CompileResult | null> {
     const { limits, cache, dnssecDefaults: d } = this;
-    const r = cache
-      ? await cache.compile(file, text, limits, d)
-      : compileText(file, text, limits, d);
-    this.problems.push(...r.problems);
-    return r;
+    const stamp = cache ? await cache.stamp(file) : undefined;
+    const read = await readZoneFile(file, limits.fileOctets);
+    if ('problem' in read) {
+      this.problems.push(read.problem);
+      return null;
+    }
+    return cache
+      ? await cache.compile(file, read.text, limits, d, stamp)
+      : compileText(file, read.text, limits, d);
   }
 
   /** Add a compiled zone (with its keys, when signed) to the set, unless its name is taken. */
-  accept(source: ZoneSource, r: CompileResult): void {
-    const { file } = source;
+  accept(file: string, dnssec: ZoneDnssec | undefined, r: CompileResult): void {
     let zone = r.zone!;
-    if (zone.dnssec && source.dnssec)
+    if (zone.dnssec && dnssec)
       zone = {
         ...zone,
-        dnssec: source.dnssec,
-        fingerprint: `${zone.fingerprint} keys ${keysFingerprint(source.dnssec)}`,
+        dnssec,
+        fingerprint: `${zone.fingerprint} keys ${keysFingerprint(dnssec)}`,
       };
-    if (this.cache) this.sources.push(source);
     const at = `${file}:${r.origin.line}:${r.origin.col}`;
     const dup = this.byKey.get(zone.key);
     if (dup) {
@@ -226,9 +288,7 @@ class ZoneSetBuilder {
   }
 
   done(): LoadResult {
-    const { zones, problems, sources } = this;
-    if (!this.cache) return { zones, problems };
-    this.cache.settle();
-    return { zones, problems, sources };
+    this.cache?.settle();
+    return { zones: this.zones, problems: this.problems };
   }
 }

@@ -1,15 +1,18 @@
-// A compiled zone as data that crosses threads (docs/architecture.md#zone-images): its image
-// (image.ts, shared memory) and everything but its nodes. The compile thread (compile-thread.ts)
+// A compiled zone as data that crosses threads and processes (docs/architecture.md#zone-images):
+// its image (image.ts, shared memory) with the static nodes, and everything else as plain objects:
+// the steered and delegated nodes, whose compiled policies are data (src/policy/policy-data.ts),
+// and the sites they refer to. postMessage and the compile process's 'advanced' IPC copy them by
+// structured clone, which keeps object identity within one message (a record's members are the
+// zone's sites there too); nothing else is relied on. The compile process (compile-process.ts)
 // makes one per changed file; the main thread and every answer thread turn it into a Zone in O(1)
-// in the zone's size. Only its steered records (few; their policies are code, not data) are
-// compiled again, from the small zone file that holds just them (steered-text.ts).
+// in the zone's size, compiling nothing: no YAML is read outside the compile.
 import type { ZoneDnssec } from '../dnssec/zone-keys.js';
+import type { Site } from '../policy/site.js';
 import type { RRset } from '../wire/rr.js';
-import { ImageNodes, isStatic } from './image.js';
-import { compileText } from './compile-text.js';
+import { ImageNodes, steeredNodes } from './image.js';
 import type { Zone, ZoneNode } from './zone.js';
 
-/** One compiled zone file as data for the threads: its image and everything but its nodes. */
+/** One compiled zone as data for the threads: its image, its steered nodes and its sites. */
 export interface ZoneShare {
   readonly file: string;
   readonly origin: string;
@@ -22,28 +25,20 @@ export interface ZoneShare {
   readonly dnssec: ZoneDnssec | null;
   /** The static nodes (shared, never copied: postMessage passes a SharedArrayBuffer by reference). */
   readonly image: SharedArrayBuffer;
-  /** The steered records as a zone file of their own; null: the zone has none. */
-  readonly steered: string | null;
+  /** The steered and delegated nodes, by case-folded name (copied: few, and small). */
+  readonly steered: ReadonlyMap<string, ZoneNode>;
+  /** The zone's sites, by name: the same objects as the members of its steered records. */
+  readonly sites: ReadonlyMap<string, Site>;
 }
 
-/** The zone a share stands for; throws if its steered records do not compile (they did before). */
+/** The zone a share stands for: wraps its image and its steered nodes, compiles nothing. */
 export function zoneFromShare(s: ZoneShare): Zone {
-  const steered = new Map<string, ZoneNode>();
-  let sites: Zone['sites'] = new Map();
-  if (s.steered !== null) {
-    // The main thread compiled the whole file without a problem; this part of it compiles alike.
-    const r = compileText(s.file, s.steered);
-    if (!r.zone)
-      throw new Error(`steered records of ${s.origin}: ${r.problems[0]?.message ?? 'no zone'}`);
-    for (const [key, node] of r.zone.nodes) if (!isStatic(node)) steered.set(key, node);
-    sites = r.zone.sites;
-  }
-  const { image, steered: _text, ...rest } = s;
-  return { ...rest, nodes: new ImageNodes(image, steered), sites };
+  const { image, steered, ...rest } = s;
+  return { ...rest, nodes: new ImageNodes(image, steered) };
 }
 
-/** The share of a compiled zone, for its image and steered records. */
-export function shareOf(z: Zone, image: SharedArrayBuffer, steered: string | null): ZoneShare {
+/** The share of a compiled zone whose static nodes are in `image`. */
+export function shareOf(z: Zone, image: SharedArrayBuffer): ZoneShare {
   return {
     file: z.file,
     origin: z.origin,
@@ -55,6 +50,7 @@ export function shareOf(z: Zone, image: SharedArrayBuffer, steered: string | nul
     fingerprint: z.fingerprint,
     dnssec: z.dnssec ?? null,
     image,
-    steered,
+    steered: steeredNodes(z.nodes),
+    sites: z.sites,
   };
 }

@@ -1,13 +1,15 @@
 // The zones an instance started for one site (`--site`, docs/delegation.md) serves beside the
 // zone files: the child zone of every `steer: delegate` name listing that site, synthesized from
 // the parent zone so every site's instance serves the same data. Building zones is the zone
-// layer's job; the delegate policy contributes the apex record (siteRecord).
+// layer's job; the delegate policy contributes the apex record (siteRecord). The main thread
+// derives them once per generation; they reach the answer threads as shares like any zone.
 import { type Problem, ProblemCode as C } from '../base/errors.js';
-import { type Delegation, siteRecord } from '../policy/delegate.js';
+import { type Delegation, siteRecord } from '../policy/referral.js';
 import type { Site } from '../policy/site.js';
 import { Type } from '../wire/constants.js';
 import { foldCase, isSubdomain, parentName } from '../wire/name.js';
 import type { RData, RRset } from '../wire/rr.js';
+import { steeredNodes } from './image.js';
 import type { Zone, ZoneNode } from './zone.js';
 
 /**
@@ -47,7 +49,9 @@ export function siteZones(
   const problems: Problem[] = [];
   for (const parent of zones) {
     if (!parent.hasCuts) continue;
-    for (const node of parent.nodes.values()) {
+    // Only the delegations matter: read the steered nodes, never the parent's image (its static
+    // nodes, decoded one by one, would make this cost as much as the parent is big).
+    for (const node of steeredNodes(parent.nodes).values()) {
       const del = node.delegation;
       const own = del?.members.find((m) => m.name === site);
       if (!del || !own) continue;

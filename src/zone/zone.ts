@@ -1,5 +1,5 @@
 import type { ZoneDnssec } from '../dnssec/zone-keys.js';
-import type { Delegation } from '../policy/delegate.js';
+import type { Delegation } from '../policy/referral.js';
 import type { DynamicRecord } from '../policy/dynamic.js';
 import type { Site } from '../policy/site.js';
 import type { RRset } from '../wire/rr.js';

@@ -41,10 +41,15 @@ export interface Cli {
   stop(): Promise<void>;
 }
 
-/** From source through tsx; `built`: dist/src/cli.js, as users run it (the caller builds it). */
-export function runCli(args: string[], o: { built?: boolean } = {}): Cli {
+/**
+ * From source through tsx; `built`: dist/src/cli.js, as users run it (the caller builds it).
+ * `wrap`: a command that runs it and execs it in the end (so the PID is the server's), e.g. one
+ * that pins it to some CPUs.
+ */
+export function runCli(args: string[], o: { built?: boolean; wrap?: string[] } = {}): Cli {
   const entry = o.built ? ['dist/src/cli.js'] : ['--import', 'tsx', 'src/cli.ts'];
-  const child = spawn(process.execPath, [...entry, ...args], {
+  const [cmd, ...argv] = [...(o.wrap ?? []), process.execPath, ...entry, ...args];
+  const child = spawn(cmd!, argv, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
