@@ -1,6 +1,6 @@
 // `geosteer check` on a 100,000-record zone (3 MB of YAML) stays under 300 MiB of peak RSS
 // (issue #11): records: is read in pieces (src/zone/compile-pieces.ts). Read whole it peaked at
-// 916 MiB. The CLI runs as users run it, built (dist/), and reports its own peak RSS as it exits
+// 899 MiB. The CLI runs as users run it, built (dist/), and reports its own peak RSS as it exits
 // (process.resourceUsage().maxRSS, through a module loaded with --import). A ceiling on memory is
 // a behaviour, not a timing; the file is generated in code (bench/big-zone.ts).
 import { execFileSync, spawn } from 'node:child_process';

@@ -2,7 +2,7 @@
 // entries at a time, so that only one piece's syntax tree is alive at once. yaml's parser holds
 // the whole document's concrete syntax tree and composed tree together, about 150 octets of heap
 // per octet of file, and V8 keeps the pages it grew to: read whole, a 3 MB zone file of 100,000
-// records peaked at 916 MiB of RSS in `geosteer check`. The split is taken only where it plainly
+// records peaked at 899 MiB of RSS in `geosteer check`. The split is taken only where it plainly
 // cannot change what the file means; whenever it might (anything but plain block YAML, a piece
 // that does not parse, a piece whose entries are not the lines it was cut at) the caller reads the
 // file whole, so every problem is reported exactly as before.

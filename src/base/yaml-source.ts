@@ -68,6 +68,11 @@ export class Source {
     this.walk(piece, path, this.pieceKeys);
   }
 
+  /** After the last piece: its keys are no longer needed (100,000 of them in a large zone). */
+  endPieces(): void {
+    this.pieceKeys.clear();
+  }
+
   /** Drop every problem but those found while reading and those `keep` names. */
   keepReadingProblems(keep: readonly Problem[]): void {
     const kept = this.problems.filter((p) => this.reading.has(p) || keep.includes(p));

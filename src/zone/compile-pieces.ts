@@ -95,6 +95,7 @@ function* readPieces(
   }
   // The compile's last steps (structure checks, serial, freezing) allocate while all the drafts
   // are held: start them without the last pieces' garbage.
+  src.endPieces();
   heap.settle();
 }
 

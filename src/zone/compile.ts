@@ -112,6 +112,7 @@ export function compileZone(
   addSiteNameservers(z, siteGlue);
   const recEntry = get('records');
   compileRecords(z, recordPieces ?? (recEntry ? [recEntry.value] : []), zoneSites);
+  z.endClaims();
   const cuts = checkStructure(z, ns.names, siteGlue);
   // Problems found while reading the YAML (duplicate keys) count too.
   if (src.problems.length > 0) return null;

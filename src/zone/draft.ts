@@ -92,6 +92,11 @@ export class ZoneDrafts {
     return true;
   }
 
+  /** Once every name is in: the claims are spent (memory, for a large zone's last steps). */
+  endClaims(): void {
+    this.claims.clear();
+  }
+
   /** Add an RRset to a name; a second one of the same type is a problem. */
   readonly addSet: AddSet = (d, type, ttl, rdata, node, path, values) => {
     const prev = d.rrsets.get(type);
