@@ -13,12 +13,11 @@ import {
   WORKERS_GONE,
 } from './config.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './base/log.js';
-import { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT } from './admin/index.js';
-import { openGeoLocator, type WatchedGeoLocator } from './geoip/index.js';
-import { explainCommand, type ExplainFlags } from './explain-command.js';
+import { DEFAULT_ADMIN, DEFAULT_ADMIN_PORT } from './admin/options.js';
+import type { WatchedGeoLocator } from './geoip/index.js';
+import type { ExplainFlags } from './explain-command.js';
 import { addDnssecCommand } from './dnssec/command.js';
 import { addFleetCommand } from './fleet-command.js';
-import { startServing } from './serve.js';
 import { version } from './base/version.js';
 import type { DnssecDefaults } from './dnssec/config.js';
 import { formatProblem, ProblemsError } from './base/errors.js';
@@ -82,6 +81,12 @@ async function serve(flags: ServeFlags): Promise<void> {
   const admin = cfg.admin === false ? null : (cfg.admin ?? DEFAULT_ADMIN);
   const log = createLogger(cfg.logLevel);
   let geo: WatchedGeoLocator | null = null;
+  // The server's modules load for `serve` only: `check` and `export` start without them, which
+  // keeps `geosteer check` of a big zone within its memory (docs/zone-format.md#limits).
+  const [{ openGeoLocator }, { startServing }] = await Promise.all([
+    import('./geoip/index.js'),
+    import('./serve.js'),
+  ]);
   try {
     // Each database and the overrides file log a line as they open: no summary line repeats them.
     geo = await openGeoLocator(cfg.geoip, { logger: log, watch: cfg.watch });
@@ -279,6 +284,7 @@ program
   .option('--json', 'print the explanation as JSON')
   .option('--trace', 'also print every line the resolver and the policies traced')
   .action(async (name: string, type: string, flags: ExplainFlags) => {
+    const { explainCommand } = await import('./explain-command.js');
     process.exitCode = await explainCommand(name, type, flags);
   });
 

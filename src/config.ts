@@ -5,8 +5,8 @@ import { type AdminConfig, parseAdminConfig } from './admin/config.js';
 import { defaultGeoipConfig, type GeoipConfig, parseGeoipConfig } from './geoip/config.js';
 import { LOG_LEVELS, type LogLevel } from './base/log.js';
 import { type Endpoint, parseEndpoint } from './base/endpoint.js';
-import { DEFAULT_COLD_START_MS, DEFAULT_TCP } from './server/server.js';
-import { DEFAULT_CONCURRENCY } from './health/prober.js';
+import { DEFAULT_COLD_START_MS, DEFAULT_TCP } from './server/options.js';
+import { DEFAULT_CONCURRENCY } from './health/checks.js';
 import { parseTcpLimits } from './server/tcp-config.js';
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from './server/tcp-limits.js';
 import {

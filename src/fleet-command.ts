@@ -6,7 +6,6 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig } from './config.js';
 import { formatProblem, ProblemsError } from './base/errors.js';
-import { connectEtcd } from './fleet/etcd.js';
 import { KeyLayout } from './fleet/keys.js';
 import { readFleet, writeOverride } from './fleet/store.js';
 import { zoneDrift } from './fleet/zone-digest.js';
@@ -31,6 +30,8 @@ const ACTIONS: Record<string, OverrideState | null> = {
 async function fleetOf(file: string) {
   const cfg = await loadConfig(file);
   if (!cfg.fleet) throw new Error(`${file}: no fleet: section (docs/fleet.md)`);
+  // The etcd client (and its gRPC stack) loads only for a fleet command, not for every CLI run.
+  const { connectEtcd } = await import('./fleet/etcd.js');
   return {
     fleet: cfg.fleet,
     client: await connectEtcd(cfg.fleet),
