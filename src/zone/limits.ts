@@ -32,7 +32,7 @@ export interface ZoneLimits {
 
 /**
  * 16 MiB: a zone of 100,000 simple records is 3 MB. Read in pieces (compile-pieces.ts) `geosteer
- * check` on it peaks at 286 MiB, about 95 octets per octet of file, most of it the compiled zone
+ * check` on it peaks at 267 MiB, about 90 octets per octet of file, most of it the compiled zone
  * and its drafts; a file that must be read whole (anchors, flow-style records:, ...) peaked at
  * 0.9 GB (YAML parsing holds about 300 octets per octet of file), so a file at the limit needs
  * about 1.5 GB read in pieces and 5 GB read whole, not more.
