@@ -148,7 +148,7 @@ function header(cfg: Settings, specs: ServerSpec[]): string[] {
   return [
     `geosteer bench: ${cfg.seconds} s per run after ${cfg.warmup} s warm-up${rounds}, 127.0.0.1`,
     `dnsperf ${dnsperfVersion()} on CPU ${DNSPERF_CPU}; max: fixed queries outstanding, ` +
-      `paced: -Q at ${TARGET_RATIO}x knot's max; x static: qps / the same server's static ` +
+      `paced: -Q at ${TARGET_RATIO}x knot's max (threads: 0.25x the main thread's); x static: qps / the same server's static ` +
       `max qps, same transport, this run`,
     ...specs.map(
       (s) => `  ${s.name.padEnd(13)} ${s.describe()}${s.indicative ? ' (indicative only)' : ''}`,

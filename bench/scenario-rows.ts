@@ -15,7 +15,7 @@ import {
 import { measure, type MeasureContext } from './measure.js';
 import { lineMessage } from './messages.js';
 import { loadLabel, type Row } from './report.js';
-import { type Load, LOADS, type Scenario } from './scenarios.js';
+import { type Load, LOADS, type Scenario, THREAD_LOADS } from './scenarios.js';
 import type { RunningServer } from './servers.js';
 import { DNSPERF_CPU, type Settings } from './setup.js';
 
@@ -42,7 +42,7 @@ export async function scenarioRows(
   const { file, args } = await writeQueries(scenario, ctx.work);
   const runOn = serversFor(scenario, ctx.servers);
   const loads: Load[] = scenario.threads
-    ? [{ name: 'max', clients: scenario.threads.clients, outstanding: 100 }]
+    ? THREAD_LOADS.map((l) => ({ ...l, clients: scenario.threads!.clients }))
     : scenario.baseline === 'knot'
       ? LOADS
       : LOADS.filter((l) => l.name === 'max');
@@ -135,7 +135,7 @@ async function checkAnswers(
 
 /**
  * One row per load and server: the median of `cfg.rounds` runs, interleaved across servers. A
- * paced load runs at a share of Knot's max qps, measured just before it.
+ * paced load runs at a share of Knot's max qps, or of the first server's, measured just before it.
  */
 async function loadRows(
   ctx: RunContext,
@@ -147,8 +147,12 @@ async function loadRows(
   const rows: Row[] = [];
   const { scenario, transport } = m;
   let knotMax = 0;
+  let firstMax = 0;
   for (const load of loads) {
-    const rate = load.name === 'paced' ? knotMax * load.fractionOfKnot : undefined;
+    const rate =
+      load.name === 'paced'
+        ? (load.of === 'knot' ? knotMax : firstMax) * load.fraction || undefined
+        : undefined;
     // A paced run of a server that shares dnsperf's core would say nothing.
     const eligible = runOn.filter((s) => load.name === 'max' || (rate && !s.spec.indicative));
     const runs = new Map<RunningServer, Row[]>();
@@ -164,6 +168,7 @@ async function loadRows(
       const sorted = runs.get(s)!.sort((a, b) => a.result.qps - b.result.qps);
       const median = sorted[sorted.length >> 1]!;
       if (s.spec.kind === 'knot' && load.name === 'max') knotMax = median.result.qps;
+      if (s === eligible[0] && load.name === 'max') firstMax = median.result.qps;
       rows.push(median);
     }
   }
