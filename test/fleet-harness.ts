@@ -181,7 +181,8 @@ export interface Instance {
 
 export const ZONE = 'fleet.test';
 
-export function zoneText(fra: VantageServer, ams: VantageServer, extra = ''): string {
+/** fra and ams probed over HTTP, `www` failing over within them; `extra`: more records, `sites`: more sites. */
+export function zoneText(fra: VantageServer, ams: VantageServer, extra = '', sites = ''): string {
   const probe = (s: VantageServer) =>
     `{ type: http, port: ${s.port}, path: /health, interval: 400ms, timeout: 300ms, rise: 1, fall: 1 }`;
   return `zone: ${ZONE}
@@ -194,7 +195,7 @@ sites:
   ams:
     addresses: [${ams.host}]
     probe: ${probe(ams)}
-records:
+${sites}records:
   www:
     steer: failover
     groups: [[fra, ams]]

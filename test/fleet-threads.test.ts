@@ -24,6 +24,7 @@ import {
   until,
   VantageServer,
   ZONE,
+  zoneText,
 } from './fleet-harness.js';
 import { runCliToEnd } from './helpers/cli.js';
 
@@ -52,21 +53,13 @@ async function perThread(i: Instance): Promise<number[]> {
  * override can undo (docs/health.md#overrides). `www` fails over within [fra, ams], `old` from lis
  * to ams.
  */
-const zoneText = () => {
-  const probe = (s: VantageServer) =>
-    `{ type: http, port: ${s.port}, path: /health, interval: 400ms, timeout: 300ms, rise: 1, fall: 1 }`;
-  return `zone: ${ZONE}
-nameservers:
-  ns1.${ZONE}: [192.0.2.53]
-sites:
-  fra: { addresses: [${FRA}], probe: ${probe(fra)} }
-  ams: { addresses: [${AMS}], probe: ${probe(ams)} }
-  lis: { addresses: [${LIS}], state: drain }
-records:
-  www: { steer: failover, groups: [[fra, ams]] }
-  old: { steer: failover, groups: [[lis], [ams]] }
-`;
-};
+const threadsZone = () =>
+  zoneText(
+    fra,
+    ams,
+    '  old: { steer: failover, groups: [[lis], [ams]] }\n',
+    `  lis: { addresses: [${LIS}], state: drain }\n`,
+  );
 
 /** The sorted addresses `name` answers with, asked from a new socket (a new source port). */
 async function www(i: Instance, name = 'www', type = 'A'): Promise<string[]> {
@@ -143,7 +136,7 @@ beforeAll(async () => {
   etcd = await EtcdCluster.create(1);
   fra = await new VantageServer(FRA).start();
   ams = await new VantageServer(AMS).start();
-  const zone = zoneText();
+  const zone = threadsZone();
   fleet = await Promise.all(
     ['a', 'b', 'c'].map((n, k) =>
       makeInstance(root, n, SOURCES[k]!, etcd.endpoints, zone, 2, `threads: ${THREADS}\n`),
@@ -249,7 +242,7 @@ describe('fleet with answer threads', () => {
     const c = fleet[2]!;
     await writeFile(
       join(c.dir, 'zones', `${ZONE}.yaml`),
-      zoneText() + '  txt: { TXT: [edited] }\n',
+      threadsZone() + '  txt: { TXT: [edited] }\n',
     );
     // c's threads answer from the edited zone, and the digest c publishes is that zone's.
     await until('every thread of c serves the edit', async () =>
